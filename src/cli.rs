@@ -1,0 +1,326 @@
+//! The command line: argument definitions (clap derive) and one function per subcommand.
+//! Every function returns the process exit code; `main` only exits with it.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::expand::expand;
+use crate::graph::ResourceGraph;
+use crate::lang::diagnostic::{render, Style};
+use crate::lang::{self, LoadError};
+use crate::org::OrgStructure;
+
+/// Exit codes, as Terraform uses them.
+pub mod exit {
+    /// Success, and no changes (with `--detailed-exitcode`).
+    pub const OK: i32 = 0;
+    /// An error, including a baseline with problems.
+    pub const ERROR: i32 = 1;
+    /// Success with changes present (with `--detailed-exitcode`).
+    pub const CHANGES: i32 = 2;
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "baseline",
+    version,
+    about = "Keep an AWS Organization inside its SOC 2 / ISO 27001 security baseline",
+    long_about = "Keep an AWS Organization inside its SOC 2 / ISO 27001 security baseline.\n\n\
+        Declare the baseline in KDL files kept in git; `baseline plan` shows how live AWS drifts \
+        from it, `baseline apply` remediates the drift in dependency order and records every \
+        change in a tamper-evident change log.\n\n\
+        AWS credentials and region come from the standard AWS chain (environment, profiles, SSO, \
+        instance roles); AWS_ENDPOINT_URL is honoured.",
+    after_help = "Exit codes: 0 success (no changes), 1 error, 2 changes present (with --detailed-exitcode)."
+)]
+pub struct Cli {
+    /// Never colour output (NO_COLOR is honoured too)
+    #[arg(long, global = true)]
+    pub no_color: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check baseline files without calling AWS: syntax, types, references, quotas, cycles
+    #[command(
+        after_help = "A directory is searched for .kdl files; every file that no other \
+        file there includes is checked as the root of a baseline.\n\nExample:\n  baseline validate baselines/ examples/"
+    )]
+    Validate {
+        /// Files or directories (default: the current directory)
+        paths: Vec<PathBuf>,
+    },
+    /// Rewrite .kdl files in canonical format
+    Fmt {
+        /// Report files that are not formatted and exit 1, without changing them
+        #[arg(long)]
+        check: bool,
+        /// Files or directories (default: the current directory)
+        paths: Vec<PathBuf>,
+    },
+    /// Show the dependency graph, as a topologically ordered listing or Graphviz DOT
+    #[command(
+        after_help = "Example:\n  baseline graph examples/sample-org --format dot | dot -Tsvg > graph.svg"
+    )]
+    Graph {
+        #[command(flatten)]
+        root: RootArg,
+        #[arg(long, value_enum, default_value_t = GraphFormat::Text)]
+        format: GraphFormat,
+        /// Organization structure as JSON (accounts and OUs): also list each resource's instances
+        #[arg(long, value_name = "FILE")]
+        org: Option<PathBuf>,
+    },
+    /// Show how live AWS differs from the baseline (not built yet)
+    Plan(Pending),
+    /// Remediate drift in dependency order and record it in the change log (not built yet)
+    Apply(Pending),
+    /// Render a saved plan file (not built yet)
+    Show(Pending),
+    /// Verify, show or export the change log (not built yet)
+    Log(Pending),
+    /// Controls coverage report for SOC 2 or ISO 27001 (not built yet)
+    Report(Pending),
+}
+
+/// Arguments of a subcommand that a later release fills in.
+#[derive(Debug, Args)]
+pub struct Pending {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    rest: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RootArg {
+    /// The baseline: a root .kdl file, or a directory holding `baseline.kdl` (default: .)
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum GraphFormat {
+    Text,
+    Dot,
+}
+
+/// Run the parsed command line; returns the exit code.
+pub fn run(cli: Cli) -> i32 {
+    let style = if !cli.no_color
+        && std::env::var_os("NO_COLOR").is_none()
+        && std::io::stderr().is_terminal()
+    {
+        Style::Color
+    } else {
+        Style::Plain
+    };
+    let cx = Context { style };
+    match cli.command {
+        Command::Validate { paths } => cx.validate(&default_paths(paths)),
+        Command::Fmt { check, paths } => cx.fmt(&default_paths(paths), check),
+        Command::Graph { root, format, org } => cx.graph(&root.path, format, org.as_deref()),
+        Command::Plan(_) => not_built("plan", "#3, plan and apply against AWS"),
+        Command::Apply(_) => not_built("apply", "#3, plan and apply against AWS"),
+        Command::Show(_) => not_built("show", "#5, saved plans"),
+        Command::Log(_) => not_built("log", "#4, the change log"),
+        Command::Report(_) => not_built("report", "#6, the controls report"),
+    }
+}
+
+fn not_built(command: &str, issue: &str) -> i32 {
+    eprintln!(
+        "error: `baseline {command}` is not built yet in this version (planned in issue {issue})"
+    );
+    exit::ERROR
+}
+
+fn default_paths(paths: Vec<PathBuf>) -> Vec<PathBuf> {
+    if paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        paths
+    }
+}
+
+/// Resolve a baseline argument to its root file: a file, or `DIR/baseline.kdl`.
+pub fn root_file(path: &Path) -> Result<PathBuf, String> {
+    if path.is_dir() {
+        let root = path.join("baseline.kdl");
+        if root.is_file() {
+            Ok(root)
+        } else {
+            Err(format!(
+                "{} holds no baseline.kdl; name the root .kdl file instead",
+                path.display()
+            ))
+        }
+    } else if path.is_file() {
+        Ok(path.to_path_buf())
+    } else {
+        Err(format!("{} does not exist", path.display()))
+    }
+}
+
+struct Context {
+    style: Style,
+}
+
+impl Context {
+    /// Load a baseline, printing its problems; `None` when it has any.
+    fn load(&self, root: &Path) -> Option<lang::model::Baseline> {
+        match lang::load(root) {
+            Ok(b) => Some(b),
+            Err(LoadError::Unreadable(e)) => {
+                eprintln!("error: {e}");
+                None
+            }
+            Err(LoadError::Invalid(invalid)) => {
+                eprint!(
+                    "{}",
+                    render(&invalid.problems, &invalid.sources, self.style)
+                );
+                None
+            }
+        }
+    }
+
+    fn validate(&self, paths: &[PathBuf]) -> i32 {
+        let roots = match lang::root_files(paths) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::ERROR;
+            }
+        };
+        if roots.is_empty() {
+            eprintln!(
+                "error: no .kdl file found in {}",
+                paths
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            return exit::ERROR;
+        }
+        let mut code = exit::OK;
+        for root in roots {
+            match self.load(&root) {
+                Some(b) => {
+                    let files = b.sources.iter().count();
+                    println!(
+                        "ok  {}: {} declarations, {} files",
+                        lang::source::display_path(&root.canonicalize().unwrap_or(root.clone())),
+                        b.declarations.len(),
+                        files
+                    );
+                }
+                None => code = exit::ERROR,
+            }
+        }
+        code
+    }
+
+    fn fmt(&self, paths: &[PathBuf], check: bool) -> i32 {
+        let mut code = exit::OK;
+        for path in paths {
+            let files = match lang::kdl_files(path) {
+                Ok(f) => f,
+                Err(e) => {
+                    eprintln!("error: {}: {e}", path.display());
+                    code = exit::ERROR;
+                    continue;
+                }
+            };
+            for file in files {
+                let text = match std::fs::read_to_string(&file) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        eprintln!("error: {}: {e}", file.display());
+                        code = exit::ERROR;
+                        continue;
+                    }
+                };
+                match lang::fmt::format_kdl(&text) {
+                    Ok(formatted) if formatted == text => {}
+                    Ok(_) if check => {
+                        println!("would reformat {}", file.display());
+                        code = exit::ERROR;
+                    }
+                    Ok(formatted) => match std::fs::write(&file, formatted) {
+                        Ok(()) => println!("formatted {}", file.display()),
+                        Err(e) => {
+                            eprintln!("error: {}: {e}", file.display());
+                            code = exit::ERROR;
+                        }
+                    },
+                    Err(_) => {
+                        // Report malformed KDL the same way validate does.
+                        self.load(&file);
+                        code = exit::ERROR;
+                    }
+                }
+            }
+        }
+        code
+    }
+
+    fn graph(&self, path: &Path, format: GraphFormat, org: Option<&Path>) -> i32 {
+        let root = match root_file(path) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::ERROR;
+            }
+        };
+        let Some(baseline) = self.load(&root) else {
+            return exit::ERROR;
+        };
+        let graph = ResourceGraph::build(&baseline);
+        match format {
+            GraphFormat::Dot => print!("{}", graph.to_dot()),
+            GraphFormat::Text => {
+                let Some(org_path) = org else {
+                    print!("{}", graph.to_text());
+                    return exit::OK;
+                };
+                let org: OrgStructure = match std::fs::read_to_string(org_path)
+                    .map_err(|e| e.to_string())
+                    .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+                {
+                    Ok(o) => o,
+                    Err(e) => {
+                        eprintln!(
+                            "error: cannot read organization structure {}: {e}",
+                            org_path.display()
+                        );
+                        return exit::ERROR;
+                    }
+                };
+                let instances = match expand(&baseline, &org) {
+                    Ok(i) => i,
+                    Err(problems) => {
+                        eprint!("{}", render(&problems, &baseline.sources, self.style));
+                        return exit::ERROR;
+                    }
+                };
+                for line in graph.to_text().lines() {
+                    println!("{line}");
+                    let address = line.split_whitespace().nth(1).unwrap_or_default();
+                    for inst in instances
+                        .iter()
+                        .filter(|i| format!("{}.{}", i.address.kind, i.address.name) == address)
+                    {
+                        if inst.address.account.is_some() {
+                            println!("       {}", inst.address);
+                        }
+                    }
+                }
+            }
+        }
+        exit::OK
+    }
+}

@@ -1,0 +1,110 @@
+//! Resource kinds. Each kind lives in one file: its KDL schema (what its parser reads), its
+//! typed spec, and its references. Adding a kind means one new file and one line in [`KINDS`].
+
+use crate::lang::model::{Baseline, Declaration, Spec};
+use crate::lang::reader::{Cx, NodeReader};
+use crate::lang::source::Spanned;
+
+pub mod account;
+pub mod backup_plan;
+pub mod backup_vault;
+pub mod config_recorder;
+pub mod kms_key;
+pub mod kms_rotation;
+pub mod log_bucket;
+pub mod mfa;
+pub mod organization;
+pub mod organization_trail;
+pub mod organizational_unit;
+pub mod password_policy;
+pub mod security_hub;
+pub mod service_control_policy;
+
+/// Every resource kind the language knows, in the order `baseline graph` lists them.
+pub static KINDS: &[&Kind] = &[
+    &organization::KIND,
+    &organizational_unit::KIND,
+    &account::KIND,
+    &service_control_policy::KIND,
+    &kms_key::KIND,
+    &log_bucket::KIND,
+    &organization_trail::KIND,
+    &config_recorder::KIND,
+    &security_hub::KIND,
+    &backup_vault::KIND,
+    &backup_plan::KIND,
+    &kms_rotation::KIND,
+    &password_policy::KIND,
+    &mfa::KIND,
+];
+
+/// The kind whose node is called `keyword`.
+pub fn by_keyword(keyword: &str) -> Option<&'static Kind> {
+    KINDS.iter().copied().find(|k| k.keyword() == keyword)
+}
+
+/// How a declaration of a kind is placed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placing {
+    /// Organization-wide, from the management account; no `targets`, `account` or `region`.
+    Organization,
+    /// One instance: `account "log-archive"` and `region "us-east-1"`, both optional.
+    Single,
+    /// One instance per targeted account (and region when regional): `targets { ... }`.
+    Targets,
+}
+
+/// Whether the node takes a name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Naming {
+    /// `kind "name" { ... }`
+    Required,
+    /// `kind { ... }` (named `default`) or `kind "name" { ... }`; at most one per account and
+    /// region, because AWS holds one (a password policy, a Config recorder).
+    Singleton,
+}
+
+/// A resource kind of the language: what the loader needs to know about it.
+#[derive(Debug)]
+pub struct Kind {
+    /// The KDL node name, e.g. `service-control-policy`.
+    pub keyword: &'static str,
+    /// One line for `--help` and the docs.
+    pub summary: &'static str,
+    pub naming: Naming,
+    pub placing: Placing,
+    /// Whether instances are per region (else per account, or organization-wide).
+    pub regional: bool,
+    /// For a tree-shaped kind (organizational units): children with the same keyword are
+    /// declarations of their own, named by path.
+    pub nests: bool,
+    /// Read the node's kind-specific content. Common children (`controls`, `depends-on`,
+    /// `prevent-destroy`, `targets`, `account`, `region`) have already been read.
+    pub parse: fn(&mut NodeReader, &Spanned<String>) -> Box<dyn Spec>,
+    /// Checks across every declaration of this kind (quotas, for instance).
+    pub check_all: fn(&Baseline, &[&Declaration], &Cx),
+}
+
+impl Kind {
+    pub fn keyword(&self) -> &'static str {
+        self.keyword
+    }
+}
+
+/// A `check_all` for kinds with nothing to check across declarations.
+pub fn no_check(_: &Baseline, _: &[&Declaration], _: &Cx) {}
+
+/// The spec of a declaration as its concrete type (the kind's own code knows which).
+pub fn spec_of<T: 'static>(decl: &Declaration) -> Option<&T> {
+    decl.spec.as_any().downcast_ref::<T>()
+}
+
+/// Implements the boilerplate `as_any` of a spec type.
+#[macro_export]
+macro_rules! spec_any {
+    () => {
+        fn as_any(&self) -> &dyn std::any::Any {
+            self
+        }
+    };
+}

@@ -1,0 +1,232 @@
+//! Problems found in a baseline, reported as miette diagnostics at `file:line:col`.
+//!
+//! Loading never stops at the first problem: every check pushes onto [`Problems`], and the
+//! caller reports them all at once before any AWS call is made.
+
+use std::fmt;
+
+use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
+
+use super::source::{Sources, Span};
+
+/// A labelled place in a source file.
+#[derive(Debug, Clone)]
+pub struct Label {
+    pub span: Span,
+    pub text: String,
+}
+
+/// One problem in the user's files.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    /// Stable identifier of the class of problem, e.g. `baseline::unknown-node`.
+    pub code: &'static str,
+    pub message: String,
+    pub primary: Label,
+    /// Further places that explain the problem (e.g. the first of two duplicates).
+    pub secondary: Vec<Label>,
+    pub help: Option<String>,
+}
+
+impl Problem {
+    pub fn new(code: &'static str, span: Span, message: impl Into<String>) -> Self {
+        Problem {
+            code,
+            message: message.into(),
+            primary: Label {
+                span,
+                text: "here".into(),
+            },
+            secondary: Vec::new(),
+            help: None,
+        }
+    }
+
+    pub fn label(mut self, text: impl Into<String>) -> Self {
+        self.primary.text = text.into();
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn also(mut self, span: Span, text: impl Into<String>) -> Self {
+        self.secondary.push(Label {
+            span,
+            text: text.into(),
+        });
+        self
+    }
+}
+
+/// The problems found so far.
+#[derive(Debug, Default)]
+pub struct Problems {
+    list: Vec<Problem>,
+}
+
+impl Problems {
+    pub fn push(&mut self, problem: Problem) {
+        self.list.push(problem);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Problem> {
+        self.list.iter()
+    }
+
+    pub fn extend(&mut self, other: Problems) {
+        self.list.extend(other.list);
+    }
+
+    /// Sort by file and position, so output reads top to bottom, and drop exact repeats.
+    pub fn sort(&mut self) {
+        self.list
+            .sort_by_key(|p| (p.primary.span.file, p.primary.span.offset));
+        self.list.dedup_by(|a, b| {
+            a.code == b.code && a.primary.span == b.primary.span && a.message == b.message
+        });
+    }
+}
+
+/// Suggest the closest of `candidates` to `word`, for "did you mean" hints.
+pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(word, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+/// "did you mean `x`?" when a close candidate exists, else a list of what is allowed.
+pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> String {
+    match closest(word, candidates.iter().copied()) {
+        Some(c) => format!("did you mean `{c}`?"),
+        None if candidates.is_empty() => "nothing is allowed here".to_string(),
+        None => format!(
+            "expected one of: {}",
+            candidates
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// A [`Problem`] bound to its source text, which is what miette renders.
+struct Rendered<'a> {
+    problem: &'a Problem,
+    source: NamedSource<String>,
+    /// Labels that point into other files are shown as notes instead.
+    notes: Vec<String>,
+}
+
+impl fmt::Debug for Rendered<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.problem.fmt(f)
+    }
+}
+
+impl fmt::Display for Rendered<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.problem.message)
+    }
+}
+
+impl std::error::Error for Rendered<'_> {}
+
+impl Diagnostic for Rendered<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        Some(Box::new(self.problem.code))
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        let mut parts: Vec<String> = self.problem.help.iter().cloned().collect();
+        parts.extend(self.notes.iter().cloned());
+        (!parts.is_empty()).then(|| Box::new(parts.join("\n")) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.source)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let file = self.problem.primary.span.file;
+        let primary = std::iter::once(LabeledSpan::new_primary_with_span(
+            Some(self.problem.primary.text.clone()),
+            self.problem.primary.span.source_span(),
+        ));
+        let secondary = self
+            .problem
+            .secondary
+            .iter()
+            .filter(move |l| l.span.file == file)
+            .map(|l| LabeledSpan::new_with_span(Some(l.text.clone()), l.span.source_span()));
+        Some(Box::new(primary.chain(secondary)))
+    }
+}
+
+/// How diagnostics are drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    Color,
+    Plain,
+}
+
+/// Render every problem as a miette report, followed by a one-line count.
+pub fn render(problems: &Problems, sources: &Sources, style: Style) -> String {
+    let theme = match style {
+        Style::Color => GraphicalTheme::unicode(),
+        Style::Plain => GraphicalTheme::unicode_nocolor(),
+    };
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
+    let mut out = String::new();
+    for problem in problems.iter() {
+        let file = sources.get(problem.primary.span.file);
+        let notes = problem
+            .secondary
+            .iter()
+            .filter(|l| l.span.file != problem.primary.span.file)
+            .map(|l| format!("{}: {}", sources.location(l.span), l.text))
+            .collect();
+        let rendered = Rendered {
+            problem,
+            source: NamedSource::new(file.display.clone(), file.text.as_str().to_owned()),
+            notes,
+        };
+        let _ = handler.render_report(&mut out, &rendered);
+        out.push('\n');
+    }
+    let n = problems.len();
+    out.push_str(&format!(
+        "{n} problem{} found\n",
+        if n == 1 { "" } else { "s" }
+    ));
+    out
+}
+
+/// One line per problem, `file:line:col: error[code]: message`, for logs and tests.
+pub fn render_short(problems: &Problems, sources: &Sources) -> String {
+    problems
+        .iter()
+        .map(|p| {
+            format!(
+                "{}: error[{}]: {}\n",
+                sources.location(p.primary.span),
+                p.code,
+                p.message
+            )
+        })
+        .collect()
+}

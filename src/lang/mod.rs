@@ -1,0 +1,413 @@
+//! The baseline language: KDL v2 files to a validated, typed [`Baseline`].
+//!
+//! [`load`] reads the root file and its includes, parses every node into a [`Declaration`]
+//! through the kind registry, then runs the cross-declaration checks in [`validate`]. All
+//! problems are collected; none stops the others from being found.
+
+pub mod checks;
+pub mod diagnostic;
+pub mod fmt;
+pub mod model;
+pub mod policy;
+pub mod reader;
+pub mod source;
+pub mod targets;
+pub mod validate;
+
+use std::path::{Path, PathBuf};
+
+use kdl::KdlDocument;
+
+use crate::kinds::{self, Naming, Placing};
+use diagnostic::{did_you_mean, Problem, Problems};
+use model::{Baseline, Declaration, Placement, Settings};
+use reader::{Cx, NodeReader};
+use source::{FileId, Sources, Span, Spanned};
+
+/// Loading failed: the problems found, with the sources they point into.
+#[derive(Debug)]
+pub struct Invalid {
+    pub sources: Sources,
+    pub problems: Problems,
+}
+
+/// A file that could not be read at all (before any source existed to point into).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read {path}: {source}")]
+pub struct Unreadable {
+    pub path: String,
+    #[source]
+    pub source: std::io::Error,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Unreadable(#[from] Unreadable),
+    #[error("the baseline has {} problem(s)", .0.problems.len())]
+    Invalid(Invalid),
+}
+
+/// Load and validate the baseline whose root file is `path`.
+pub fn load(path: &Path) -> Result<Baseline, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|source| Unreadable {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let cx = Cx::default();
+    let root = cx.sources.borrow_mut().add(path, text);
+    let mut loader = Loader {
+        cx: &cx,
+        settings: None,
+        declarations: Vec::new(),
+        stack: Vec::new(),
+    };
+    loader.file(root);
+    let settings = loader.settings.take().map(|(s, _)| s).unwrap_or_default();
+    let declarations = std::mem::take(&mut loader.declarations);
+    let baseline = Baseline {
+        root,
+        sources: Sources::default(),
+        settings,
+        declarations,
+    };
+    validate::run(&baseline, &cx);
+    let Cx { sources, problems } = cx;
+    let (sources, mut problems) = (sources.into_inner(), problems.into_inner());
+    if problems.is_empty() {
+        Ok(Baseline {
+            sources,
+            ..baseline
+        })
+    } else {
+        problems.sort();
+        Err(LoadError::Invalid(Invalid { sources, problems }))
+    }
+}
+
+/// The `.kdl` files a path names: the file itself, or every `.kdl` file below a directory.
+pub fn kdl_files(path: &Path) -> std::io::Result<Vec<PathBuf>> {
+    if !path.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut out = Vec::new();
+    let mut dirs = vec![path.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let p = entry?.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|e| e == "kdl") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The root files among `paths`: a file given directly, or every `.kdl` file below a
+/// directory that no other file there includes.
+pub fn root_files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
+    let mut roots = Vec::new();
+    for path in paths {
+        if !path.is_dir() {
+            roots.push(path.clone());
+            continue;
+        }
+        let files = kdl_files(path)?;
+        let included: Vec<PathBuf> = files.iter().flat_map(|f| includes_of(f)).collect();
+        roots.extend(files.into_iter().filter(|f| {
+            let canon = f.canonicalize().unwrap_or_else(|_| f.clone());
+            !included.contains(&canon)
+        }));
+    }
+    Ok(roots)
+}
+
+/// Canonical paths a file includes (best effort: unreadable or malformed files include nothing).
+fn includes_of(file: &Path) -> Vec<PathBuf> {
+    let Ok(text) = std::fs::read_to_string(file) else {
+        return Vec::new();
+    };
+    let Ok(doc) = KdlDocument::parse_v2(&text) else {
+        return Vec::new();
+    };
+    let dir = file.parent().unwrap_or(Path::new("."));
+    doc.nodes()
+        .iter()
+        .filter(|n| n.name().value() == "include")
+        .filter_map(|n| {
+            n.entries()
+                .first()?
+                .value()
+                .as_string()
+                .map(|s| dir.join(s))
+        })
+        .filter_map(|p| p.canonicalize().ok())
+        .collect()
+}
+
+struct Loader<'a> {
+    cx: &'a Cx,
+    settings: Option<(Settings, Span)>,
+    declarations: Vec<Declaration>,
+    /// Files being read, outermost first, to detect include cycles.
+    stack: Vec<(PathBuf, Option<Span>)>,
+}
+
+const META_NODES: &[&str] = &["settings", "include"];
+
+impl<'a> Loader<'a> {
+    fn file(&mut self, file: FileId) {
+        let text = self.cx.sources.borrow().get(file).text.clone();
+        let path = self.cx.sources.borrow().get(file).path.clone();
+        self.stack.push((path, None));
+        match KdlDocument::parse_v2(&text) {
+            Ok(doc) => {
+                for node in doc.nodes() {
+                    self.top_level(NodeReader::new(self.cx, file, node));
+                }
+            }
+            Err(err) => {
+                for d in err.diagnostics {
+                    let message = d.message.unwrap_or_else(|| "malformed KDL".to_string());
+                    let mut p =
+                        Problem::new("baseline::malformed-kdl", Span::new(file, d.span), message)
+                            .label(d.label.unwrap_or_else(|| "here".to_string()));
+                    if let Some(help) = d.help {
+                        p = p.help(help);
+                    }
+                    self.cx.report(p);
+                }
+            }
+        }
+        self.stack.pop();
+    }
+
+    fn top_level(&mut self, r: NodeReader<'_>) {
+        match r.name() {
+            "settings" => self.settings(r),
+            "include" => self.include(r),
+            keyword => match kinds::by_keyword(keyword) {
+                Some(_) => self.declaration(r, None),
+                None => {
+                    let mut known: Vec<&str> = kinds::KINDS.iter().map(|k| k.keyword()).collect();
+                    known.extend(META_NODES);
+                    r.report(
+                        Problem::new(
+                            "baseline::unknown-node",
+                            r.name_span(),
+                            format!("unknown node `{keyword}`"),
+                        )
+                        .label("not a kind of the language")
+                        .help(did_you_mean(keyword, &known)),
+                    );
+                }
+            },
+        }
+    }
+
+    fn include(&mut self, mut r: NodeReader<'_>) {
+        let rel = r.arg_str(0, "the path of a file to include");
+        let file = r.file;
+        r.finish();
+        let Some(rel) = rel else { return };
+        let dir = self.cx.dir_of(file);
+        let path = dir.join(&rel.value);
+        let canon = match path.canonicalize() {
+            Ok(p) => p,
+            Err(e) => {
+                return self.cx.report(
+                    Problem::new(
+                        "baseline::include-not-found",
+                        rel.span,
+                        format!("cannot read included file {}: {e}", path.display()),
+                    )
+                    .label("included here")
+                    .help("include paths are relative to the file that includes them"),
+                );
+            }
+        };
+        if let Some(pos) = self.stack.iter().position(|(p, _)| *p == canon) {
+            let chain: Vec<String> = self.stack[pos..]
+                .iter()
+                .map(|(p, _)| source::display_path(p))
+                .chain([source::display_path(&canon)])
+                .collect();
+            return self.cx.report(
+                Problem::new(
+                    "baseline::include-cycle",
+                    rel.span,
+                    format!("include cycle: {}", chain.join(" -> ")),
+                )
+                .label("includes a file that is already being read")
+                .help("remove one of the includes in the cycle"),
+            );
+        }
+        if self.cx.sources.borrow().find(&canon).is_some() {
+            // Already included through another path: a diamond, not a cycle. Read it once.
+            return;
+        }
+        let text = match std::fs::read_to_string(&canon) {
+            Ok(t) => t,
+            Err(e) => {
+                return self.cx.report(
+                    Problem::new(
+                        "baseline::include-not-found",
+                        rel.span,
+                        format!("cannot read {}: {e}", canon.display()),
+                    )
+                    .label("included here"),
+                )
+            }
+        };
+        let id = self.cx.sources.borrow_mut().add(&canon, text);
+        if let Some(last) = self.stack.last_mut() {
+            last.1 = Some(rel.span);
+        }
+        self.file(id);
+    }
+
+    fn settings(&mut self, mut r: NodeReader<'_>) {
+        if let Some((_, first)) = &self.settings {
+            r.report(
+                Problem::new(
+                    "baseline::duplicate",
+                    r.name_span(),
+                    "`settings` is given more than once",
+                )
+                .label("second one")
+                .also(*first, "first one")
+                .help("a baseline has one `settings` node, in its root file"),
+            );
+        }
+        let mut s = Settings {
+            span: Some(r.name_span()),
+            ..Settings::default()
+        };
+        if let Some(role) = r.child_str("access-role", "the role name assumed in member accounts") {
+            s.access_role = role.value;
+        }
+        if let Some(regions) = r.child_strs("default-regions", "region names") {
+            for region in &regions {
+                targets::check_region(&r, region);
+            }
+            s.default_regions = regions;
+        }
+        if let Some(n) = r.child_u32("max-concurrency", 1..=256) {
+            s.max_concurrency = n.value;
+        }
+        s.change_log = r.child_str("change-log", "the change log's path");
+        let span = r.name_span();
+        r.finish();
+        self.settings.get_or_insert((s, span));
+    }
+
+    fn declaration(&mut self, mut r: NodeReader<'_>, parent: Option<&str>) {
+        let kind = kinds::by_keyword(r.name()).expect("caller checked the keyword");
+        let name = match kind.naming {
+            Naming::Required => r.arg_str(0, "a name"),
+            Naming::Singleton => Some(
+                r.opt_arg_str(0, "a name")
+                    .unwrap_or_else(|| Spanned::new("default".to_string(), r.name_span())),
+            ),
+        };
+        let Some(mut name) = name else {
+            return r.finish();
+        };
+        if let Some(parent) = parent {
+            name.value = format!("{parent}/{}", name.value);
+        }
+        if kind.nests {
+            for child in r.children(kind.keyword()) {
+                self.declaration(child, Some(&name.value));
+            }
+        }
+        let controls = r.children("controls").into_iter().flat_map(|mut c| {
+            let ids = c.args_str("control ids");
+            c.finish();
+            ids
+        });
+        let controls: Vec<_> = controls.collect();
+        for id in &controls {
+            if let Err(help) = checks::check_control_id(&id.value) {
+                r.report(
+                    Problem::new(
+                        "baseline::invalid-control",
+                        id.span,
+                        format!("\"{}\" is not a control id", id.value),
+                    )
+                    .label("not a control id")
+                    .help(help),
+                );
+            }
+        }
+        let depends_on = r
+            .child_strs(
+                "depends-on",
+                "addresses such as \"log-bucket.org-trail-logs\"",
+            )
+            .unwrap_or_default();
+        let prevent_destroy = r.child_bool("prevent-destroy").is_some_and(|b| b.value);
+        let placement = self.placement(&mut r, kind);
+        let spec = (kind.parse)(&mut r, &name);
+        let span = r.span();
+        r.finish();
+        self.declarations.push(Declaration {
+            kind,
+            name,
+            span,
+            controls,
+            depends_on,
+            prevent_destroy,
+            placement,
+            spec,
+        });
+    }
+
+    fn placement(&self, r: &mut NodeReader<'_>, kind: &'static kinds::Kind) -> Placement {
+        match kind.placing {
+            Placing::Organization => Placement::Organization,
+            Placing::Single => {
+                let account = r.child_str("account", "the account's name or id");
+                if let Some(a) = &account {
+                    targets::check_account_ref(r, a);
+                }
+                let region = if kind.regional {
+                    r.child_str("region", "a region name")
+                } else {
+                    None
+                };
+                if let Some(reg) = &region {
+                    targets::check_region(r, reg);
+                }
+                Placement::Single { account, region }
+            }
+            Placing::Targets => match r.child("targets") {
+                Some(t) => Placement::Targets(targets::parse_targets(t, kind.regional)),
+                None => {
+                    r.report(
+                        Problem::new(
+                            "baseline::missing-value",
+                            r.name_span(),
+                            format!("`{}` needs `targets`", kind.keyword()),
+                        )
+                        .label("no targets")
+                        .help("add, for example: targets { all-accounts }"),
+                    );
+                    Placement::Targets(targets::Targets {
+                        span: r.name_span(),
+                        all_accounts: None,
+                        ous: Vec::new(),
+                        accounts: Vec::new(),
+                        exclude_accounts: Vec::new(),
+                        exclude_ous: Vec::new(),
+                        regions: Vec::new(),
+                        exclude_regions: Vec::new(),
+                    })
+                }
+            },
+        }
+    }
+}

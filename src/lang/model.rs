@@ -1,0 +1,167 @@
+//! The typed model a baseline loads into: settings plus one [`Declaration`] per resource node.
+//!
+//! What is common to every kind (name, controls, dependencies, placement) lives here; what a
+//! kind declares about itself lives in its [`Spec`], defined in the kind's own file.
+
+use std::any::Any;
+use std::fmt::Debug;
+
+use super::source::{FileId, Sources, Span, Spanned};
+use super::targets::Targets;
+use crate::kinds::Kind;
+
+/// A loaded, validated baseline.
+#[derive(Debug)]
+pub struct Baseline {
+    pub root: FileId,
+    pub sources: Sources,
+    pub settings: Settings,
+    pub declarations: Vec<Declaration>,
+}
+
+impl Baseline {
+    /// The declaration of `keyword` called `name`, if any.
+    pub fn find(&self, keyword: &str, name: &str) -> Option<&Declaration> {
+        self.declarations
+            .iter()
+            .find(|d| d.kind.keyword() == keyword && d.name.value == name)
+    }
+}
+
+/// The `settings` node: defaults that apply to the whole baseline.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Role assumed in member accounts.
+    pub access_role: String,
+    /// Regions used by targets that name none.
+    pub default_regions: Vec<Spanned<String>>,
+    /// Upper bound on concurrent AWS work during plan and apply.
+    pub max_concurrency: u32,
+    /// Where the change log is written, relative to the root file.
+    pub change_log: Option<Spanned<String>>,
+    pub span: Option<Span>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            access_role: "OrganizationAccountAccessRole".to_string(),
+            default_regions: Vec::new(),
+            max_concurrency: 16,
+            change_log: None,
+            span: None,
+        }
+    }
+}
+
+impl Settings {
+    pub const FALLBACK_REGION: &'static str = "us-east-1";
+
+    /// The regions a target without `regions` deploys to.
+    pub fn regions(&self) -> Vec<String> {
+        if self.default_regions.is_empty() {
+            vec![Self::FALLBACK_REGION.to_string()]
+        } else {
+            self.default_regions
+                .iter()
+                .map(|r| r.value.clone())
+                .collect()
+        }
+    }
+
+    /// The region of single-instance resources that name none.
+    pub fn home_region(&self) -> String {
+        self.regions().remove(0)
+    }
+}
+
+/// Where a declaration's instances live.
+#[derive(Debug, Clone)]
+pub enum Placement {
+    /// Organization-wide, managed from the management account (OUs, SCPs, ...).
+    Organization,
+    /// One instance in one account and region (a key, a bucket, the organization trail).
+    /// `None` means the management account, or the settings' first region.
+    Single {
+        account: Option<Spanned<String>>,
+        region: Option<Spanned<String>>,
+    },
+    /// One instance per targeted account (and region, for regional kinds).
+    Targets(Targets),
+}
+
+/// One resource node of the baseline, e.g. `service-control-policy "deny-leave-organization"`.
+#[derive(Debug)]
+pub struct Declaration {
+    pub kind: &'static Kind,
+    pub name: Spanned<String>,
+    /// The whole node.
+    pub span: Span,
+    /// `controls "SOC2:CC6.1" "ISO27001:2022:A.5.15"`.
+    pub controls: Vec<Spanned<String>>,
+    /// `depends-on "kind.name"`: explicit edges, as in Terraform.
+    pub depends_on: Vec<Spanned<String>>,
+    /// `prevent-destroy`: refuse to delete this resource even when it becomes an orphan.
+    pub prevent_destroy: bool,
+    pub placement: Placement,
+    pub spec: Box<dyn Spec>,
+}
+
+impl Declaration {
+    /// `kind.name`, the declaration's address without an instance key.
+    pub fn address(&self) -> String {
+        format!("{}.{}", self.kind.keyword(), self.name.value)
+    }
+}
+
+/// A reference from one declaration to another, e.g. `bucket "org-trail-logs"`.
+#[derive(Debug, Clone)]
+pub struct Reference {
+    /// Keyword of the referenced kind, e.g. `log-bucket`.
+    pub kind: &'static str,
+    pub name: Spanned<String>,
+    /// Which of the declaring resource's parts needs the referenced one (index into `parts`).
+    pub part: usize,
+}
+
+impl Reference {
+    pub fn new(kind: &'static str, name: &Spanned<String>) -> Self {
+        Reference {
+            kind,
+            name: name.clone(),
+            part: 0,
+        }
+    }
+
+    pub fn from_part(mut self, part: usize) -> Self {
+        self.part = part;
+        self
+    }
+}
+
+/// One AWS resource a declaration manages. Most declarations have exactly one part; a Config
+/// recorder has four (recorder, delivery channel, recording status, each rule).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    /// Resource kind, used in addresses: `config-delivery-channel`.
+    pub kind: String,
+    /// Resource name, used in addresses: `default`, `daily/tagged`.
+    pub name: String,
+    /// Indexes of earlier parts of the same declaration this one needs.
+    pub after: Vec<usize>,
+}
+
+/// What a kind parsed from its node. Each kind defines its own type.
+pub trait Spec: Debug + Send + Sync + Any {
+    /// References to other declarations (graph edges and checked for existence).
+    fn references(&self) -> Vec<Reference> {
+        Vec::new()
+    }
+
+    /// Parts beyond the primary one, e.g. a Config recorder's delivery channel.
+    fn extra_parts(&self, _name: &str) -> Vec<Part> {
+        Vec::new()
+    }
+
+    fn as_any(&self) -> &dyn Any;
+}

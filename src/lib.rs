@@ -1,0 +1,12 @@
+//! `baseline`: declarative compliance-as-code for AWS Organizations.
+//!
+//! The binary is a thin client of this library: [`lang`] turns KDL into a validated model,
+//! [`graph`] orders it, [`expand`] turns declarations into per-account instances, and [`cli`]
+//! wires the subcommands.
+
+pub mod cli;
+pub mod expand;
+pub mod graph;
+pub mod kinds;
+pub mod lang;
+pub mod org;

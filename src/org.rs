@@ -1,0 +1,69 @@
+//! The organization's structure (accounts and the OU tree), against which targets expand.
+//!
+//! It comes from AWS Organizations at plan time; tests and `--org FILE` give it as JSON.
+
+use serde::{Deserialize, Serialize};
+
+/// One member account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgAccount {
+    pub id: String,
+    pub name: String,
+    /// OU path of the account's parent, `/` for the root.
+    #[serde(default = "root_path")]
+    pub ou: String,
+}
+
+fn root_path() -> String {
+    "/".to_string()
+}
+
+/// Accounts and OUs of one organization.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgStructure {
+    pub management_account_id: String,
+    /// OU paths, e.g. `Workloads/Production`.
+    #[serde(default)]
+    pub ous: Vec<String>,
+    pub accounts: Vec<OrgAccount>,
+}
+
+impl OrgStructure {
+    /// The account a reference (name or id) names.
+    pub fn account(&self, name_or_id: &str) -> Option<&OrgAccount> {
+        self.accounts
+            .iter()
+            .find(|a| a.id == name_or_id)
+            .or_else(|| self.accounts.iter().find(|a| a.name == name_or_id))
+    }
+
+    pub fn management(&self) -> Option<&OrgAccount> {
+        self.account(&self.management_account_id)
+    }
+
+    /// Whether `ou` is `ancestor` or lies below it.
+    pub fn ou_within(ou: &str, ancestor: &str) -> bool {
+        ou == ancestor
+            || ou
+                .strip_prefix(ancestor)
+                .is_some_and(|rest| rest.starts_with('/'))
+    }
+
+    /// Apply declared account placements, so targets expand as they will be after apply.
+    pub fn with_placements<'a>(
+        &self,
+        placements: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> OrgStructure {
+        let mut org = self.clone();
+        for (account, ou) in placements {
+            let id = org.account(account).map(|a| a.id.clone());
+            if let Some(a) = org.accounts.iter_mut().find(|a| Some(&a.id) == id.as_ref()) {
+                a.ou = ou.to_string();
+            }
+            if ou != "/" && !org.ous.iter().any(|o| o == ou) {
+                org.ous.push(ou.to_string());
+            }
+        }
+        org
+    }
+}

@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Run moto's server (with baseline's extension applied) on 127.0.0.1.
+
+    <venv>/bin/python tests/emulator/server.py [--port N] [--log-requests]
+
+--port 0 (the default) lets the OS pick a free port. Once listening, the
+server prints exactly one line to stdout and flushes it:
+
+    BASELINE_EMULATOR_READY http://127.0.0.1:<port>
+
+Anything written to stdout after that line (moto sometimes print()s) is sent
+to stderr instead, so a parent that reads only the READY line never blocks on
+a full pipe. Request logging is off unless --log-requests is given (then it
+goes to stderr). MOTO_ACCOUNT_ID is removed from the environment: it would
+pin every request to one account and break assumed-role account isolation.
+A port that cannot be bound makes the server exit non-zero at once.
+
+The server exits by itself when its stdin reaches EOF -- so a parent test
+process that dies (closing the pipe) never leaves it running -- and on
+SIGTERM / SIGINT. Pass --ignore-stdin to run it by hand in the background
+(e.g. `server.py --port 5000 --ignore-stdin &`, or `</dev/null` would stop it
+at once).
+"""
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import baseline_moto_ext  # noqa: E402  (applies the patches on import)
+from moto.moto_server.werkzeug_app import (  # noqa: E402
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import make_server  # noqa: E402
+
+HOST = "127.0.0.1"
+
+
+def _watch_stdin(stop: threading.Event) -> None:
+    """Set `stop` once stdin reaches EOF (the parent closed it or died)."""
+    # os.read on the raw fd: a daemon thread blocked inside sys.stdin's
+    # buffered reader would abort the interpreter at shutdown.
+    try:
+        while os.read(0, 65536):
+            pass
+    except OSError:
+        pass
+    stop.set()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=0, help="0 = any free port")
+    parser.add_argument(
+        "--log-requests", action="store_true", help="log each request to stderr"
+    )
+    parser.add_argument(
+        "--ignore-stdin",
+        action="store_true",
+        help="do not exit on stdin EOF (stop with SIGTERM/SIGINT)",
+    )
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
+    logging.getLogger("werkzeug").setLevel(
+        logging.INFO if args.log_requests else logging.ERROR
+    )
+
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    # MOTO_ACCOUNT_ID would pin every request to one account and defeat the
+    # per-account state that assumed-role credentials rely on.
+    if os.environ.pop("MOTO_ACCOUNT_ID", None) is not None:
+        print("server.py: ignoring MOTO_ACCOUNT_ID", file=sys.stderr)
+
+    # Bind in the main thread (what moto's ThreadedMotoServer does inside its
+    # thread), so a bind error fails fast instead of hanging start().
+    app = DomainDispatcherApplication(create_backend_app)
+    server = make_server(
+        HOST, args.port, app, threaded=True, request_handler=MotoRequestHandler
+    )
+    port = server.server_address[1]
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
+    # Some moto responses embed the server's own URL (e.g. SQS queue URLs).
+    os.environ["MOTO_PORT"] = str(port)
+
+    sys.stdout.write(f"BASELINE_EMULATOR_READY http://{HOST}:{port}\n")
+    sys.stdout.flush()
+    # From here on, stdout is stderr: the READY line is the only stdout output.
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+
+    if not args.ignore_stdin:
+        threading.Thread(target=_watch_stdin, args=(stop,), daemon=True).start()
+
+    # Wake up periodically so signal handlers run promptly on every platform.
+    while not stop.wait(0.5):
+        pass
+    server.shutdown()
+    serving.join(timeout=10)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
