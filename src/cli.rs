@@ -257,7 +257,15 @@ impl Context {
                             code = exit::ERROR;
                         }
                     },
-                    Err(_) => {
+                    Err(lang::fmt::FmtError::WouldLoseText { line }) => {
+                        eprintln!(
+                            "error: {}:{line}: not formatted: the KDL parser drops a comment \
+                             written after a closing `}}` here; put it on its own line",
+                            file.display()
+                        );
+                        code = exit::ERROR;
+                    }
+                    Err(lang::fmt::FmtError::Parse(_)) => {
                         // Report malformed KDL the same way validate does.
                         self.load(&file);
                         code = exit::ERROR;

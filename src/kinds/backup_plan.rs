@@ -116,7 +116,9 @@ fn parse_rule(mut c: NodeReader, plan_vault: Option<&Spanned<String>>) -> Option
                     format!("invalid schedule: {e}"),
                 )
                 .label("invalid schedule")
-                .help("example: cron(0 5 ? * * *) runs daily at 05:00 UTC"),
+                .help(
+                    "AWS Backup takes cron expressions; cron(0 5 ? * * *) runs daily at 05:00 UTC",
+                ),
             ),
         }
     }

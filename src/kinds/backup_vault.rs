@@ -55,7 +55,7 @@ fn parse(r: &mut NodeReader, name: &Spanned<String>) -> Box<dyn Spec> {
             .help("a vault name has 2 to 50 letters, digits, `-` or `_`"),
         );
     }
-    let lock = r.child("lock").and_then(|mut c| {
+    let lock = r.child("lock").map(|mut c| {
         let min = c.prop_u32("min-retention-days", RETENTION_DAYS);
         let max = c.prop_u32("max-retention-days", RETENTION_DAYS);
         let changeable = c.prop_u32("changeable-for-days", 3..=36500);
@@ -74,12 +74,12 @@ fn parse(r: &mut NodeReader, name: &Spanned<String>) -> Box<dyn Spec> {
             }
         }
         c.finish();
-        Some(VaultLock {
+        VaultLock {
             min_retention_days: min.map_or(1, |m| m.value),
             max_retention_days: max.map_or(*RETENTION_DAYS.end(), |m| m.value),
             changeable_for_days: changeable.map(|c| c.value),
             span,
-        })
+        }
     });
     Box::new(BackupVault { lock })
 }

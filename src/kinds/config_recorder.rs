@@ -90,7 +90,7 @@ impl Spec for ConfigRecorder {
 }
 
 fn parse(r: &mut NodeReader, _name: &Spanned<String>) -> Box<dyn Spec> {
-    let all_supported = r.child_bool("all-supported").map_or(true, |b| b.value);
+    let all_supported = r.child_bool("all-supported").is_none_or(|b| b.value);
     let global_resources_region = r.child_str("global-resources-region", "a region name");
     if let Some(reg) = &global_resources_region {
         check_region(r, reg);

@@ -56,10 +56,8 @@ fn parse(r: &mut NodeReader, name: &Spanned<String>) -> Box<dyn Spec> {
         );
     }
     let kms_key = r.child_str("kms-key", "the name of a declared kms-key");
-    let versioning = r.child_bool("versioning").map_or(true, |b| b.value);
-    let block_public_access = r
-        .child_bool("block-public-access")
-        .map_or(true, |b| b.value);
+    let versioning = r.child_bool("versioning").is_none_or(|b| b.value);
+    let block_public_access = r.child_bool("block-public-access").is_none_or(|b| b.value);
     Box::new(LogBucket {
         bucket_name,
         kms_key,

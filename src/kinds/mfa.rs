@@ -29,9 +29,9 @@ impl Spec for Mfa {
 
 fn parse(r: &mut NodeReader, _name: &Spanned<String>) -> Box<dyn Spec> {
     Box::new(Mfa {
-        root_mfa: r.child_bool("root-mfa").map_or(true, |b| b.value),
+        root_mfa: r.child_bool("root-mfa").is_none_or(|b| b.value),
         require_for_console_users: r
             .child_bool("require-for-console-users")
-            .map_or(true, |b| b.value),
+            .is_none_or(|b| b.value),
     })
 }

@@ -55,7 +55,7 @@ fn parse(r: &mut NodeReader, name: &Spanned<String>) -> Box<dyn Spec> {
     let bucket = r.require(bucket, "bucket", "bucket \"org-trail-logs\"");
     let kms_key = r.child_str("kms-key", "the name of a declared kms-key");
     let s3_key_prefix = r.child_str("s3-key-prefix", "a key prefix");
-    let flag = |r: &mut NodeReader, n| r.child_bool(n).map_or(true, |b| b.value);
+    let flag = |r: &mut NodeReader, n| r.child_bool(n).is_none_or(|b| b.value);
     let multi_region = flag(r, "multi-region");
     let log_file_validation = flag(r, "log-file-validation");
     let logging = flag(r, "logging");

@@ -70,7 +70,7 @@ fn parse(r: &mut NodeReader, _name: &Spanned<String>) -> Box<dyn Spec> {
         max_age_days: r.child_u32("max-age-days", 1..=1095).map(|v| v.value),
         allow_users_to_change: r
             .child_bool("allow-users-to-change")
-            .map_or(true, |b| b.value),
+            .is_none_or(|b| b.value),
         hard_expiry: r.child_bool("hard-expiry").is_some_and(|b| b.value),
     })
 }

@@ -122,6 +122,8 @@ fn parse_attach(mut c: NodeReader) -> Option<Spanned<AttachTarget>> {
     let given: Vec<_> = [root, ou, account].into_iter().flatten().collect();
     let attached = match given.as_slice() {
         [(target, span)] => Some(Spanned::new(target.clone(), *span)),
+        // An unknown property is reported by `finish`; "no target" would only repeat it.
+        [] if c.node.entries().iter().any(|e| e.name().is_some()) => None,
         [] => {
             c.report(
                 Problem::new(
@@ -175,8 +177,8 @@ fn check_attachment_quota(_baseline: &Baseline, decls: &[&Declaration], cx: &Cx)
                 "baseline::too-many-scps",
                 attached[limit].0,
                 format!(
-                    "{} SCPs are attached to {target}; AWS allows {MAX_SCPS_PER_TARGET} per target, \
-                     one of which is FullAWSAccess",
+                    "{target} would have {} SCPs: these {} and FullAWSAccess; AWS allows {MAX_SCPS_PER_TARGET} per target",
+                    attached.len() + RESERVED_BY_FULL_AWS_ACCESS,
                     attached.len()
                 ),
             )

@@ -172,10 +172,18 @@ impl<'a> Loader<'a> {
             Err(err) => {
                 for d in err.diagnostics {
                     let message = d.message.unwrap_or_else(|| "malformed KDL".to_string());
+                    let range = d.span.offset()..d.span.offset() + d.span.len();
+                    // KDL v2 reserves bare true/false/null; say what to write instead.
+                    let help = match text.get(range).map(str::trim) {
+                        Some(word @ ("true" | "false" | "null")) => {
+                            Some(format!("KDL v2 writes this as #{word}"))
+                        }
+                        _ => d.help,
+                    };
                     let mut p =
                         Problem::new("baseline::malformed-kdl", Span::new(file, d.span), message)
                             .label(d.label.unwrap_or_else(|| "here".to_string()));
-                    if let Some(help) = d.help {
+                    if let Some(help) = help {
                         p = p.help(help);
                     }
                     self.cx.report(p);

@@ -317,9 +317,14 @@ impl<'a> NodeReader<'a> {
         value
     }
 
-    /// Report a child node that must be present but is not.
+    /// Report a child node that must be present but is not. A child that is present with a
+    /// bad value was reported already, when it was read.
     pub fn require<T>(&self, value: Option<T>, name: &str, example: &str) -> Option<T> {
-        if value.is_none() {
+        let present = self
+            .node
+            .children()
+            .is_some_and(|c| c.nodes().iter().any(|n| n.name().value() == name));
+        if value.is_none() && !present {
             self.report(
                 Problem::new(
                     "baseline::missing-value",

@@ -1,0 +1,178 @@
+//! Expansion of targets into instances, against an organization structure given as data.
+
+use baseline::expand::{expand, Instance};
+use baseline::lang::{self, model::Baseline};
+use baseline::org::{OrgAccount, OrgStructure};
+
+fn org() -> OrgStructure {
+    let account = |id: &str, name: &str, ou: &str| OrgAccount {
+        id: id.into(),
+        name: name.into(),
+        ou: ou.into(),
+    };
+    OrgStructure {
+        management_account_id: "111111111111".into(),
+        ous: vec![
+            "Security".into(),
+            "Workloads".into(),
+            "Workloads/Production".into(),
+            "Workloads/Staging".into(),
+        ],
+        accounts: vec![
+            account("111111111111", "management", "/"),
+            account("222222222222", "log-archive", "Security"),
+            account("333333333333", "audit", "Security"),
+            account("444444444444", "prod-app", "Workloads/Production"),
+            account("555555555555", "prod-data", "Workloads/Production"),
+            account("666666666666", "staging-app", "Workloads/Staging"),
+        ],
+    }
+}
+
+const OUS: &str = r#"
+organizational-unit "Security"
+organizational-unit "Workloads" {
+    organizational-unit "Production"
+    organizational-unit "Staging"
+}
+"#;
+
+fn load(text: &str) -> (tempfile::TempDir, Baseline) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("baseline.kdl");
+    std::fs::write(&path, format!("{OUS}\n{text}")).unwrap();
+    let baseline = match lang::load(&path) {
+        Ok(b) => b,
+        Err(e) => panic!("{e:?}"),
+    };
+    (dir, baseline)
+}
+
+fn addresses(instances: &[Instance], kind: &str) -> Vec<String> {
+    instances
+        .iter()
+        .filter(|i| i.address.kind == kind)
+        .map(|i| i.address.to_string())
+        .collect()
+}
+
+#[test]
+fn all_accounts_times_default_regions() {
+    let (_d, b) = load(
+        r#"settings { default-regions "us-east-1" "eu-west-1"; }
+           security-hub { targets { all-accounts; }; standard "aws-foundational-security-best-practices"; }
+           mfa { targets { root; } }"#,
+    );
+    let instances = expand(&b, &org()).unwrap();
+    assert_eq!(addresses(&instances, "security-hub").len(), 12);
+    assert_eq!(
+        addresses(&instances, "mfa").len(),
+        6,
+        "mfa is per account, not per region"
+    );
+    let hub = instances
+        .iter()
+        .find(|i| i.address.to_string() == "security-hub.default[audit/eu-west-1]")
+        .unwrap();
+    assert_eq!(
+        (hub.account_id.as_str(), hub.region.as_str()),
+        ("333333333333", "eu-west-1")
+    );
+}
+
+#[test]
+fn ou_subtrees_and_exclusions() {
+    let (_d, b) = load(
+        r#"password-policy {
+               targets { ou "Workloads"; account "audit"; exclude-account "prod-data"; exclude-ou "Workloads/Staging"; }
+               min-length 14
+           }"#,
+    );
+    let instances = expand(&b, &org()).unwrap();
+    assert_eq!(
+        addresses(&instances, "password-policy"),
+        [
+            "password-policy.default[audit]",
+            "password-policy.default[prod-app]"
+        ]
+    );
+}
+
+#[test]
+fn regions_and_excluded_regions() {
+    let (_d, b) = load(
+        r#"settings { default-regions "us-east-1" "eu-west-1" "eu-central-1"; }
+           kms-rotation { targets { account "111111111111"; exclude-regions "eu-west-1"; } }"#,
+    );
+    let instances = expand(&b, &org()).unwrap();
+    assert_eq!(
+        addresses(&instances, "kms-rotation"),
+        [
+            "kms-rotation.default[management/us-east-1]",
+            "kms-rotation.default[management/eu-central-1]"
+        ]
+    );
+}
+
+#[test]
+fn single_placement_defaults_to_management_and_home_region() {
+    let (_d, b) = load(
+        r#"settings { default-regions "eu-west-1" "us-east-1"; }
+           kms-key "a" { alias "alias/a"; }
+           kms-key "b" { alias "alias/b"; account "log-archive"; region "us-east-1"; }"#,
+    );
+    let instances = expand(&b, &org()).unwrap();
+    assert_eq!(
+        addresses(&instances, "kms-key"),
+        [
+            "kms-key.a[management/eu-west-1]",
+            "kms-key.b[log-archive/us-east-1]"
+        ]
+    );
+}
+
+#[test]
+fn declared_placement_moves_accounts_before_targets_expand() {
+    let (_d, b) = load(
+        r#"account "audit" ou="Workloads/Staging"
+           mfa { targets { ou "Workloads/Staging"; } }"#,
+    );
+    let instances = expand(&b, &org()).unwrap();
+    assert_eq!(
+        addresses(&instances, "mfa"),
+        ["mfa.default[audit]", "mfa.default[staging-app]"]
+    );
+    assert_eq!(
+        addresses(&instances, "account"),
+        ["account.audit"],
+        "organization-wide, no instance key"
+    );
+}
+
+#[test]
+fn unknown_account_is_reported_where_it_is_written() {
+    let (_d, b) = load(r#"mfa { targets { account "prod-ap"; } }"#);
+    let problems = expand(&b, &org()).unwrap_err();
+    let p = problems.iter().next().unwrap();
+    assert_eq!(p.code, "baseline::unknown-account");
+    assert_eq!(p.help.as_deref(), Some("did you mean `prod-app`?"));
+    let (line, col) = b.sources.line_col(p.primary.span);
+    assert_eq!((line, col), (8, 25));
+}
+
+#[test]
+fn two_singletons_on_one_account_conflict() {
+    let (_d, b) = load(
+        r#"password-policy "strict" { targets { ou "Workloads"; }; min-length 14; }
+           password-policy "loose" { targets { account "prod-app"; }; min-length 8; }"#,
+    );
+    let problems = expand(&b, &org()).unwrap_err();
+    let p = problems.iter().next().unwrap();
+    assert_eq!(p.code, "baseline::conflicting-targets");
+    assert!(
+        p.message
+            .contains("two `password-policy` declarations target prod-app"),
+        "{}",
+        p.message
+    );
+}
