@@ -9,8 +9,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::expand::expand;
 use crate::graph::ResourceGraph;
 use crate::lang::diagnostic::{render, Style};
+use crate::lang::model::Baseline;
 use crate::lang::{self, LoadError};
 use crate::org::OrgStructure;
+use crate::run::{self, PlanFormat, RunOptions};
 
 /// Exit codes, as Terraform uses them.
 pub mod exit {
@@ -75,16 +77,59 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         org: Option<PathBuf>,
     },
-    /// Show how live AWS differs from the baseline (not built yet)
-    Plan(Pending),
-    /// Remediate drift in dependency order and record it in the change log (not built yet)
-    Apply(Pending),
+    /// Show how live AWS differs from the baseline: what apply would change
+    #[command(
+        after_help = "Reads every targeted account and region (assuming the access role \
+        in member accounts) and compares it with the baseline, attribute by attribute.\n\n\
+        Symbols: + create, <= adopt (existing, untagged), ~ update in place, -/+ replace, \
+        - delete, ! finding (not remediable through the API).\n\n\
+        Examples:\n  baseline plan examples/sample-org\n  \
+        baseline plan --detailed-exitcode --format json > drift.json   # exit 2 on drift"
+    )]
+    Plan {
+        #[command(flatten)]
+        root: RootArg,
+        #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
+        format: PlanFormat,
+        /// Exit 0 when AWS matches the baseline, 2 when it drifts, 1 on error
+        #[arg(long)]
+        detailed_exitcode: bool,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Remediate drift in dependency order
+    #[command(
+        after_help = "Shows the plan, asks for confirmation on a terminal, then applies \
+        it: independent instances concurrently, each only after what it depends on succeeded. \
+        When a change fails, what depends on it is skipped and the rest goes on.\n\n\
+        Example:\n  baseline apply examples/sample-org --auto-approve"
+    )]
+    Apply {
+        #[command(flatten)]
+        root: RootArg,
+        /// Apply without asking (required when stdin is not a terminal)
+        #[arg(long)]
+        auto_approve: bool,
+        #[command(flatten)]
+        run: RunArgs,
+    },
     /// Render a saved plan file (not built yet)
     Show(Pending),
     /// Verify, show or export the change log (not built yet)
     Log(Pending),
     /// Controls coverage report for SOC 2 or ISO 27001 (not built yet)
     Report(Pending),
+}
+
+/// Options of the commands that call AWS.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Concurrent AWS operations (default: settings' max-concurrency, else 16)
+    #[arg(long, value_name = "N")]
+    parallelism: Option<usize>,
+    /// Print API call counts and timings on stderr
+    #[arg(long, short)]
+    verbose: bool,
 }
 
 /// Arguments of a subcommand that a later release fills in.
@@ -122,8 +167,23 @@ pub fn run(cli: Cli) -> i32 {
         Command::Validate { paths } => cx.validate(&default_paths(paths)),
         Command::Fmt { check, paths } => cx.fmt(&default_paths(paths), check),
         Command::Graph { root, format, org } => cx.graph(&root.path, format, org.as_deref()),
-        Command::Plan(_) => not_built("plan", "#3, plan and apply against AWS"),
-        Command::Apply(_) => not_built("apply", "#3, plan and apply against AWS"),
+        Command::Plan {
+            root,
+            format,
+            detailed_exitcode,
+            run,
+        } => match cx.load_root(&root.path) {
+            Some(b) => run::plan_command(b, &cx.run_options(&run), format, detailed_exitcode),
+            None => exit::ERROR,
+        },
+        Command::Apply {
+            root,
+            auto_approve,
+            run,
+        } => match cx.load_root(&root.path) {
+            Some(b) => run::apply_command(b, &cx.run_options(&run), auto_approve),
+            None => exit::ERROR,
+        },
         Command::Show(_) => not_built("show", "#5, saved plans"),
         Command::Log(_) => not_built("log", "#4, the change log"),
         Command::Report(_) => not_built("report", "#6, the controls report"),
@@ -166,6 +226,30 @@ pub fn root_file(path: &Path) -> Result<PathBuf, String> {
 
 struct Context {
     style: Style,
+}
+
+impl Context {
+    /// Load the baseline a path names, reporting problems; `None` when it has any.
+    fn load_root(&self, path: &Path) -> Option<Baseline> {
+        match root_file(path) {
+            Ok(root) => self.load(&root),
+            Err(e) => {
+                eprintln!("error: {e}");
+                None
+            }
+        }
+    }
+
+    fn run_options(&self, args: &RunArgs) -> RunOptions {
+        RunOptions {
+            parallelism: args.parallelism,
+            verbose: args.verbose,
+            style: crate::render::Style {
+                color: matches!(self.style, Style::Color) && std::io::stdout().is_terminal(),
+            },
+            diag_style: self.style,
+        }
+    }
 }
 
 impl Context {

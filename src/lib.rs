@@ -4,9 +4,16 @@
 //! [`graph`] orders it, [`expand`] turns declarations into per-account instances, and [`cli`]
 //! wires the subcommands.
 
+pub mod apply;
+pub mod aws;
 pub mod cli;
+pub mod discover;
 pub mod expand;
 pub mod graph;
 pub mod kinds;
 pub mod lang;
 pub mod org;
+pub mod plan;
+pub mod provider;
+pub mod render;
+pub mod run;

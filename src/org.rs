@@ -26,6 +26,11 @@ pub struct OrgStructure {
     #[serde(default)]
     pub ous: Vec<String>,
     pub accounts: Vec<OrgAccount>,
+    /// AWS ids, when discovered from AWS: the root's and each OU path's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_id: Option<String>,
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub ou_ids: std::collections::BTreeMap<String, String>,
 }
 
 impl OrgStructure {

@@ -26,6 +26,7 @@ fn org() -> OrgStructure {
             account("555555555555", "prod-data", "Workloads/Production"),
             account("666666666666", "staging-app", "Workloads/Staging"),
         ],
+        ..OrgStructure::default()
     }
 }
 

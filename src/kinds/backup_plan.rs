@@ -16,6 +16,7 @@ pub static KIND: Kind = Kind {
     nests: false,
     parse,
     check_all: check_retention_within_lock,
+    provider: None,
 };
 
 #[derive(Debug, Clone)]

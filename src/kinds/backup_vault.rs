@@ -15,6 +15,7 @@ pub static KIND: Kind = Kind {
     nests: false,
     parse,
     check_all: no_check,
+    provider: None,
 };
 
 /// Retention bounds AWS Backup accepts for a vault lock, in days.

@@ -17,6 +17,7 @@ pub static KIND: Kind = Kind {
     nests: false,
     parse,
     check_all: no_check,
+    provider: None,
 };
 
 pub const FREQUENCIES: &[&str] = &[

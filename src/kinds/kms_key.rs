@@ -16,6 +16,7 @@ pub static KIND: Kind = Kind {
     nests: false,
     parse,
     check_all: no_check,
+    provider: None,
 };
 
 /// KMS accepts a rotation period of 90 to 2560 days.

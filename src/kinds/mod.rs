@@ -4,6 +4,7 @@
 use crate::lang::model::{Baseline, Declaration, Spec};
 use crate::lang::reader::{Cx, NodeReader};
 use crate::lang::source::Spanned;
+use crate::provider::Provider;
 
 pub mod account;
 pub mod backup_plan;
@@ -64,8 +65,7 @@ pub enum Naming {
     Singleton,
 }
 
-/// A resource kind of the language: what the loader needs to know about it.
-#[derive(Debug)]
+/// A resource kind: what the loader needs to know about it, and its AWS provider.
 pub struct Kind {
     /// The KDL node name, e.g. `service-control-policy`.
     pub keyword: &'static str,
@@ -83,6 +83,16 @@ pub struct Kind {
     pub parse: fn(&mut NodeReader, &Spanned<String>) -> Box<dyn Spec>,
     /// Checks across every declaration of this kind (quotas, for instance).
     pub check_all: fn(&Baseline, &[&Declaration], &Cx),
+    /// How instances are read from and changed in AWS.
+    pub provider: Option<&'static dyn Provider>,
+}
+
+impl std::fmt::Debug for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Kind")
+            .field("keyword", &self.keyword)
+            .finish()
+    }
 }
 
 impl Kind {

@@ -18,6 +18,7 @@ pub static KIND: Kind = Kind {
     nests: false,
     parse,
     check_all: no_check,
+    provider: None,
 };
 
 pub const POLICY_TYPES: &[&str] = &[

@@ -1,10 +1,16 @@
 //! `password-policy`: the IAM account password policy of every targeted account.
 
-use super::{no_check, Kind, Naming, Placing};
+use async_trait::async_trait;
+use serde_json::json;
+
+use super::{no_check, spec_of, Kind, Naming, Placing};
+use crate::aws::Context;
+use crate::expand::Instance;
 use crate::lang::diagnostic::{did_you_mean, Problem};
 use crate::lang::model::Spec;
 use crate::lang::reader::NodeReader;
 use crate::lang::source::Spanned;
+use crate::provider::{self, Attrs, ChangeRequest, Ctx, Observed, Provider};
 
 pub static KIND: Kind = Kind {
     keyword: "password-policy",
@@ -15,6 +21,7 @@ pub static KIND: Kind = Kind {
     nests: false,
     parse,
     check_all: no_check,
+    provider: Some(&PasswordPolicyProvider),
 };
 
 pub const CHARACTER_CLASSES: &[&str] = &["symbols", "numbers", "uppercase", "lowercase"];
@@ -73,4 +80,84 @@ fn parse(r: &mut NodeReader, _name: &Spanned<String>) -> Box<dyn Spec> {
             .is_none_or(|b| b.value),
         hard_expiry: r.child_bool("hard-expiry").is_some_and(|b| b.value),
     })
+}
+
+// --- AWS -------------------------------------------------------------------------------
+
+/// IAM's account password policy: one per account, untaggable, so never adopted or deleted;
+/// an absent policy is created, a weaker one updated.
+pub struct PasswordPolicyProvider;
+
+fn attrs(p: &PasswordPolicy) -> Attrs {
+    let mut a = Attrs::new();
+    a.insert("min-length".into(), json!(p.min_length));
+    a.insert("require-symbols".into(), json!(p.require_symbols));
+    a.insert("require-numbers".into(), json!(p.require_numbers));
+    a.insert("require-uppercase".into(), json!(p.require_uppercase));
+    a.insert("require-lowercase".into(), json!(p.require_lowercase));
+    a.insert("reuse-prevention".into(), json!(p.reuse_prevention));
+    a.insert("max-age-days".into(), json!(p.max_age_days));
+    a.insert(
+        "allow-users-to-change".into(),
+        json!(p.allow_users_to_change),
+    );
+    a.insert("hard-expiry".into(), json!(p.hard_expiry));
+    a
+}
+
+#[async_trait]
+impl Provider for PasswordPolicyProvider {
+    fn desired(&self, cx: &Ctx<'_>, inst: &Instance) -> Attrs {
+        spec_of::<PasswordPolicy>(cx.decl(inst)).map_or_else(Attrs::new, attrs)
+    }
+
+    async fn read(&self, cx: &Ctx<'_>, inst: &Instance) -> provider::Result<Observed> {
+        let iam = cx.aws.iam(&inst.account_id, &inst.region).await?;
+        let out = iam
+            .get_account_password_policy()
+            .send()
+            .await
+            .absent_on("iam:GetAccountPasswordPolicy", &["NoSuchEntity"])?;
+        let Some(p) = out.and_then(|o| o.password_policy) else {
+            return Ok(Observed::absent());
+        };
+        let live = PasswordPolicy {
+            min_length: p.minimum_password_length.map_or(0, |v| v as u32),
+            require_symbols: p.require_symbols,
+            require_numbers: p.require_numbers,
+            require_uppercase: p.require_uppercase_characters,
+            require_lowercase: p.require_lowercase_characters,
+            reuse_prevention: p.password_reuse_prevention.map(|v| v as u32),
+            max_age_days: p.max_password_age.map(|v| v as u32),
+            allow_users_to_change: p.allow_users_to_change_password,
+            hard_expiry: p.hard_expiry.unwrap_or(false),
+        };
+        Ok(Observed::present(attrs(&live), Attrs::new(), None))
+    }
+
+    async fn apply(
+        &self,
+        cx: &Ctx<'_>,
+        inst: &Instance,
+        _change: &ChangeRequest<'_>,
+    ) -> provider::Result<()> {
+        let Some(p) = spec_of::<PasswordPolicy>(cx.decl(inst)) else {
+            return Ok(());
+        };
+        let iam = cx.aws.iam(&inst.account_id, &inst.region).await?;
+        iam.update_account_password_policy()
+            .minimum_password_length(p.min_length as i32)
+            .require_symbols(p.require_symbols)
+            .require_numbers(p.require_numbers)
+            .require_uppercase_characters(p.require_uppercase)
+            .require_lowercase_characters(p.require_lowercase)
+            .set_password_reuse_prevention(p.reuse_prevention.map(|v| v as i32))
+            .set_max_password_age(p.max_age_days.map(|v| v as i32))
+            .allow_users_to_change_password(p.allow_users_to_change)
+            .hard_expiry(p.hard_expiry)
+            .send()
+            .await
+            .ctx("iam:UpdateAccountPasswordPolicy")?;
+        Ok(())
+    }
 }

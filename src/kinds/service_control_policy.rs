@@ -20,6 +20,7 @@ pub static KIND: Kind = Kind {
     nests: false,
     parse,
     check_all: check_attachment_quota,
+    provider: None,
 };
 
 /// AWS allows 5 SCPs per root, OU or account, and `FullAWSAccess` (attached by default, and

@@ -82,3 +82,135 @@ impl Drop for Emulator {
         let _ = self.child.wait();
     }
 }
+
+/// Names of the sample organization's member accounts (examples/sample-org).
+pub const SAMPLE_ACCOUNTS: &[&str] = &[
+    "log-archive",
+    "audit",
+    "prod-app",
+    "prod-data",
+    "staging-app",
+];
+
+/// SDK configuration for the emulator: the management account's credentials, or, with
+/// `account`, the credentials of `OrganizationAccountAccessRole` assumed in it.
+pub async fn sdk_config(emulator: &Emulator, account: Option<&str>) -> aws_config::SdkConfig {
+    let base = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(&emulator.endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_credential_types::Credentials::new(
+            "testing", "testing", None, None, "tests",
+        ))
+        .load()
+        .await;
+    let Some(account) = account else { return base };
+    let assumed = aws_sdk_sts::Client::new(&base)
+        .assume_role()
+        .role_arn(format!(
+            "arn:aws:iam::{account}:role/OrganizationAccountAccessRole"
+        ))
+        .role_session_name("tests-out-of-band")
+        .send()
+        .await
+        .expect("assume role");
+    let c = assumed.credentials().expect("credentials");
+    base.into_builder()
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(
+                aws_credential_types::Credentials::new(
+                    c.access_key_id(),
+                    c.secret_access_key(),
+                    Some(c.session_token().to_string()),
+                    None,
+                    "tests",
+                ),
+            ),
+        )
+        .build()
+}
+
+/// Create the organization (all features) and the sample member accounts, all in the root:
+/// the baseline then creates the OUs and moves the accounts. Returns name -> account id.
+pub async fn seed_organization(emulator: &Emulator) -> std::collections::BTreeMap<String, String> {
+    let config = sdk_config(emulator, None).await;
+    let org = aws_sdk_organizations::Client::new(&config);
+    org.create_organization()
+        .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
+        .send()
+        .await
+        .expect("create organization");
+    let mut ids = std::collections::BTreeMap::new();
+    for name in SAMPLE_ACCOUNTS {
+        let created = org
+            .create_account()
+            .account_name(*name)
+            .email(format!("{name}@example.com"))
+            .send()
+            .await
+            .expect("create account");
+        let id = created
+            .create_account_status()
+            .and_then(|s| s.account_id())
+            .expect("account id")
+            .to_string();
+        ids.insert(name.to_string(), id);
+    }
+    ids
+}
+
+/// Write a baseline (root file `baseline.kdl`, plus extra files) into a temporary directory.
+pub fn baseline_dir(root: &str, extra: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("baseline.kdl"), root).expect("write baseline.kdl");
+    for (name, text) in extra {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).expect("write file");
+    }
+    dir
+}
+
+/// Output of one `baseline` run.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Run `baseline` against the emulator, with no colour and no TTY.
+pub fn baseline(emulator: &Emulator, args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_baseline"))
+        .args(args)
+        .envs(emulator.env())
+        .env("NO_COLOR", "1")
+        .env_remove("AWS_PROFILE")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run baseline");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+impl Run {
+    /// Panic with both streams unless the exit code is `code`.
+    pub fn expect(self, code: i32) -> Run {
+        assert_eq!(
+            self.code, code,
+            "exit code {} (wanted {code})\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// Addresses listed as changes in a human plan (`  + kind.name[site]  (create)`).
+    pub fn planned(&self) -> Vec<String> {
+        self.stdout
+            .lines()
+            .filter(|l| l.starts_with("  ") && l.trim_end().ends_with(')') && l.contains("  ("))
+            .map(|l| l.split_whitespace().nth(1).unwrap_or_default().to_string())
+            .collect()
+    }
+}

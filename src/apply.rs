@@ -1,0 +1,234 @@
+//! The applier: walk the instances in dependency order, independent ones concurrently
+//! (bounded), each change only after what it depends on succeeded. A failure skips its
+//! dependents (transitively) while everything else goes on.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use futures::stream::{FuturesUnordered, StreamExt};
+use petgraph::Direction;
+
+use crate::expand::{Address, Instance};
+use crate::graph::ResourceGraph;
+use crate::plan::{provider_of, Plan, Planned};
+use crate::provider::{Action, ChangeRequest, Ctx, Error};
+
+/// The result of one planned change.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Succeeded(Duration),
+    Failed(Error),
+    /// Not attempted: something it depends on failed.
+    Skipped {
+        because: Address,
+    },
+}
+
+/// Receives progress as changes start and finish (the CLI prints it).
+pub trait Observer: Sync {
+    fn started(&self, item: &Planned);
+    fn finished(&self, item: &Planned, outcome: &Outcome);
+}
+
+/// Instance-level dependencies: `deps[i]` are the instances that instance `i` waits for.
+///
+/// A resource-level edge X -> Y makes each instance of Y wait for the instances of X on the
+/// same account and region when there are any (a recorder's delivery channel waits for that
+/// account-region's recorder), else for every instance of X (an organization trail waits
+/// for its one log bucket in the log-archive account).
+pub fn instance_dependencies(graph: &ResourceGraph, instances: &[Instance]) -> Vec<Vec<usize>> {
+    let mut by_resource: HashMap<(usize, usize), Vec<usize>> = HashMap::new();
+    for (i, inst) in instances.iter().enumerate() {
+        by_resource
+            .entry((inst.decl, inst.part))
+            .or_default()
+            .push(i);
+    }
+    let node_of: HashMap<(usize, usize), _> = graph
+        .graph
+        .node_indices()
+        .map(|n| ((graph.graph[n].decl, graph.graph[n].part), n))
+        .collect();
+    instances
+        .iter()
+        .map(|inst| {
+            let Some(&node) = node_of.get(&(inst.decl, inst.part)) else {
+                return Vec::new();
+            };
+            let mut deps = Vec::new();
+            for pred in graph.graph.neighbors_directed(node, Direction::Incoming) {
+                let r = &graph.graph[pred];
+                let Some(candidates) = by_resource.get(&(r.decl, r.part)) else {
+                    continue;
+                };
+                let same_site: Vec<usize> = candidates
+                    .iter()
+                    .copied()
+                    .filter(|&c| {
+                        instances[c].account_id == inst.account_id
+                            && instances[c].region == inst.region
+                    })
+                    .collect();
+                deps.extend(if same_site.is_empty() {
+                    candidates.clone()
+                } else {
+                    same_site
+                });
+            }
+            deps.sort_unstable();
+            deps.dedup();
+            deps
+        })
+        .collect()
+}
+
+/// Apply every change of `plan`, at most `parallelism` at a time. Returns, per plan item
+/// with an action, its outcome, in plan order.
+pub async fn apply(
+    cx: &Ctx<'_>,
+    graph: &ResourceGraph,
+    instances: &[Instance],
+    plan: &Plan,
+    parallelism: usize,
+    observer: &dyn Observer,
+) -> Vec<(usize, Outcome)> {
+    let deps = instance_dependencies(graph, instances);
+    let item_of: HashMap<usize, usize> = plan
+        .items
+        .iter()
+        .enumerate()
+        .map(|(k, item)| (item.instance, k))
+        .collect();
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); instances.len()];
+    let mut waiting: Vec<usize> = vec![0; instances.len()];
+    for (i, ds) in deps.iter().enumerate() {
+        waiting[i] = ds.len();
+        for &d in ds {
+            dependents[d].push(i);
+        }
+    }
+    // Instances with nothing to do are done at once; they only pass readiness on.
+    let mut failed_because: HashMap<usize, Address> = HashMap::new();
+    let mut outcomes: HashMap<usize, Outcome> = HashMap::new();
+    let mut ready: Vec<usize> = (0..instances.len()).filter(|&i| waiting[i] == 0).collect();
+    ready.reverse();
+    let mut running = FuturesUnordered::new();
+    let limit = parallelism.max(1);
+
+    loop {
+        while running.len() < limit {
+            let Some(i) = ready.pop() else { break };
+            let item = item_of.get(&i).map(|&k| &plan.items[k]);
+            match (item, failed_because.get(&i)) {
+                (Some(item), Some(because)) if item.action.is_some() => {
+                    let outcome = Outcome::Skipped {
+                        because: because.clone(),
+                    };
+                    observer.finished(item, &outcome);
+                    outcomes.insert(i, outcome);
+                    release(
+                        i,
+                        false,
+                        instances,
+                        &dependents,
+                        &mut waiting,
+                        &mut ready,
+                        &mut failed_because,
+                    );
+                }
+                (Some(item), None) if item.action.is_some() => {
+                    observer.started(item);
+                    running.push(async move {
+                        let started = Instant::now();
+                        let result = apply_one(cx, &instances[i], item).await;
+                        (i, result.map(|()| started.elapsed()))
+                    });
+                }
+                _ => {
+                    let ok = !failed_because.contains_key(&i);
+                    release(
+                        i,
+                        ok,
+                        instances,
+                        &dependents,
+                        &mut waiting,
+                        &mut ready,
+                        &mut failed_because,
+                    );
+                }
+            }
+        }
+        let Some((i, result)) = running.next().await else {
+            break;
+        };
+        let item = &plan.items[item_of[&i]];
+        let outcome = match result {
+            Ok(elapsed) => Outcome::Succeeded(elapsed),
+            Err(e) => Outcome::Failed(e),
+        };
+        observer.finished(item, &outcome);
+        let ok = matches!(outcome, Outcome::Succeeded(_));
+        if !ok {
+            failed_because.insert(i, item.address.clone());
+        }
+        outcomes.insert(i, outcome);
+        release(
+            i,
+            ok,
+            instances,
+            &dependents,
+            &mut waiting,
+            &mut ready,
+            &mut failed_because,
+        );
+    }
+    let mut result: Vec<(usize, Outcome)> = outcomes
+        .into_iter()
+        .map(|(i, o)| (item_of[&i], o))
+        .collect();
+    result.sort_by_key(|(k, _)| *k);
+    result
+}
+
+/// Instance `i` is finished: its dependents wait for one thing less, and inherit its failure.
+fn release(
+    i: usize,
+    ok: bool,
+    instances: &[Instance],
+    dependents: &[Vec<usize>],
+    waiting: &mut [usize],
+    ready: &mut Vec<usize>,
+    failed_because: &mut HashMap<usize, Address>,
+) {
+    let cause = if ok {
+        None
+    } else {
+        Some(
+            failed_because
+                .get(&i)
+                .cloned()
+                .unwrap_or_else(|| instances[i].address.clone()),
+        )
+    };
+    for &d in &dependents[i] {
+        if let Some(cause) = &cause {
+            failed_because.entry(d).or_insert_with(|| cause.clone());
+        }
+        waiting[d] -= 1;
+        if waiting[d] == 0 {
+            ready.push(d);
+        }
+    }
+}
+
+async fn apply_one(cx: &Ctx<'_>, inst: &Instance, item: &Planned) -> Result<(), Error> {
+    let provider = provider_of(cx, inst)?;
+    let action = item.action.unwrap_or(Action::Update);
+    let request = ChangeRequest {
+        action,
+        desired: &item.desired,
+        live: item.live.as_ref(),
+        diffs: &item.diffs,
+    };
+    provider.apply(cx, inst, &request).await
+}

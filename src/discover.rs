@@ -1,0 +1,108 @@
+//! Discovery of the organization's structure (accounts and the OU tree) from AWS
+//! Organizations, against which targets expand.
+
+use std::collections::BTreeMap;
+
+use crate::aws::{Aws, AwsError, Context};
+use crate::org::{OrgAccount, OrgStructure};
+
+/// Name given to the caller's account when it is not in an organization yet.
+pub const STANDALONE_ACCOUNT_NAME: &str = "management";
+
+/// Read the organization: the management account, every OU by path, every account and the
+/// path of its parent. An account outside any organization is its own, one-account org.
+pub async fn organization(aws: &Aws) -> Result<OrgStructure, AwsError> {
+    let mgmt = aws.management_account();
+    let region = aws_region_for_organizations();
+    let client = aws.organizations(mgmt, region).await?;
+    let described = client.describe_organization().send().await.absent_on(
+        "organizations:DescribeOrganization",
+        &["AWSOrganizationsNotInUseException"],
+    )?;
+    let Some(described) = described else {
+        return Ok(OrgStructure {
+            management_account_id: mgmt.to_string(),
+            ous: vec![],
+            accounts: vec![OrgAccount {
+                id: mgmt.to_string(),
+                name: STANDALONE_ACCOUNT_NAME.to_string(),
+                ou: "/".to_string(),
+            }],
+            root_id: None,
+            ou_ids: BTreeMap::new(),
+        });
+    };
+    let management_account_id = described
+        .organization()
+        .and_then(|o| o.master_account_id())
+        .unwrap_or(mgmt)
+        .to_string();
+    let roots = client
+        .list_roots()
+        .send()
+        .await
+        .ctx("organizations:ListRoots")?;
+    let root_id = roots
+        .roots()
+        .first()
+        .and_then(|r| r.id())
+        .unwrap_or_default()
+        .to_string();
+
+    // Breadth first over the OU tree: (parent id, parent path).
+    let mut pending = vec![(root_id.clone(), "/".to_string())];
+    let mut ou_ids = BTreeMap::new();
+    let mut accounts = Vec::new();
+    while let Some((parent_id, parent_path)) = pending.pop() {
+        let mut children = client
+            .list_organizational_units_for_parent()
+            .parent_id(&parent_id)
+            .into_paginator()
+            .send();
+        while let Some(page) = children.next().await {
+            let page = page.ctx("organizations:ListOrganizationalUnitsForParent")?;
+            for ou in page.organizational_units() {
+                let name = ou.name().unwrap_or_default();
+                let path = if parent_path == "/" {
+                    name.to_string()
+                } else {
+                    format!("{parent_path}/{name}")
+                };
+                let id = ou.id().unwrap_or_default().to_string();
+                ou_ids.insert(path.clone(), id.clone());
+                pending.push((id, path));
+            }
+        }
+        let mut members = client
+            .list_accounts_for_parent()
+            .parent_id(&parent_id)
+            .into_paginator()
+            .send();
+        while let Some(page) = members.next().await {
+            let page = page.ctx("organizations:ListAccountsForParent")?;
+            for a in page.accounts() {
+                accounts.push(OrgAccount {
+                    id: a.id().unwrap_or_default().to_string(),
+                    name: a.name().unwrap_or_default().to_string(),
+                    ou: parent_path.clone(),
+                });
+            }
+        }
+    }
+    // The management account first, then by name: a stable order for plans.
+    accounts.sort_by(|a, b| {
+        (a.id != management_account_id, &a.name).cmp(&(b.id != management_account_id, &b.name))
+    });
+    Ok(OrgStructure {
+        management_account_id,
+        ous: ou_ids.keys().cloned().collect(),
+        accounts,
+        root_id: Some(root_id),
+        ou_ids,
+    })
+}
+
+/// Organizations is a global service with its endpoint in us-east-1.
+pub fn aws_region_for_organizations() -> &'static str {
+    "us-east-1"
+}

@@ -1,0 +1,237 @@
+//! The planner: read every instance (concurrently, bounded), compare desired with live
+//! attribute by attribute, and decide each instance's action.
+
+use futures::stream::{self, StreamExt};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::expand::{Address, Instance};
+use crate::provider::{Action, AttrDiff, Attrs, Ctx, Error, Finding, Live, Observed, Provider};
+
+/// Version of the JSON plan format (`baseline plan --format json`, docs/plan-format.md).
+pub const FORMAT_VERSION: &str = "1";
+
+/// The plan for one instance.
+#[derive(Debug, Clone, Serialize)]
+pub struct Planned {
+    pub address: Address,
+    pub account_id: String,
+    pub region: String,
+    /// `None`: the instance matches its declaration.
+    pub action: Option<Action>,
+    pub diffs: Vec<AttrDiff>,
+    pub desired: Attrs,
+    pub live: Option<Live>,
+    pub findings: Vec<Finding>,
+    /// Index into the instances the plan was made from.
+    #[serde(skip)]
+    pub instance: usize,
+}
+
+/// An instance that could not be read.
+#[derive(Debug, Clone)]
+pub struct ReadFailure {
+    pub address: Address,
+    pub error: Error,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub create: usize,
+    pub adopt: usize,
+    pub update: usize,
+    pub replace: usize,
+    pub delete: usize,
+    pub findings: usize,
+    pub unchanged: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub items: Vec<Planned>,
+    pub failures: Vec<ReadFailure>,
+}
+
+impl Plan {
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for item in &self.items {
+            s.findings += item.findings.len();
+            match item.action {
+                Some(Action::Create) => s.create += 1,
+                Some(Action::Adopt) => s.adopt += 1,
+                Some(Action::Update) => s.update += 1,
+                Some(Action::Replace) => s.replace += 1,
+                Some(Action::Delete) => s.delete += 1,
+                None => s.unchanged += 1,
+            }
+        }
+        s
+    }
+
+    /// Whether anything differs from the baseline (changes or findings).
+    pub fn has_drift(&self) -> bool {
+        self.items
+            .iter()
+            .any(|i| i.action.is_some() || !i.findings.is_empty())
+    }
+}
+
+/// The provider of an instance's kind.
+pub fn provider_of(cx: &Ctx<'_>, inst: &Instance) -> Result<&'static dyn Provider, Error> {
+    let kind = cx.decl(inst).kind;
+    kind.provider.ok_or_else(|| {
+        Error::State(format!(
+            "`{}` cannot be read from AWS yet: its provider is not built",
+            kind.keyword
+        ))
+    })
+}
+
+/// Read every instance and decide what to do, `parallelism` reads at a time.
+pub async fn plan(cx: &Ctx<'_>, instances: &[Instance], parallelism: usize) -> Plan {
+    let results: Vec<_> = stream::iter(instances.iter().enumerate())
+        .map(|(i, inst)| async move {
+            let (desired, observed, replace_on) = match provider_of(cx, inst) {
+                Ok(provider) => (
+                    provider.desired(cx, inst),
+                    provider.read(cx, inst).await,
+                    provider.replace_on(),
+                ),
+                Err(e) => (Attrs::new(), Err(e), &[][..]),
+            };
+            (i, inst, desired, observed, replace_on)
+        })
+        .buffered(parallelism.max(1))
+        .collect()
+        .await;
+    let mut plan = Plan {
+        items: Vec::new(),
+        failures: Vec::new(),
+    };
+    for (i, inst, desired, observed, replace_on) in results {
+        match observed {
+            Ok(Observed { live, findings }) => {
+                let (action, diffs) = decide(&desired, live.as_ref(), replace_on);
+                plan.items.push(Planned {
+                    address: inst.address.clone(),
+                    account_id: inst.account_id.clone(),
+                    region: inst.region.clone(),
+                    action,
+                    diffs,
+                    desired,
+                    live,
+                    findings,
+                    instance: i,
+                });
+            }
+            Err(error) => plan.failures.push(ReadFailure {
+                address: inst.address.clone(),
+                error,
+            }),
+        }
+    }
+    plan
+}
+
+/// Compare desired with live: the action and the attributes that differ.
+pub fn decide(
+    desired: &Attrs,
+    live: Option<&Live>,
+    replace_on: &[&str],
+) -> (Option<Action>, Vec<AttrDiff>) {
+    let Some(live) = live else {
+        let diffs = desired
+            .iter()
+            .map(|(name, after)| AttrDiff {
+                name: name.clone(),
+                before: Value::Null,
+                after: after.clone(),
+            })
+            .collect();
+        return (Some(Action::Create), diffs);
+    };
+    let diffs: Vec<AttrDiff> = desired
+        .iter()
+        .filter_map(|(name, after)| {
+            let before = live.attrs.get(name).cloned().unwrap_or(Value::Null);
+            (before != *after).then(|| AttrDiff {
+                name: name.clone(),
+                before,
+                after: after.clone(),
+            })
+        })
+        .collect();
+    let action = if live.managed == Some(false) {
+        Some(Action::Adopt)
+    } else if diffs.iter().any(|d| replace_on.contains(&d.name.as_str())) {
+        Some(Action::Replace)
+    } else if !diffs.is_empty() {
+        Some(Action::Update)
+    } else {
+        None
+    };
+    (action, diffs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn attrs(v: Value) -> Attrs {
+        v.as_object().unwrap().clone()
+    }
+
+    fn live(v: Value, managed: Option<bool>) -> Live {
+        Live {
+            attrs: attrs(v),
+            ids: Attrs::new(),
+            managed,
+        }
+    }
+
+    #[test]
+    fn absent_is_create_with_every_attribute() {
+        let (action, diffs) = decide(&attrs(json!({"a": 1, "b": "x"})), None, &[]);
+        assert_eq!(action, Some(Action::Create));
+        assert_eq!(diffs.len(), 2);
+        assert_eq!(diffs[0].before, Value::Null);
+    }
+
+    #[test]
+    fn equal_documents_in_another_key_order_are_no_change() {
+        let desired = attrs(json!({"document": {"Version": "2012-10-17", "Statement": []}}));
+        let l = live(
+            json!({"document": {"Statement": [], "Version": "2012-10-17"}, "extra": 1}),
+            Some(true),
+        );
+        assert_eq!(decide(&desired, Some(&l), &[]), (None, vec![]));
+    }
+
+    #[test]
+    fn differing_attribute_is_update_or_replace() {
+        let desired = attrs(json!({"min-length": 14, "name": "x"}));
+        let l = live(json!({"min-length": 8, "name": "x"}), None);
+        let (action, diffs) = decide(&desired, Some(&l), &[]);
+        assert_eq!(action, Some(Action::Update));
+        assert_eq!(
+            diffs,
+            vec![AttrDiff {
+                name: "min-length".into(),
+                before: json!(8),
+                after: json!(14)
+            }]
+        );
+        let (action, _) = decide(&desired, Some(&l), &["min-length"]);
+        assert_eq!(action, Some(Action::Replace));
+    }
+
+    #[test]
+    fn untagged_existing_resource_is_adopted() {
+        let desired = attrs(json!({"a": 1}));
+        let (action, diffs) = decide(&desired, Some(&live(json!({"a": 1}), Some(false))), &[]);
+        assert_eq!(action, Some(Action::Adopt));
+        assert!(diffs.is_empty());
+    }
+}

@@ -1,0 +1,194 @@
+//! The provider boundary: what every resource kind implements to be planned and applied.
+//!
+//! A provider turns a declaration into desired attributes (pure), reads the live attributes
+//! of one instance from AWS, and applies one planned change. The planner compares the two
+//! attribute maps generically, so providers never decide what drifted; they only say how
+//! AWS represents a resource and how to change it. Providers live in their kind's file.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::aws::{Aws, AwsError};
+use crate::expand::Instance;
+use crate::lang::model::{Baseline, Declaration};
+use crate::org::OrgStructure;
+
+/// Attribute name -> value. Values are JSON so that policy documents compare semantically
+/// (object key order never matters) and plans serialise as they are.
+pub type Attrs = serde_json::Map<String, Value>;
+
+/// The tag baseline puts on what it manages, where AWS allows tags.
+pub const MANAGED_TAG_KEY: &str = "managed-by";
+pub const MANAGED_TAG_VALUE: &str = "baseline";
+
+/// A resource as AWS has it now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Live {
+    /// Compared with the desired attributes, key by key (keys not desired are ignored).
+    pub attrs: Attrs,
+    /// Identifiers that apply needs (ids, ARNs); never compared.
+    #[serde(default, skip_serializing_if = "Attrs::is_empty")]
+    pub ids: Attrs,
+    /// Whether it carries baseline's ownership tag; `None` for resources AWS cannot tag
+    /// (account singletons such as the password policy).
+    pub managed: Option<bool>,
+}
+
+/// A requirement that no API call can remediate (root user without MFA), reported as drift.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub message: String,
+}
+
+/// What a provider read for one instance.
+#[derive(Debug, Clone, Default)]
+pub struct Observed {
+    pub live: Option<Live>,
+    pub findings: Vec<Finding>,
+}
+
+impl Observed {
+    pub fn absent() -> Observed {
+        Observed::default()
+    }
+
+    pub fn present(attrs: Attrs, ids: Attrs, managed: Option<bool>) -> Observed {
+        Observed {
+            live: Some(Live {
+                attrs,
+                ids,
+                managed,
+            }),
+            findings: Vec::new(),
+        }
+    }
+}
+
+/// What apply does to one instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    Create,
+    /// Take over an existing, untagged resource with the declared natural key (tag it and
+    /// bring its attributes in line).
+    Adopt,
+    Update,
+    /// Delete and create again: an attribute AWS cannot change in place.
+    Replace,
+    /// A managed resource that is no longer declared.
+    Delete,
+}
+
+impl Action {
+    pub fn verb(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Adopt => "adopt",
+            Action::Update => "update in place",
+            Action::Replace => "replace",
+            Action::Delete => "delete",
+        }
+    }
+}
+
+/// One attribute that differs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttrDiff {
+    pub name: String,
+    /// `null` when the resource does not exist yet or has no value.
+    pub before: Value,
+    /// `null` when the resource is deleted.
+    pub after: Value,
+}
+
+/// Everything a provider's apply gets: the desired attributes, what was read, and the diff.
+#[derive(Debug, Clone)]
+pub struct ChangeRequest<'a> {
+    pub action: Action,
+    pub desired: &'a Attrs,
+    pub live: Option<&'a Live>,
+    pub diffs: &'a [AttrDiff],
+}
+
+impl ChangeRequest<'_> {
+    /// Whether attribute `name` changes.
+    pub fn changes(&self, name: &str) -> bool {
+        self.diffs.iter().any(|d| d.name == name)
+    }
+
+    /// A live identifier recorded at plan time.
+    pub fn id(&self, name: &str) -> Option<&str> {
+        self.live?.ids.get(name)?.as_str()
+    }
+}
+
+/// What providers may use: the AWS session, the baseline and the organization's structure.
+pub struct Ctx<'a> {
+    pub aws: &'a Aws,
+    pub baseline: &'a Baseline,
+    pub org: &'a OrgStructure,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn decl(&self, inst: &Instance) -> &'a Declaration {
+        &self.baseline.declarations[inst.decl]
+    }
+
+    /// The account id of a declaration placed with `account "name"`, or the management
+    /// account when it names none.
+    pub fn account_of(&self, decl: &Declaration) -> String {
+        use crate::lang::model::Placement;
+        match &decl.placement {
+            Placement::Single {
+                account: Some(a), ..
+            } => self
+                .org
+                .account(&a.value)
+                .map_or_else(|| a.value.clone(), |acc| acc.id.clone()),
+            _ => self.org.management_account_id.clone(),
+        }
+    }
+
+    /// The region of a declaration placed with `region`, else the home region.
+    pub fn region_of(&self, decl: &Declaration) -> String {
+        use crate::lang::model::Placement;
+        match &decl.placement {
+            Placement::Single {
+                region: Some(r), ..
+            } => r.value.clone(),
+            _ => self.baseline.settings.home_region(),
+        }
+    }
+}
+
+/// Errors of a provider: a failed AWS call, or a state baseline cannot work with.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Aws(#[from] AwsError),
+    #[error("{0}")]
+    State(String),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// A resource kind's link to AWS. One implementation per kind, in the kind's file; a kind
+/// with several parts (recorder, delivery channel, recording) dispatches on
+/// `inst.address.kind`.
+#[async_trait]
+pub trait Provider: Send + Sync {
+    /// The desired attributes of an instance: a pure function of the declaration.
+    fn desired(&self, cx: &Ctx<'_>, inst: &Instance) -> Attrs;
+
+    /// Read the instance's live state. Absent is `Observed::absent()`, not an error.
+    async fn read(&self, cx: &Ctx<'_>, inst: &Instance) -> Result<Observed>;
+
+    /// Make AWS match: create, adopt, update or replace as planned.
+    async fn apply(&self, cx: &Ctx<'_>, inst: &Instance, change: &ChangeRequest<'_>) -> Result<()>;
+
+    /// Attributes AWS cannot change in place: a difference in one of them means replace.
+    fn replace_on(&self) -> &'static [&'static str] {
+        &[]
+    }
+}

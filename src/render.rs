@@ -1,0 +1,300 @@
+//! Plan renderings: human (Terraform-like, colour only when asked), and JSON (versioned).
+//!
+//! Identical changes to many instances of one resource are rolled up into one entry that
+//! lists the instances ("attach ... -> 5 accounts"), so an organization-wide parameter change
+//! stays one screen. Structured values (policy documents) are shown as a unified diff of
+//! their canonical JSON (keys sorted), so key order and whitespace never show up.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use serde_json::{json, Value};
+use similar::{ChangeTag, TextDiff};
+
+use crate::plan::{Plan, Planned, FORMAT_VERSION};
+use crate::provider::{Action, AttrDiff};
+
+/// ANSI styling, or none.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+    pub fn green(&self, t: &str) -> String {
+        self.paint("32", t)
+    }
+    pub fn yellow(&self, t: &str) -> String {
+        self.paint("33", t)
+    }
+    pub fn red(&self, t: &str) -> String {
+        self.paint("31", t)
+    }
+    pub fn cyan(&self, t: &str) -> String {
+        self.paint("36", t)
+    }
+    pub fn bold(&self, t: &str) -> String {
+        self.paint("1", t)
+    }
+}
+
+pub fn symbol(action: Action) -> &'static str {
+    match action {
+        Action::Create => "+",
+        Action::Adopt => "<=",
+        Action::Update => "~",
+        Action::Replace => "-/+",
+        Action::Delete => "-",
+    }
+}
+
+fn paint_symbol(style: Style, action: Action) -> String {
+    let s = symbol(action);
+    match action {
+        Action::Create => style.green(s),
+        Action::Adopt => style.cyan(s),
+        Action::Update => style.yellow(s),
+        Action::Replace | Action::Delete => style.red(s),
+    }
+}
+
+/// A value as one line of text (documents are shown as diffs instead).
+pub fn short(v: &Value) -> String {
+    match v {
+        Value::Null => "(none)".to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn is_structured(v: &Value) -> bool {
+    matches!(v, Value::Object(_)) || matches!(v, Value::Array(a) if a.iter().any(|x| x.is_object()))
+}
+
+/// Canonical, pretty JSON: object keys sorted at every level.
+pub fn canonical_pretty(v: &Value) -> String {
+    fn sorted(v: &Value) -> Value {
+        match v {
+            Value::Object(m) => {
+                let ordered: BTreeMap<&String, Value> =
+                    m.iter().map(|(k, v)| (k, sorted(v))).collect();
+                serde_json::to_value(ordered).unwrap_or(Value::Null)
+            }
+            Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
+            other => other.clone(),
+        }
+    }
+    if v.is_null() {
+        return String::new();
+    }
+    serde_json::to_string_pretty(&sorted(v)).unwrap_or_default() + "\n"
+}
+
+/// A unified diff of two structured values, each line indented by `indent`.
+pub fn unified_diff(before: &Value, after: &Value, indent: &str, style: Style) -> String {
+    let (a, b) = (canonical_pretty(before), canonical_pretty(after));
+    let diff = TextDiff::from_lines(&a, &b);
+    let mut out = String::new();
+    for group in diff.grouped_ops(3) {
+        for op in group {
+            for change in diff.iter_changes(&op) {
+                let line = change.value().trim_end_matches('\n');
+                let text = match change.tag() {
+                    ChangeTag::Delete => style.red(&format!("- {line}")),
+                    ChangeTag::Insert => style.green(&format!("+ {line}")),
+                    ChangeTag::Equal => format!("  {line}"),
+                };
+                let _ = writeln!(out, "{indent}{text}");
+            }
+        }
+    }
+    out
+}
+
+fn render_diffs(out: &mut String, action: Action, diffs: &[AttrDiff], style: Style) {
+    let width = diffs.iter().map(|d| d.name.len()).max().unwrap_or(0);
+    for d in diffs {
+        if is_structured(&d.before) || is_structured(&d.after) {
+            let _ = writeln!(out, "      {}:", d.name);
+            out.push_str(&unified_diff(&d.before, &d.after, "          ", style));
+        } else if action == Action::Create {
+            let _ = writeln!(out, "      {:width$} = {}", d.name, short(&d.after));
+        } else {
+            let _ = writeln!(
+                out,
+                "      {:width$} : {} -> {}",
+                d.name,
+                short(&d.before),
+                short(&d.after)
+            );
+        }
+    }
+}
+
+/// Where an instance lives, as shown in a roll-up: `account/region` or `account`.
+fn site(item: &Planned) -> String {
+    match (&item.address.account, &item.address.region) {
+        (Some(a), Some(r)) => format!("{a}/{r}"),
+        (Some(a), None) => a.clone(),
+        _ => "organization".to_string(),
+    }
+}
+
+/// The plan as a person reads it.
+pub fn human(plan: &Plan, style: Style) -> String {
+    let mut out = String::new();
+    // Roll up identical changes of one resource: (kind.name, action, diffs) -> instances.
+    let mut groups: Vec<(String, Action, &[AttrDiff], Vec<&Planned>)> = Vec::new();
+    for item in plan.items.iter().filter(|i| i.action.is_some()) {
+        let action = item.action.expect("filtered");
+        let resource = format!("{}.{}", item.address.kind, item.address.name);
+        match groups
+            .iter_mut()
+            .find(|(r, a, d, _)| *r == resource && *a == action && *d == item.diffs.as_slice())
+        {
+            Some(group) => group.3.push(item),
+            None => groups.push((resource, action, &item.diffs, vec![item])),
+        }
+    }
+    if !groups.is_empty() {
+        let _ = writeln!(out, "baseline will perform these actions:\n");
+    }
+    for (resource, action, diffs, items) in &groups {
+        let head = if items.len() == 1 {
+            items[0].address.to_string()
+        } else {
+            format!("{resource} -> {} instances", items.len())
+        };
+        let _ = writeln!(
+            out,
+            "  {} {}  ({})",
+            paint_symbol(style, *action),
+            style.bold(&head),
+            action.verb()
+        );
+        if items.len() > 1 {
+            let sites: Vec<String> = items.iter().map(|i| site(i)).collect();
+            let _ = writeln!(out, "      on {}", sites.join(", "));
+        }
+        render_diffs(&mut out, *action, diffs, style);
+        out.push('\n');
+    }
+    let findings: Vec<(&Planned, &str)> = plan
+        .items
+        .iter()
+        .flat_map(|i| i.findings.iter().map(move |f| (i, f.message.as_str())))
+        .collect();
+    if !findings.is_empty() {
+        let _ = writeln!(out, "Findings (not remediable through the API):\n");
+        for (item, message) in &findings {
+            let _ = writeln!(out, "  {} {}: {message}", style.red("!"), item.address);
+        }
+        out.push('\n');
+    }
+    for failure in &plan.failures {
+        let _ = writeln!(
+            out,
+            "  {} {}: could not read: {}",
+            style.red("x"),
+            failure.address,
+            failure.error
+        );
+    }
+    if !plan.failures.is_empty() {
+        out.push('\n');
+    }
+    let s = plan.summary();
+    if !plan.has_drift() && plan.failures.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} AWS matches the baseline ({} instances checked).",
+            style.green("No changes."),
+            s.unchanged
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "{} {} to create, {} to adopt, {} to update, {} to replace, {} to delete; {} finding{}.",
+            style.bold("Plan:"),
+            s.create,
+            s.adopt,
+            s.update,
+            s.replace,
+            s.delete,
+            s.findings,
+            if s.findings == 1 { "" } else { "s" }
+        );
+    }
+    out
+}
+
+/// The plan as JSON (format documented in docs/plan-format.md).
+pub fn json(plan: &Plan) -> Value {
+    let changes: Vec<Value> = plan
+        .items
+        .iter()
+        .filter(|i| i.action.is_some())
+        .map(|i| {
+            json!({
+                "address": i.address.to_string(),
+                "kind": i.address.kind,
+                "name": i.address.name,
+                "account": i.address.account,
+                "account_id": i.account_id,
+                "region": i.region,
+                "action": i.action,
+                "attributes": i.diffs,
+            })
+        })
+        .collect();
+    let findings: Vec<Value> = plan
+        .items
+        .iter()
+        .flat_map(|i| {
+            i.findings.iter().map(move |f| {
+                json!({
+                    "address": i.address.to_string(),
+                    "account_id": i.account_id,
+                    "region": i.region,
+                    "message": f.message,
+                })
+            })
+        })
+        .collect();
+    let errors: Vec<Value> = plan
+        .failures
+        .iter()
+        .map(|f| json!({"address": f.address.to_string(), "message": f.error.to_string()}))
+        .collect();
+    json!({
+        "format_version": FORMAT_VERSION,
+        "drift": plan.has_drift(),
+        "summary": plan.summary(),
+        "changes": changes,
+        "findings": findings,
+        "errors": errors,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reordered_document_keys_give_an_empty_diff_and_changes_show_lines() {
+        let a = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "x"}]});
+        let b = json!({"Statement": [{"Action": "x", "Effect": "Deny"}], "Version": "2012-10-17"});
+        let style = Style { color: false };
+        assert!(!unified_diff(&a, &b, "", style).contains("- "));
+        let c = json!({"Statement": [{"Action": "y", "Effect": "Deny"}], "Version": "2012-10-17"});
+        let diff = unified_diff(&a, &c, "", style);
+        assert!(diff.contains("-       \"Action\": \"x\","), "{diff}");
+        assert!(diff.contains("+       \"Action\": \"y\","), "{diff}");
+    }
+}
