@@ -191,4 +191,31 @@ pub trait Provider: Send + Sync {
     fn replace_on(&self) -> &'static [&'static str] {
         &[]
     }
+
+    /// Resources of this kind in `account_id`/`region` that carry baseline's ownership tag
+    /// but that no declaration names any more (`declared` lists the names that are
+    /// declared), as (name, live state). Only kinds whose removal is safe implement it:
+    /// protective resources (trails, keys, recorders, vaults) are retained when their
+    /// declaration goes, so the default finds none.
+    async fn orphans(
+        &self,
+        _cx: &Ctx<'_>,
+        _account_id: &str,
+        _region: &str,
+        _declared: &[&str],
+    ) -> Result<Vec<(String, Live)>> {
+        Ok(Vec::new())
+    }
+
+    /// Delete an orphan that [`Provider::orphans`] found.
+    async fn delete(
+        &self,
+        _cx: &Ctx<'_>,
+        _account_id: &str,
+        _region: &str,
+        name: &str,
+        _live: &Live,
+    ) -> Result<()> {
+        Err(Error::State(format!("{name}: this kind is never deleted by baseline")))
+    }
 }

@@ -382,7 +382,24 @@ fn fmt_check_reports_unformatted_files_without_changing_them() {
 
 #[test]
 fn later_subcommands_say_plainly_they_are_not_built() {
-    let out = baseline().arg("plan").output().unwrap();
+    let out = baseline().arg("report").output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not built yet"));
+}
+
+#[test]
+fn plan_reports_bad_input_before_any_aws_call() {
+    // No AWS endpoint or credentials are configured: the baseline's problems come first.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("baseline.kdl"), "password-policy { min-length 3 }\n").unwrap();
+    let out = baseline()
+        .arg("plan")
+        .arg(dir.path())
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("baseline.kdl:1:"), "{stderr}");
+    assert!(!stderr.contains("cannot reach AWS"), "{stderr}");
 }
