@@ -26,8 +26,8 @@ pub enum Outcome {
 
 /// Receives progress as changes start and finish (the CLI prints it).
 pub trait Observer: Sync {
-    fn started(&self, item: &Planned);
-    fn finished(&self, item: &Planned, outcome: &Outcome);
+    fn started(&self, address: &Address, action: Action);
+    fn finished(&self, address: &Address, outcome: &Outcome);
 }
 
 /// Instance-level dependencies: `deps[i]` are the instances that instance `i` waits for.
@@ -124,7 +124,7 @@ pub async fn apply(
                     let outcome = Outcome::Skipped {
                         because: because.clone(),
                     };
-                    observer.finished(item, &outcome);
+                    observer.finished(&item.address, &outcome);
                     outcomes.insert(i, outcome);
                     release(
                         i,
@@ -137,7 +137,7 @@ pub async fn apply(
                     );
                 }
                 (Some(item), None) if item.action.is_some() => {
-                    observer.started(item);
+                    observer.started(&item.address, item.action.unwrap_or(Action::Update));
                     running.push(async move {
                         let started = Instant::now();
                         let result = apply_one(cx, &instances[i], item).await;
@@ -166,7 +166,7 @@ pub async fn apply(
             Ok(elapsed) => Outcome::Succeeded(elapsed),
             Err(e) => Outcome::Failed(e),
         };
-        observer.finished(item, &outcome);
+        observer.finished(&item.address, &outcome);
         let ok = matches!(outcome, Outcome::Succeeded(_));
         if !ok {
             failed_because.insert(i, item.address.clone());
@@ -219,6 +219,36 @@ fn release(
             ready.push(d);
         }
     }
+}
+
+/// Delete the managed orphans of `plan`, one at a time, after every other change: nothing
+/// declared depends on them. Returns each orphan's outcome, in plan order.
+pub async fn delete_orphans(cx: &Ctx<'_>, plan: &Plan, observer: &dyn Observer) -> Vec<Outcome> {
+    let mut outcomes = Vec::new();
+    for orphan in &plan.orphans {
+        observer.started(&orphan.address, Action::Delete);
+        let started = Instant::now();
+        let result = match orphan.kind.provider {
+            Some(p) => {
+                p.delete(
+                    cx,
+                    &orphan.account_id,
+                    &orphan.region,
+                    &orphan.address.name,
+                    &orphan.live,
+                )
+                .await
+            }
+            None => Err(Error::State("no provider".into())),
+        };
+        let outcome = match result {
+            Ok(()) => Outcome::Succeeded(started.elapsed()),
+            Err(e) => Outcome::Failed(e),
+        };
+        observer.finished(&orphan.address, &outcome);
+        outcomes.push(outcome);
+    }
+    outcomes
 }
 
 async fn apply_one(cx: &Ctx<'_>, inst: &Instance, item: &Planned) -> Result<(), Error> {

@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::expand::{Address, Instance};
+use crate::kinds::{Kind, Placing, KINDS};
 use crate::provider::{Action, AttrDiff, Attrs, Ctx, Error, Finding, Live, Observed, Provider};
 
 /// Version of the JSON plan format (`baseline plan --format json`, docs/plan-format.md).
@@ -46,9 +47,21 @@ pub struct Summary {
     pub unchanged: usize,
 }
 
+/// A managed resource that no declaration names any more: deleted by apply.
+#[derive(Debug, Clone, Serialize)]
+pub struct Orphan {
+    pub address: Address,
+    #[serde(skip)]
+    pub kind: &'static Kind,
+    pub account_id: String,
+    pub region: String,
+    pub live: Live,
+}
+
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub items: Vec<Planned>,
+    pub orphans: Vec<Orphan>,
     pub failures: Vec<ReadFailure>,
 }
 
@@ -66,14 +79,22 @@ impl Plan {
                 None => s.unchanged += 1,
             }
         }
+        s.delete += self.orphans.len();
         s
     }
 
     /// Whether anything differs from the baseline (changes or findings).
     pub fn has_drift(&self) -> bool {
-        self.items
-            .iter()
-            .any(|i| i.action.is_some() || !i.findings.is_empty())
+        !self.orphans.is_empty()
+            || self
+                .items
+                .iter()
+                .any(|i| i.action.is_some() || !i.findings.is_empty())
+    }
+
+    /// Whether apply has anything to do.
+    pub fn has_changes(&self) -> bool {
+        !self.orphans.is_empty() || self.items.iter().any(|i| i.action.is_some())
     }
 }
 
@@ -107,12 +128,26 @@ pub async fn plan(cx: &Ctx<'_>, instances: &[Instance], parallelism: usize) -> P
         .await;
     let mut plan = Plan {
         items: Vec::new(),
+        orphans: Vec::new(),
         failures: Vec::new(),
     };
     for (i, inst, desired, observed, replace_on) in results {
         match observed {
             Ok(Observed { live, findings }) => {
                 let (action, diffs) = decide(&desired, live.as_ref(), replace_on);
+                let decl = cx.decl(inst);
+                if action == Some(Action::Replace) && decl.prevent_destroy {
+                    let attrs: Vec<&str> = diffs.iter().map(|d| d.name.as_str()).collect();
+                    plan.failures.push(ReadFailure {
+                        address: inst.address.clone(),
+                        error: Error::State(format!(
+                            "changing {} means replacing it, and it has `prevent-destroy`; \
+                             remove `prevent-destroy` to allow the replacement",
+                            attrs.join(", ")
+                        )),
+                    });
+                    continue;
+                }
                 plan.items.push(Planned {
                     address: inst.address.clone(),
                     account_id: inst.account_id.clone(),
@@ -131,7 +166,71 @@ pub async fn plan(cx: &Ctx<'_>, instances: &[Instance], parallelism: usize) -> P
             }),
         }
     }
+    find_orphans(cx, &mut plan).await;
     plan
+}
+
+/// Ask each kind for managed resources that no declaration names, wherever the kind can
+/// live: the management account for organization-wide kinds, every account (and region,
+/// for regional kinds) otherwise. Kinds that never delete answer at once, with no call.
+async fn find_orphans(cx: &Ctx<'_>, plan: &mut Plan) {
+    let home = cx.baseline.settings.home_region();
+    let mut sites: Vec<(&'static Kind, String, String)> = Vec::new();
+    for kind in KINDS.iter().copied().filter(|k| k.provider.is_some()) {
+        if kind.placing == Placing::Organization {
+            sites.push((kind, cx.org.management_account_id.clone(), home.clone()));
+            continue;
+        }
+        let regions = if kind.regional {
+            cx.baseline.settings.regions()
+        } else {
+            vec![home.clone()]
+        };
+        for account in &cx.org.accounts {
+            for region in &regions {
+                sites.push((kind, account.id.clone(), region.clone()));
+            }
+        }
+    }
+    for (kind, account_id, region) in sites {
+        let Some(provider) = kind.provider else {
+            continue;
+        };
+        let declared: Vec<&str> = cx
+            .baseline
+            .declarations
+            .iter()
+            .filter(|d| std::ptr::eq(d.kind, kind))
+            .map(|d| d.name.value.as_str())
+            .collect();
+        let org_wide = kind.placing == Placing::Organization;
+        let account_name = cx.org.account(&account_id).map(|a| a.name.clone());
+        match provider.orphans(cx, &account_id, &region, &declared).await {
+            Ok(found) => plan
+                .orphans
+                .extend(found.into_iter().map(|(name, live)| Orphan {
+                    address: Address {
+                        kind: kind.keyword.to_string(),
+                        name,
+                        account: (!org_wide).then(|| account_name.clone()).flatten(),
+                        region: (!org_wide && kind.regional).then(|| region.clone()),
+                    },
+                    kind,
+                    account_id: account_id.clone(),
+                    region: region.clone(),
+                    live,
+                })),
+            Err(error) => plan.failures.push(ReadFailure {
+                address: Address {
+                    kind: kind.keyword.to_string(),
+                    name: "*".to_string(),
+                    account: account_name.clone(),
+                    region: Some(region.clone()),
+                },
+                error,
+            }),
+        }
+    }
 }
 
 /// Compare desired with live: the action and the attributes that differ.

@@ -216,6 +216,8 @@ pub trait Provider: Send + Sync {
         name: &str,
         _live: &Live,
     ) -> Result<()> {
-        Err(Error::State(format!("{name}: this kind is never deleted by baseline")))
+        Err(Error::State(format!(
+            "{name}: this kind is never deleted by baseline"
+        )))
     }
 }

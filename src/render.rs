@@ -162,7 +162,7 @@ pub fn human(plan: &Plan, style: Style) -> String {
             None => groups.push((resource, action, &item.diffs, vec![item])),
         }
     }
-    if !groups.is_empty() {
+    if !groups.is_empty() || !plan.orphans.is_empty() {
         let _ = writeln!(out, "baseline will perform these actions:\n");
     }
     for (resource, action, diffs, items) in &groups {
@@ -184,6 +184,14 @@ pub fn human(plan: &Plan, style: Style) -> String {
         }
         render_diffs(&mut out, *action, diffs, style);
         out.push('\n');
+    }
+    for orphan in &plan.orphans {
+        let _ = writeln!(
+            out,
+            "  {} {}  (delete: managed by baseline, no longer declared)\n",
+            paint_symbol(style, Action::Delete),
+            style.bold(&orphan.address.to_string()),
+        );
     }
     let findings: Vec<(&Planned, &str)> = plan
         .items
@@ -210,13 +218,26 @@ pub fn human(plan: &Plan, style: Style) -> String {
         out.push('\n');
     }
     let s = plan.summary();
-    if !plan.has_drift() && plan.failures.is_empty() {
-        let _ = writeln!(
+    if !plan.has_changes() && plan.failures.is_empty() {
+        let _ = write!(
             out,
-            "{} AWS matches the baseline ({} instances checked).",
+            "{} AWS matches the baseline ({} instances checked)",
             style.green("No changes."),
             s.unchanged
         );
+        if s.findings > 0 {
+            let _ = write!(
+                out,
+                "; {} {} a person",
+                s.findings,
+                if s.findings == 1 {
+                    "finding needs"
+                } else {
+                    "findings need"
+                }
+            );
+        }
+        out.push_str(".\n");
     } else {
         let _ = writeln!(
             out,
@@ -252,6 +273,18 @@ pub fn json(plan: &Plan) -> Value {
                 "attributes": i.diffs,
             })
         })
+        .chain(plan.orphans.iter().map(|o| {
+            json!({
+                "address": o.address.to_string(),
+                "kind": o.address.kind,
+                "name": o.address.name,
+                "account": o.address.account,
+                "account_id": o.account_id,
+                "region": o.region,
+                "action": Action::Delete,
+                "attributes": [],
+            })
+        }))
         .collect();
     let findings: Vec<Value> = plan
         .items

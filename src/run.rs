@@ -5,16 +5,18 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use crate::apply::{apply, Observer, Outcome};
+use crate::apply::{apply, delete_orphans, Observer, Outcome};
 use crate::aws::Aws;
 use crate::cli::exit;
 use crate::discover;
+use crate::expand::Address;
 use crate::expand::{expand, Instance};
 use crate::graph::ResourceGraph;
 use crate::lang::diagnostic::{render, Style as DiagStyle};
 use crate::lang::model::Baseline;
 use crate::org::OrgStructure;
-use crate::plan::{plan, Plan, Planned};
+use crate::plan::{plan, Plan};
+use crate::provider::Action;
 use crate::provider::Ctx;
 use crate::render::{self, Style};
 
@@ -166,7 +168,7 @@ pub fn apply_command(baseline: Baseline, opts: &RunOptions, auto_approve: bool) 
             eprintln!("error: nothing was changed: some instances could not be read");
             return exit::ERROR;
         }
-        if !plan.items.iter().any(|i| i.action.is_some()) {
+        if !plan.has_changes() {
             return exit::OK;
         }
         if !auto_approve {
@@ -197,7 +199,9 @@ pub fn apply_command(baseline: Baseline, opts: &RunOptions, auto_approve: bool) 
             &printer,
         )
         .await;
-        let count = |f: fn(&Outcome) -> bool| outcomes.iter().filter(|(_, o)| f(o)).count();
+        let deleted = delete_orphans(&session.ctx(), &plan, &printer).await;
+        let all: Vec<&Outcome> = outcomes.iter().map(|(_, o)| o).chain(&deleted).collect();
+        let count = |f: fn(&Outcome) -> bool| all.iter().filter(|o| f(o)).count();
         let succeeded = count(|o| matches!(o, Outcome::Succeeded(_)));
         let failed = count(|o| matches!(o, Outcome::Failed(_)));
         let skipped = count(|o| matches!(o, Outcome::Skipped { .. }));
@@ -239,22 +243,20 @@ struct Printer {
 }
 
 impl Observer for Printer {
-    fn started(&self, item: &Planned) {
+    fn started(&self, address: &Address, action: Action) {
         let _guard = self.lock.lock();
-        let verb = item.action.map_or("", |a| a.verb());
-        println!("{}: {verb}...", item.address);
+        println!("{address}: {}...", action.verb());
     }
 
-    fn finished(&self, item: &Planned, outcome: &Outcome) {
+    fn finished(&self, address: &Address, outcome: &Outcome) {
         let _guard = self.lock.lock();
         match outcome {
             Outcome::Succeeded(d) => {
-                println!("{}: {} ({:.1?})", item.address, self.style.green("done"), d)
+                println!("{address}: {} ({d:.1?})", self.style.green("done"))
             }
-            Outcome::Failed(e) => println!("{}: {} {e}", item.address, self.style.red("failed:")),
+            Outcome::Failed(e) => println!("{address}: {} {e}", self.style.red("failed:")),
             Outcome::Skipped { because } => println!(
-                "{}: {} because {because} failed",
-                item.address,
+                "{address}: {} because {because} failed",
                 self.style.yellow("skipped")
             ),
         }

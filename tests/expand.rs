@@ -177,3 +177,51 @@ fn two_singletons_on_one_account_conflict() {
         p.message
     );
 }
+
+/// Instance-level dependencies for apply: same account and region where the dependency
+/// has instances there, else every instance of the dependency.
+#[test]
+fn instances_wait_for_same_site_dependencies_or_all_of_them() {
+    let (_d, b) = load(
+        r#"settings { default-regions "us-east-1" "eu-west-1"; }
+           kms-key "k" { account "log-archive"; alias "alias/k"; }
+           log-bucket "logs" { account "log-archive"; kms-key "k"; }
+           organization-trail "trail" { bucket "logs"; kms-key "k"; }
+           config-recorder { targets { ou "Workloads"; }; delivery bucket="logs"; }"#,
+    );
+    let instances = expand(&b, &org()).unwrap();
+    let graph = baseline::graph::ResourceGraph::build(&b);
+    let deps = baseline::apply::instance_dependencies(&graph, &instances);
+    let index = |address: &str| {
+        instances
+            .iter()
+            .position(|i| i.address.to_string() == address)
+            .unwrap_or_else(|| panic!("no {address}"))
+    };
+    let deps_of = |address: &str| -> Vec<String> {
+        deps[index(address)]
+            .iter()
+            .map(|&d| instances[d].address.to_string())
+            .collect()
+    };
+    assert_eq!(
+        deps_of("config-delivery-channel.default[prod-app/eu-west-1]"),
+        [
+            "log-bucket.logs[log-archive/us-east-1]",
+            "config-recorder.default[prod-app/eu-west-1]"
+        ]
+    );
+    assert_eq!(
+        deps_of("config-recording.default[staging-app/us-east-1]"),
+        ["config-delivery-channel.default[staging-app/us-east-1]"]
+    );
+    let mut trail = deps_of("organization-trail.trail[management/us-east-1]");
+    trail.sort();
+    assert_eq!(
+        trail,
+        [
+            "kms-key.k[log-archive/us-east-1]",
+            "log-bucket.logs[log-archive/us-east-1]"
+        ]
+    );
+}

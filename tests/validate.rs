@@ -391,7 +391,11 @@ fn later_subcommands_say_plainly_they_are_not_built() {
 fn plan_reports_bad_input_before_any_aws_call() {
     // No AWS endpoint or credentials are configured: the baseline's problems come first.
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("baseline.kdl"), "password-policy { min-length 3 }\n").unwrap();
+    std::fs::write(
+        dir.path().join("baseline.kdl"),
+        "password-policy { min-length 3 }\n",
+    )
+    .unwrap();
     let out = baseline()
         .arg("plan")
         .arg(dir.path())

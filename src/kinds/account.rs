@@ -1,10 +1,18 @@
 //! `account`: where an existing member account sits in the OU tree.
 
-use super::{no_check, Kind, Naming, Placing};
+use async_trait::async_trait;
+use serde_json::json;
+
+use super::organization::org_client;
+use super::organizational_unit::{ou_id, ou_path};
+use super::{no_check, spec_of, Kind, Naming, Placing};
+use crate::aws::Context;
+use crate::expand::Instance;
 use crate::lang::model::{Reference, Spec};
 use crate::lang::reader::NodeReader;
 use crate::lang::source::Spanned;
 use crate::lang::targets::check_account_ref;
+use crate::provider::{self, Attrs, ChangeRequest, Ctx, Error, Observed, Provider};
 
 pub static KIND: Kind = Kind {
     keyword: "account",
@@ -15,7 +23,7 @@ pub static KIND: Kind = Kind {
     nests: false,
     parse,
     check_all: no_check,
-    provider: None,
+    provider: Some(&AccountProvider),
 };
 
 #[derive(Debug, Clone)]
@@ -58,4 +66,120 @@ fn parse(r: &mut NodeReader, name: &Spanned<String>) -> Box<dyn Spec> {
         }
     }
     Box::new(Account { ou, id })
+}
+
+// --- AWS -------------------------------------------------------------------------------
+
+/// Where an existing member account sits. baseline never creates or deletes accounts, and
+/// tagging an account says nothing about who placed it, so there is no adoption
+/// (`managed` is `None`): a misplaced account is moved.
+pub struct AccountProvider;
+
+fn attrs(ou: &str) -> Attrs {
+    let mut a = Attrs::new();
+    a.insert("ou".into(), json!(ou));
+    a
+}
+
+fn declared_ou(cx: &Ctx<'_>, inst: &Instance) -> String {
+    spec_of::<Account>(cx.decl(inst))
+        .and_then(|a| a.ou.as_ref())
+        .map_or_else(|| Account::ROOT.to_string(), |ou| ou.value.clone())
+}
+
+/// The account's id: `id=` when given, else the organization's account by that name.
+fn account_id(cx: &Ctx<'_>, inst: &Instance) -> provider::Result<String> {
+    let decl = cx.decl(inst);
+    let reference = spec_of::<Account>(decl)
+        .and_then(|a| a.id.as_ref())
+        .map_or(decl.name.value.as_str(), |id| id.value.as_str());
+    cx.org
+        .account(reference)
+        .map(|a| a.id.clone())
+        .ok_or_else(|| not_in_organization(&decl.name.value))
+}
+
+fn not_in_organization(name: &str) -> Error {
+    Error::State(format!(
+        "account \"{name}\" is not in the organization; baseline places existing accounts \
+         but does not create them (create or invite it first)"
+    ))
+}
+
+/// The account's current parent id.
+async fn parent_of(
+    client: &aws_sdk_organizations::Client,
+    name: &str,
+    id: &str,
+) -> provider::Result<String> {
+    let parents = client
+        .list_parents()
+        .child_id(id)
+        .send()
+        .await
+        .absent_on(
+            "organizations:ListParents",
+            &["ChildNotFoundException", "AccountNotFoundException"],
+        )?
+        .ok_or_else(|| not_in_organization(name))?;
+    parents
+        .parents()
+        .first()
+        .and_then(|p| p.id())
+        .map(str::to_string)
+        .ok_or_else(|| Error::State(format!("account \"{name}\" has no parent")))
+}
+
+#[async_trait]
+impl Provider for AccountProvider {
+    fn desired(&self, cx: &Ctx<'_>, inst: &Instance) -> Attrs {
+        attrs(&declared_ou(cx, inst))
+    }
+
+    async fn read(&self, cx: &Ctx<'_>, inst: &Instance) -> provider::Result<Observed> {
+        let name = &cx.decl(inst).name.value;
+        let id = account_id(cx, inst)?;
+        let client = org_client(cx).await?;
+        let parent = parent_of(&client, name, &id).await?;
+        let path = ou_path(cx, &parent)
+            .await?
+            .ok_or_else(|| Error::State(format!("account \"{name}\": unknown parent {parent}")))?;
+        let mut ids = Attrs::new();
+        ids.insert("account-id".into(), json!(id));
+        ids.insert("parent-id".into(), json!(parent));
+        Ok(Observed::present(attrs(&path), ids, None))
+    }
+
+    async fn apply(
+        &self,
+        cx: &Ctx<'_>,
+        inst: &Instance,
+        _change: &ChangeRequest<'_>,
+    ) -> provider::Result<()> {
+        let name = &cx.decl(inst).name.value;
+        let id = account_id(cx, inst)?;
+        let client = org_client(cx).await?;
+        let ou = declared_ou(cx, inst);
+        // The destination may have been created earlier in this apply: look it up live.
+        let destination = ou_id(cx, &ou).await?.ok_or_else(|| {
+            Error::State(format!(
+                "cannot move account \"{name}\": OU \"{ou}\" does not exist"
+            ))
+        })?;
+        // MoveAccount names the source parent; read it now rather than trust the plan, so
+        // a move made since the plan does not fail the call.
+        let source = parent_of(&client, name, &id).await?;
+        if source == destination {
+            return Ok(());
+        }
+        client
+            .move_account()
+            .account_id(&id)
+            .source_parent_id(source)
+            .destination_parent_id(destination)
+            .send()
+            .await
+            .ctx("organizations:MoveAccount")?;
+        Ok(())
+    }
 }

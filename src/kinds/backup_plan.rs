@@ -1,11 +1,24 @@
 //! `backup-plan`: an AWS Backup plan (rules into a declared vault) and its resource selections.
 
-use super::{backup_vault::BackupVault, spec_of, Kind, Naming, Placing};
+use async_trait::async_trait;
+use aws_sdk_backup::types::{
+    BackupPlanInput, BackupRuleInput, BackupSelection, Condition, ConditionType, Lifecycle,
+};
+use serde_json::{json, Value};
+
+use super::backup_vault::{has_managed_tag, partition, tag_managed, BackupVault};
+use super::{spec_of, Kind, Naming, Placing};
+use crate::aws::Context;
+use crate::expand::Instance;
 use crate::lang::checks::{check_schedule, Schedule};
 use crate::lang::diagnostic::Problem;
 use crate::lang::model::{Baseline, Declaration, Part, Reference, Spec};
 use crate::lang::reader::{Cx, NodeReader};
 use crate::lang::source::Spanned;
+use crate::provider::{
+    self, Action, Attrs, ChangeRequest, Ctx, Error, Observed, Provider, MANAGED_TAG_KEY,
+    MANAGED_TAG_VALUE,
+};
 
 pub static KIND: Kind = Kind {
     keyword: "backup-plan",
@@ -16,7 +29,7 @@ pub static KIND: Kind = Kind {
     nests: false,
     parse,
     check_all: check_retention_within_lock,
-    provider: None,
+    provider: Some(&BackupPlanProvider),
 };
 
 #[derive(Debug, Clone)]
@@ -205,5 +218,402 @@ fn check_retention_within_lock(baseline: &Baseline, decls: &[&Declaration], cx: 
                 );
             }
         }
+    }
+}
+
+// --- AWS -------------------------------------------------------------------------------
+
+/// AWS Backup plans and their selections. A plan is found by name (plans are keyed by id),
+/// tagged at creation and adopted by tagging; its rules are compared as a list sorted by
+/// rule name. Selections cannot be tagged or updated in AWS: a changed selection is
+/// replaced (deleted and created again).
+pub struct BackupPlanProvider;
+
+const SELECTION_KIND: &str = "backup-selection";
+
+/// One rule as compared: what the declaration says and what GetBackupPlan returns.
+fn rule_json(
+    name: &str,
+    schedule: Option<&str>,
+    vault: &str,
+    delete_after_days: Option<i64>,
+    cold_after_days: Option<i64>,
+) -> Value {
+    json!({
+        "name": name,
+        "schedule": schedule,
+        "vault": vault,
+        "delete-after-days": delete_after_days,
+        "cold-after-days": cold_after_days,
+    })
+}
+
+fn rules_attrs(mut rules: Vec<Value>) -> Attrs {
+    rules.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    let mut a = Attrs::new();
+    a.insert("rules".into(), Value::Array(rules));
+    a
+}
+
+fn selection_attrs(tag_key: Option<&str>, tag_value: Option<&str>, role_arn: &str) -> Attrs {
+    let mut a = Attrs::new();
+    a.insert("tag-key".into(), json!(tag_key));
+    a.insert("tag-value".into(), json!(tag_value));
+    a.insert("role-arn".into(), json!(role_arn));
+    a
+}
+
+/// The selection an instance stands for: parts after the plan are its selections, in order.
+fn selection_of<'p>(plan: &'p BackupPlan, inst: &Instance) -> Option<&'p Selection> {
+    plan.selections.get(inst.part.checked_sub(1)?)
+}
+
+/// The role AWS Backup assumes for a selection: an ARN as written, a role name in the
+/// selection's account, or AWS Backup's default service role.
+fn role_arn(sel: &Selection, inst: &Instance) -> String {
+    let p = partition(&inst.region);
+    match &sel.role {
+        Some(r) if r.starts_with("arn:") => r.clone(),
+        Some(name) => format!("arn:{p}:iam::{}:role/{name}", inst.account_id),
+        None => format!(
+            "arn:{p}:iam::{}:role/service-role/AWSBackupDefaultServiceRole",
+            inst.account_id
+        ),
+    }
+}
+
+fn build_error(what: &str, e: impl std::fmt::Display) -> Error {
+    Error::State(format!("cannot build the {what} request: {e}"))
+}
+
+/// The plan document AWS takes, from the declaration.
+fn plan_input(name: &str, plan: &BackupPlan) -> provider::Result<BackupPlanInput> {
+    let mut input = BackupPlanInput::builder().backup_plan_name(name);
+    for r in &plan.rules {
+        let lifecycle = (r.delete_after_days.is_some() || r.cold_after_days.is_some()).then(|| {
+            Lifecycle::builder()
+                .set_delete_after_days(r.delete_after_days.as_ref().map(|d| d.value.into()))
+                .set_move_to_cold_storage_after_days(r.cold_after_days.map(i64::from))
+                .build()
+        });
+        let rule = BackupRuleInput::builder()
+            .rule_name(&r.name.value)
+            .target_backup_vault_name(&r.vault.value)
+            .schedule_expression(&r.schedule)
+            .set_lifecycle(lifecycle)
+            .build()
+            .map_err(|e| build_error("backup rule", e))?;
+        input = input.rules(rule);
+    }
+    input.build().map_err(|e| build_error("backup plan", e))
+}
+
+/// The live (not deleted) plan named `name`: (id, ARN).
+async fn find_plan(
+    backup: &aws_sdk_backup::Client,
+    name: &str,
+) -> provider::Result<Option<(String, String)>> {
+    let mut pages = backup.list_backup_plans().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.ctx("backup:ListBackupPlans")?;
+        let found = page
+            .backup_plans_list()
+            .iter()
+            .find(|p| p.backup_plan_name() == Some(name) && p.deletion_date().is_none());
+        if let Some(p) = found {
+            return Ok(Some((
+                p.backup_plan_id().unwrap_or_default().to_string(),
+                p.backup_plan_arn().unwrap_or_default().to_string(),
+            )));
+        }
+    }
+    Ok(None)
+}
+
+/// The id of the selection named `name` in plan `plan_id`; `None` when absent (or when the
+/// plan went away meanwhile).
+async fn find_selection(
+    backup: &aws_sdk_backup::Client,
+    plan_id: &str,
+    name: &str,
+) -> provider::Result<Option<String>> {
+    let mut pages = backup
+        .list_backup_selections()
+        .backup_plan_id(plan_id)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let Some(page) = page.absent_on(
+            "backup:ListBackupSelections",
+            &["ResourceNotFoundException"],
+        )?
+        else {
+            return Ok(None);
+        };
+        let found = page
+            .backup_selections_list()
+            .iter()
+            .find(|s| s.selection_name() == Some(name));
+        if let Some(s) = found {
+            return Ok(s.selection_id().map(str::to_string));
+        }
+    }
+    Ok(None)
+}
+
+impl BackupPlanProvider {
+    async fn read_plan(&self, cx: &Ctx<'_>, inst: &Instance) -> provider::Result<Observed> {
+        let backup = cx.aws.backup(&inst.account_id, &inst.region).await?;
+        let Some((id, arn)) = find_plan(&backup, &inst.address.name).await? else {
+            return Ok(Observed::absent());
+        };
+        let Some(out) = backup
+            .get_backup_plan()
+            .backup_plan_id(&id)
+            .send()
+            .await
+            .absent_on("backup:GetBackupPlan", &["ResourceNotFoundException"])?
+        else {
+            return Ok(Observed::absent());
+        };
+        let rules = out
+            .backup_plan()
+            .map(|p| p.rules())
+            .unwrap_or_default()
+            .iter()
+            .map(|r| {
+                let lifecycle = r.lifecycle();
+                rule_json(
+                    r.rule_name(),
+                    r.schedule_expression(),
+                    r.target_backup_vault_name(),
+                    lifecycle.and_then(|l| l.delete_after_days()),
+                    lifecycle.and_then(|l| l.move_to_cold_storage_after_days()),
+                )
+            })
+            .collect();
+        let managed = has_managed_tag(&backup, &arn).await?;
+        let mut ids = Attrs::new();
+        ids.insert("backup-plan-id".into(), json!(id));
+        ids.insert("backup-plan-arn".into(), json!(arn));
+        Ok(Observed::present(rules_attrs(rules), ids, Some(managed)))
+    }
+
+    async fn read_selection(&self, cx: &Ctx<'_>, inst: &Instance) -> provider::Result<Observed> {
+        let backup = cx.aws.backup(&inst.account_id, &inst.region).await?;
+        let plan_name = &cx.decl(inst).name.value;
+        let Some(sel) = spec_of::<BackupPlan>(cx.decl(inst)).and_then(|p| selection_of(p, inst))
+        else {
+            return Ok(Observed::absent());
+        };
+        let Some((plan_id, _)) = find_plan(&backup, plan_name).await? else {
+            return Ok(Observed::absent());
+        };
+        let Some(selection_id) = find_selection(&backup, &plan_id, &sel.name.value).await? else {
+            return Ok(Observed::absent());
+        };
+        let Some(out) = backup
+            .get_backup_selection()
+            .backup_plan_id(&plan_id)
+            .selection_id(&selection_id)
+            .send()
+            .await
+            .absent_on("backup:GetBackupSelection", &["ResourceNotFoundException"])?
+        else {
+            return Ok(Observed::absent());
+        };
+        let Some(live) = out.backup_selection() else {
+            return Ok(Observed::absent());
+        };
+        // baseline's selections are exactly one tag equality; any other shape has no
+        // declared tag (and is replaced by the declared one).
+        let (tag_key, tag_value) = match live.list_of_tags() {
+            [c] if c.condition_type() == &ConditionType::Stringequals => {
+                (Some(c.condition_key()), Some(c.condition_value()))
+            }
+            _ => (None, None),
+        };
+        let mut ids = Attrs::new();
+        ids.insert("backup-plan-id".into(), json!(plan_id));
+        ids.insert("selection-id".into(), json!(selection_id));
+        Ok(Observed::present(
+            selection_attrs(tag_key, tag_value, live.iam_role_arn()),
+            ids,
+            None,
+        ))
+    }
+
+    async fn apply_plan(
+        &self,
+        cx: &Ctx<'_>,
+        inst: &Instance,
+        plan: &BackupPlan,
+        change: &ChangeRequest<'_>,
+    ) -> provider::Result<()> {
+        let backup = cx.aws.backup(&inst.account_id, &inst.region).await?;
+        let input = plan_input(&inst.address.name, plan)?;
+        match change.action {
+            Action::Create => {
+                backup
+                    .create_backup_plan()
+                    .backup_plan(input)
+                    .backup_plan_tags(MANAGED_TAG_KEY, MANAGED_TAG_VALUE)
+                    .send()
+                    .await
+                    .ctx("backup:CreateBackupPlan")?;
+                return Ok(());
+            }
+            Action::Adopt => {
+                tag_managed(
+                    &backup,
+                    change.id("backup-plan-arn"),
+                    &inst.address.to_string(),
+                )
+                .await?;
+                if !change.changes("rules") {
+                    return Ok(());
+                }
+            }
+            Action::Update | Action::Replace => {}
+            Action::Delete => {
+                return Err(Error::State(format!(
+                    "{}: backup plans are not deleted by baseline",
+                    inst.address
+                )))
+            }
+        }
+        let id = change
+            .id("backup-plan-id")
+            .ok_or_else(|| Error::State(format!("{}: no backup plan id was read", inst.address)))?;
+        backup
+            .update_backup_plan()
+            .backup_plan_id(id)
+            .backup_plan(input)
+            .send()
+            .await
+            .ctx("backup:UpdateBackupPlan")?;
+        Ok(())
+    }
+
+    async fn apply_selection(
+        &self,
+        cx: &Ctx<'_>,
+        inst: &Instance,
+        plan: &BackupPlan,
+        change: &ChangeRequest<'_>,
+    ) -> provider::Result<()> {
+        let Some(sel) = selection_of(plan, inst) else {
+            return Ok(());
+        };
+        let backup = cx.aws.backup(&inst.account_id, &inst.region).await?;
+        let plan_name = &cx.decl(inst).name.value;
+        match change.action {
+            Action::Create => {}
+            // AWS cannot update a selection in place: delete it, then create it again.
+            Action::Update | Action::Replace => {
+                if let (Some(plan_id), Some(selection_id)) =
+                    (change.id("backup-plan-id"), change.id("selection-id"))
+                {
+                    backup
+                        .delete_backup_selection()
+                        .backup_plan_id(plan_id)
+                        .selection_id(selection_id)
+                        .send()
+                        .await
+                        .ctx("backup:DeleteBackupSelection")?;
+                }
+            }
+            Action::Adopt | Action::Delete => {
+                return Err(Error::State(format!(
+                    "{}: backup selections cannot be tagged, so they are neither adopted nor \
+                     deleted",
+                    inst.address
+                )))
+            }
+        }
+        // The plan may have been created earlier in this apply: look its id up now.
+        let (plan_id, _) = find_plan(&backup, plan_name).await?.ok_or_else(|| {
+            Error::State(format!(
+                "{}: backup plan \"{plan_name}\" does not exist in account {} ({})",
+                inst.address, inst.account_id, inst.region
+            ))
+        })?;
+        let condition = Condition::builder()
+            .condition_type(ConditionType::Stringequals)
+            .condition_key(&sel.tag_key)
+            .condition_value(&sel.tag_value)
+            .build()
+            .map_err(|e| build_error("selection condition", e))?;
+        let selection = BackupSelection::builder()
+            .selection_name(&sel.name.value)
+            .iam_role_arn(role_arn(sel, inst))
+            .list_of_tags(condition)
+            .build()
+            .map_err(|e| build_error("backup selection", e))?;
+        backup
+            .create_backup_selection()
+            .backup_plan_id(plan_id)
+            .backup_selection(selection)
+            .send()
+            .await
+            .ctx("backup:CreateBackupSelection")?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Provider for BackupPlanProvider {
+    fn desired(&self, cx: &Ctx<'_>, inst: &Instance) -> Attrs {
+        let Some(plan) = spec_of::<BackupPlan>(cx.decl(inst)) else {
+            return Attrs::new();
+        };
+        if inst.address.kind == SELECTION_KIND {
+            return selection_of(plan, inst).map_or_else(Attrs::new, |s| {
+                selection_attrs(Some(&s.tag_key), Some(&s.tag_value), &role_arn(s, inst))
+            });
+        }
+        rules_attrs(
+            plan.rules
+                .iter()
+                .map(|r| {
+                    rule_json(
+                        &r.name.value,
+                        Some(&r.schedule),
+                        &r.vault.value,
+                        r.delete_after_days.as_ref().map(|d| d.value.into()),
+                        r.cold_after_days.map(i64::from),
+                    )
+                })
+                .collect(),
+        )
+    }
+
+    async fn read(&self, cx: &Ctx<'_>, inst: &Instance) -> provider::Result<Observed> {
+        if inst.address.kind == SELECTION_KIND {
+            self.read_selection(cx, inst).await
+        } else {
+            self.read_plan(cx, inst).await
+        }
+    }
+
+    async fn apply(
+        &self,
+        cx: &Ctx<'_>,
+        inst: &Instance,
+        change: &ChangeRequest<'_>,
+    ) -> provider::Result<()> {
+        let Some(plan) = spec_of::<BackupPlan>(cx.decl(inst)) else {
+            return Ok(());
+        };
+        if inst.address.kind == SELECTION_KIND {
+            self.apply_selection(cx, inst, plan, change).await
+        } else {
+            self.apply_plan(cx, inst, plan, change).await
+        }
+    }
+
+    /// A selection's every attribute (the plan has only `rules`, updated in place).
+    fn replace_on(&self) -> &'static [&'static str] {
+        &["tag-key", "tag-value", "role-arn"]
     }
 }

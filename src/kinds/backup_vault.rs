@@ -1,10 +1,20 @@
 //! `backup-vault`: an AWS Backup vault, optionally with a vault lock.
 
-use super::{no_check, Kind, Naming, Placing};
+use async_trait::async_trait;
+use aws_sdk_backup::primitives::{DateTime, DateTimeFormat};
+use serde_json::{json, Value};
+
+use super::{no_check, spec_of, Kind, Naming, Placing};
+use crate::aws::Context;
+use crate::expand::Instance;
 use crate::lang::diagnostic::Problem;
 use crate::lang::model::Spec;
 use crate::lang::reader::NodeReader;
 use crate::lang::source::{Span, Spanned};
+use crate::provider::{
+    self, Action, AttrDiff, Attrs, ChangeRequest, Ctx, Error, Observed, Provider, MANAGED_TAG_KEY,
+    MANAGED_TAG_VALUE,
+};
 
 pub static KIND: Kind = Kind {
     keyword: "backup-vault",
@@ -15,7 +25,7 @@ pub static KIND: Kind = Kind {
     nests: false,
     parse,
     check_all: no_check,
-    provider: None,
+    provider: Some(&BackupVaultProvider),
 };
 
 /// Retention bounds AWS Backup accepts for a vault lock, in days.
@@ -83,4 +93,325 @@ fn parse(r: &mut NodeReader, name: &Spanned<String>) -> Box<dyn Spec> {
         }
     });
     Box::new(BackupVault { lock })
+}
+
+// --- AWS -------------------------------------------------------------------------------
+
+/// AWS Backup vaults: tagged at creation, adopted by tagging. The lock is compared as its
+/// retention bounds and its mode (compliance mode has a date after which AWS refuses any
+/// change; governance mode can change at any time). Vaults are protective: never deleted.
+pub struct BackupVaultProvider;
+
+const LOCK_MIN: &str = "lock-min-retention-days";
+const LOCK_MAX: &str = "lock-max-retention-days";
+const LOCK_MODE: &str = "lock-mode";
+const COMPLIANCE: &str = "compliance";
+const GOVERNANCE: &str = "governance";
+
+fn lock_attrs(min: Option<i64>, max: Option<i64>, mode: Option<&str>) -> Attrs {
+    let mut a = Attrs::new();
+    a.insert(LOCK_MIN.into(), json!(min));
+    a.insert(LOCK_MAX.into(), json!(max));
+    a.insert(LOCK_MODE.into(), json!(mode));
+    a
+}
+
+fn desired_attrs(v: &BackupVault) -> Attrs {
+    match &v.lock {
+        Some(l) => lock_attrs(
+            Some(l.min_retention_days.into()),
+            Some(l.max_retention_days.into()),
+            Some(if l.changeable_for_days.is_some() {
+                COMPLIANCE
+            } else {
+                GOVERNANCE
+            }),
+        ),
+        None => lock_attrs(None, None, None),
+    }
+}
+
+/// The ARN partition of a region.
+pub(crate) fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+/// Whether the AWS Backup resource `arn` (vault or plan) carries baseline's ownership tag.
+pub(crate) async fn has_managed_tag(
+    backup: &aws_sdk_backup::Client,
+    arn: &str,
+) -> provider::Result<bool> {
+    let mut pages = backup.list_tags().resource_arn(arn).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.ctx("backup:ListTags")?;
+        if page
+            .tags()
+            .and_then(|t| t.get(MANAGED_TAG_KEY))
+            .is_some_and(|v| v == MANAGED_TAG_VALUE)
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Tag an existing AWS Backup resource as managed (adoption).
+pub(crate) async fn tag_managed(
+    backup: &aws_sdk_backup::Client,
+    arn: Option<&str>,
+    what: &str,
+) -> provider::Result<()> {
+    let arn = arn.ok_or_else(|| Error::State(format!("{what}: no ARN was read to tag")))?;
+    backup
+        .tag_resource()
+        .resource_arn(arn)
+        .tags(MANAGED_TAG_KEY, MANAGED_TAG_VALUE)
+        .send()
+        .await
+        .ctx("backup:TagResource")?;
+    Ok(())
+}
+
+/// Whether `name` is among the vaults of the account and region.
+async fn vault_listed(backup: &aws_sdk_backup::Client, name: &str) -> provider::Result<bool> {
+    let mut pages = backup.list_backup_vaults().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.ctx("backup:ListBackupVaults")?;
+        if page
+            .backup_vault_list()
+            .iter()
+            .any(|v| v.backup_vault_name() == Some(name))
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// A compliance-mode lock whose date (seconds since the epoch) has passed is immutable:
+/// AWS refuses any change, so explain that instead of calling it.
+fn refuse_immutable_lock(
+    address: &str,
+    lock_date: Option<i64>,
+    now: i64,
+    diffs: &[AttrDiff],
+) -> Option<Error> {
+    let since = lock_date.filter(|&d| d <= now)?;
+    let date = DateTime::from_secs(since)
+        .fmt(DateTimeFormat::DateTime)
+        .unwrap_or_else(|_| since.to_string());
+    let wanted: Vec<String> = diffs
+        .iter()
+        .map(|d| format!("{} {} -> {}", d.name, d.before, d.after))
+        .collect();
+    Some(Error::State(format!(
+        "{address}: the vault lock is in compliance mode and became immutable on {date}; \
+         AWS refuses to change or remove it (wanted {}). Declare the lock as it is, or use \
+         another vault",
+        wanted.join(", ")
+    )))
+}
+
+fn now_secs() -> i64 {
+    DateTime::from(std::time::SystemTime::now()).secs()
+}
+
+async fn put_lock(
+    backup: &aws_sdk_backup::Client,
+    name: &str,
+    lock: &VaultLock,
+) -> provider::Result<()> {
+    backup
+        .put_backup_vault_lock_configuration()
+        .backup_vault_name(name)
+        .min_retention_days(lock.min_retention_days.into())
+        .max_retention_days(lock.max_retention_days.into())
+        .set_changeable_for_days(lock.changeable_for_days.map(i64::from))
+        .send()
+        .await
+        .ctx("backup:PutBackupVaultLockConfiguration")?;
+    Ok(())
+}
+
+async fn delete_lock(backup: &aws_sdk_backup::Client, name: &str) -> provider::Result<()> {
+    backup
+        .delete_backup_vault_lock_configuration()
+        .backup_vault_name(name)
+        .send()
+        .await
+        .ctx("backup:DeleteBackupVaultLockConfiguration")?;
+    Ok(())
+}
+
+#[async_trait]
+impl Provider for BackupVaultProvider {
+    fn desired(&self, cx: &Ctx<'_>, inst: &Instance) -> Attrs {
+        spec_of::<BackupVault>(cx.decl(inst)).map_or_else(Attrs::new, desired_attrs)
+    }
+
+    async fn read(&self, cx: &Ctx<'_>, inst: &Instance) -> provider::Result<Observed> {
+        let backup = cx.aws.backup(&inst.account_id, &inst.region).await?;
+        let name = inst.address.name.as_str();
+        let described = backup
+            .describe_backup_vault()
+            .backup_vault_name(name)
+            .send()
+            .await
+            .ctx("backup:DescribeBackupVault");
+        let out = match described {
+            Ok(out) => out,
+            Err(e) if e.is("ResourceNotFoundException") => return Ok(Observed::absent()),
+            // AWS answers AccessDeniedException for a vault that does not exist; only the
+            // list tells that apart from a real lack of permission.
+            Err(e) if e.is("AccessDeniedException") => {
+                return if vault_listed(&backup, name).await? {
+                    Err(e.into())
+                } else {
+                    Ok(Observed::absent())
+                };
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let arn = out
+            .backup_vault_arn()
+            .filter(|a| !a.is_empty())
+            .ok_or_else(|| {
+                Error::State(format!("backup:DescribeBackupVault gave no ARN for {name}"))
+            })?
+            .to_string();
+        let (min, max) = (out.min_retention_days(), out.max_retention_days());
+        let mode = if out.lock_date().is_some() {
+            Some(COMPLIANCE)
+        } else if out.locked() == Some(true) || min.is_some() || max.is_some() {
+            Some(GOVERNANCE)
+        } else {
+            None
+        };
+        let mut ids = Attrs::new();
+        ids.insert("vault-arn".into(), json!(arn));
+        if let Some(date) = out.lock_date() {
+            ids.insert("lock-date".into(), json!(date.secs()));
+        }
+        let managed = has_managed_tag(&backup, &arn).await?;
+        Ok(Observed::present(
+            lock_attrs(min, max, mode),
+            ids,
+            Some(managed),
+        ))
+    }
+
+    async fn apply(
+        &self,
+        cx: &Ctx<'_>,
+        inst: &Instance,
+        change: &ChangeRequest<'_>,
+    ) -> provider::Result<()> {
+        let Some(vault) = spec_of::<BackupVault>(cx.decl(inst)) else {
+            return Ok(());
+        };
+        let backup = cx.aws.backup(&inst.account_id, &inst.region).await?;
+        let name = inst.address.name.as_str();
+        match change.action {
+            Action::Create => {
+                backup
+                    .create_backup_vault()
+                    .backup_vault_name(name)
+                    .backup_vault_tags(MANAGED_TAG_KEY, MANAGED_TAG_VALUE)
+                    .send()
+                    .await
+                    .ctx("backup:CreateBackupVault")?;
+                if let Some(lock) = &vault.lock {
+                    put_lock(&backup, name, lock).await?;
+                }
+                return Ok(());
+            }
+            Action::Adopt => {
+                tag_managed(&backup, change.id("vault-arn"), &inst.address.to_string()).await?
+            }
+            Action::Update | Action::Replace => {}
+            Action::Delete => {
+                return Err(Error::State(format!(
+                    "{}: backup vaults are never deleted by baseline",
+                    inst.address
+                )))
+            }
+        }
+        if ![LOCK_MIN, LOCK_MAX, LOCK_MODE]
+            .iter()
+            .any(|a| change.changes(a))
+        {
+            return Ok(());
+        }
+        let lock_date = change
+            .live
+            .and_then(|l| l.ids.get("lock-date"))
+            .and_then(Value::as_i64);
+        if let Some(e) = refuse_immutable_lock(
+            &inst.address.to_string(),
+            lock_date,
+            now_secs(),
+            change.diffs,
+        ) {
+            return Err(e);
+        }
+        let live_mode = change
+            .live
+            .and_then(|l| l.attrs.get(LOCK_MODE))
+            .and_then(Value::as_str);
+        match &vault.lock {
+            None => delete_lock(&backup, name).await?,
+            Some(lock) => {
+                // Compliance (still changeable) to governance: remove the lock first, so the
+                // new one cannot keep the old lock date.
+                if live_mode == Some(COMPLIANCE) && lock.changeable_for_days.is_none() {
+                    delete_lock(&backup, name).await?;
+                }
+                put_lock(&backup, name, lock).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_compliance_lock_is_refused_once_its_date_has_passed() {
+        let diffs = [AttrDiff {
+            name: LOCK_MIN.into(),
+            before: json!(3),
+            after: json!(7),
+        }];
+        let at = |date, now| refuse_immutable_lock("backup-vault.v[a/r]", date, now, &diffs);
+        // Governance mode (no date) and a compliance lock still in its window can change.
+        assert!(at(None, 1_700_000_000).is_none());
+        assert!(at(Some(1_700_000_001), 1_700_000_000).is_none());
+        let Some(Error::State(message)) = at(Some(1_700_000_000), 1_700_000_000) else {
+            panic!("an immutable lock is refused");
+        };
+        assert!(message.starts_with("backup-vault.v[a/r]: "), "{message}");
+        assert!(
+            message.contains("immutable on 2023-11-14T22:13:20Z"),
+            "{message}"
+        );
+        assert!(
+            message.contains("lock-min-retention-days 3 -> 7"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn partitions_follow_the_region() {
+        assert_eq!(partition("us-east-1"), "aws");
+        assert_eq!(partition("cn-north-1"), "aws-cn");
+        assert_eq!(partition("us-gov-west-1"), "aws-us-gov");
+    }
 }

@@ -1,12 +1,29 @@
 //! `config-recorder`: AWS Config in every targeted account and region: the recorder, its
 //! delivery channel, its recording status and managed rules, as four kinds of parts.
 
-use super::{no_check, Kind, Naming, Placing};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_config::types::{
+    ConfigRule, ConfigSnapshotDeliveryProperties, ConfigurationRecorder, DeliveryChannel,
+    MaximumExecutionFrequency, Owner, RecordingGroup, RecordingStrategy, RecordingStrategyType,
+    Source, Tag,
+};
+use serde_json::{json, Value};
+
+use super::log_bucket::LogBucket;
+use super::{no_check, spec_of, Kind, Naming, Placing};
+use crate::aws::{AwsError, Context};
+use crate::expand::Instance;
 use crate::lang::diagnostic::{did_you_mean, Problem};
 use crate::lang::model::{Part, Reference, Spec};
 use crate::lang::reader::NodeReader;
 use crate::lang::source::Spanned;
 use crate::lang::targets::check_region;
+use crate::provider::{
+    self, Action, Attrs, ChangeRequest, Ctx, Error, Observed, Provider, MANAGED_TAG_KEY,
+    MANAGED_TAG_VALUE,
+};
 
 pub static KIND: Kind = Kind {
     keyword: "config-recorder",
@@ -17,7 +34,7 @@ pub static KIND: Kind = Kind {
     nests: false,
     parse,
     check_all: no_check,
-    provider: None,
+    provider: Some(&ConfigRecorderProvider),
 };
 
 pub const FREQUENCIES: &[&str] = &[
@@ -181,4 +198,509 @@ fn parse_rule(mut c: NodeReader) -> Option<ManagedRule> {
         identifier: identifier?.value,
         parameters,
     })
+}
+
+// --- AWS -------------------------------------------------------------------------------
+
+/// AWS Config in one account and region, as four kinds of parts (dispatched on the
+/// instance's kind): the recorder, the delivery channel and the recording status are
+/// account-region singletons that AWS cannot tag (never adopted); each managed rule is
+/// tagged, so an untagged rule with a declared name is adopted.
+pub struct ConfigRecorderProvider;
+
+/// The name baseline gives the recorder and the delivery channel it creates. An existing
+/// recorder or channel (AWS allows one of each) is managed under whatever name it has.
+const DEFAULT_NAME: &str = "default";
+const CONFIG_PRINCIPAL: &str = "config.amazonaws.com";
+const SERVICE_LINKED_ROLE: &str = "AWSServiceRoleForConfig";
+/// What AWS Config uses when a channel names no frequency.
+const DEFAULT_FREQUENCY: &str = "TwentyFour_Hours";
+
+fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+fn service_linked_role_arn(account: &str, region: &str) -> String {
+    format!(
+        "arn:{}:iam::{account}:role/aws-service-role/{CONFIG_PRINCIPAL}/{SERVICE_LINKED_ROLE}",
+        partition(region)
+    )
+}
+
+/// The recorder's role: an ARN as written, a name in the instance's account, or the
+/// Config service-linked role.
+fn role_arn(spec: &ConfigRecorder, account: &str, region: &str) -> String {
+    match spec.role.as_deref() {
+        Some(arn) if arn.starts_with("arn:") => arn.to_string(),
+        Some(name) => format!("arn:{}:iam::{account}:role/{name}", partition(region)),
+        None => service_linked_role_arn(account, region),
+    }
+}
+
+/// Whether this region records global (IAM) resources. With `global-resources-region`,
+/// only that region does (AWS advises recording them once, to avoid duplicate items and
+/// cost); without it every region does, so that they are never left unrecorded. AWS only
+/// accepts global types together with all supported types.
+fn include_global(spec: &ConfigRecorder, region: &str) -> bool {
+    spec.all_supported
+        && spec
+            .global_resources_region
+            .as_ref()
+            .is_none_or(|r| r.value == region)
+}
+
+/// The S3 bucket of the declared `log-bucket` the delivery channel names.
+fn bucket_name(cx: &Ctx<'_>, delivery: &Delivery) -> String {
+    cx.baseline
+        .declarations
+        .iter()
+        .find(|d| d.kind.keyword() == "log-bucket" && d.name.value == delivery.bucket.value)
+        .and_then(spec_of::<LogBucket>)
+        .map_or_else(
+            || delivery.bucket.value.clone(),
+            |b| b.bucket_name.value.clone(),
+        )
+}
+
+fn rule_of<'a>(spec: &'a ConfigRecorder, inst: &Instance) -> Option<&'a ManagedRule> {
+    spec.rules
+        .iter()
+        .find(|r| r.name.value == inst.address.name)
+}
+
+fn parameters_json(rule: &ManagedRule) -> Value {
+    Value::Object(
+        rule.parameters
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect(),
+    )
+}
+
+/// A rule's InputParameters as an object of strings (AWS treats every value as a string);
+/// text that is not a JSON object stays a string, so it shows as drift.
+fn parse_parameters(input: Option<&str>) -> Value {
+    let Some(text) = input.filter(|t| !t.trim().is_empty()) else {
+        return json!({});
+    };
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(m)) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| {
+                    let v = match v {
+                        Value::String(s) => s,
+                        other => other.to_string(),
+                    };
+                    (k, Value::String(v))
+                })
+                .collect(),
+        ),
+        _ => Value::String(text.to_string()),
+    }
+}
+
+/// The account-region's customer-managed recorder (service-linked recorders that other
+/// AWS services own are not baseline's).
+async fn existing_recorder(
+    config: &aws_sdk_config::Client,
+) -> Result<Option<ConfigurationRecorder>, AwsError> {
+    let out = config
+        .describe_configuration_recorders()
+        .send()
+        .await
+        .ctx("config:DescribeConfigurationRecorders")?;
+    Ok(out
+        .configuration_recorders()
+        .iter()
+        .find(|r| r.service_principal().is_none())
+        .cloned())
+}
+
+async fn existing_channel(
+    config: &aws_sdk_config::Client,
+) -> Result<Option<DeliveryChannel>, AwsError> {
+    let out = config
+        .describe_delivery_channels()
+        .send()
+        .await
+        .ctx("config:DescribeDeliveryChannels")?;
+    Ok(out.delivery_channels().first().cloned())
+}
+
+/// Create the Config service-linked role if the account lacks it (API callers must; only
+/// the console does it implicitly). Returns whether it was created.
+async fn ensure_service_linked_role(cx: &Ctx<'_>, inst: &Instance) -> provider::Result<bool> {
+    let iam = cx.aws.iam(&inst.account_id, &inst.region).await?;
+    let role = iam
+        .get_role()
+        .role_name(SERVICE_LINKED_ROLE)
+        .send()
+        .await
+        .absent_on("iam:GetRole", &["NoSuchEntity"])?;
+    if role.is_some() {
+        return Ok(false);
+    }
+    if let Err(e) = iam
+        .create_service_linked_role()
+        .aws_service_name(CONFIG_PRINCIPAL)
+        .send()
+        .await
+        .ctx("iam:CreateServiceLinkedRole")
+    {
+        // The recorder of another region of this account may have just created it.
+        let exists = iam
+            .get_role()
+            .role_name(SERVICE_LINKED_ROLE)
+            .send()
+            .await
+            .is_ok();
+        if !exists {
+            return Err(e.into());
+        }
+    }
+    Ok(true)
+}
+
+impl ConfigRecorderProvider {
+    fn desired_attrs(cx: &Ctx<'_>, inst: &Instance, spec: &ConfigRecorder) -> Attrs {
+        let mut a = Attrs::new();
+        match inst.address.kind.as_str() {
+            "config-recorder" => {
+                a.insert(
+                    "role-arn".into(),
+                    json!(role_arn(spec, &inst.account_id, &inst.region)),
+                );
+                a.insert("all-supported".into(), json!(spec.all_supported));
+                a.insert(
+                    "include-global-resources".into(),
+                    json!(include_global(spec, &inst.region)),
+                );
+            }
+            "config-delivery-channel" => {
+                if let Some(d) = &spec.delivery {
+                    a.insert("bucket".into(), json!(bucket_name(cx, d)));
+                    a.insert("prefix".into(), json!(d.prefix));
+                    a.insert("frequency".into(), json!(d.frequency));
+                }
+            }
+            "config-recording" => {
+                a.insert("recording".into(), json!(true));
+            }
+            "config-rule" => {
+                if let Some(rule) = rule_of(spec, inst) {
+                    a.insert("identifier".into(), json!(rule.identifier));
+                    a.insert("parameters".into(), parameters_json(rule));
+                }
+            }
+            _ => {}
+        }
+        a
+    }
+
+    async fn read_rule(config: &aws_sdk_config::Client, name: &str) -> provider::Result<Observed> {
+        let out = config
+            .describe_config_rules()
+            .config_rule_names(name)
+            .send()
+            .await
+            .absent_on("config:DescribeConfigRules", &["NoSuchConfigRuleException"])?;
+        let Some(rule) = out.as_ref().and_then(|o| o.config_rules().first()) else {
+            return Ok(Observed::absent());
+        };
+        let arn = rule.config_rule_arn().unwrap_or_default().to_string();
+        let tags = config
+            .list_tags_for_resource()
+            .resource_arn(&arn)
+            .send()
+            .await
+            .ctx("config:ListTagsForResource")?;
+        let managed = tags
+            .tags()
+            .iter()
+            .any(|t| t.key() == Some(MANAGED_TAG_KEY) && t.value() == Some(MANAGED_TAG_VALUE));
+        let mut attrs = Attrs::new();
+        attrs.insert(
+            "identifier".into(),
+            json!(rule
+                .source()
+                .and_then(|s| s.source_identifier())
+                .unwrap_or_default()),
+        );
+        attrs.insert(
+            "parameters".into(),
+            parse_parameters(rule.input_parameters()),
+        );
+        let mut ids = Attrs::new();
+        ids.insert("arn".into(), json!(arn));
+        Ok(Observed::present(attrs, ids, Some(managed)))
+    }
+
+    async fn put_recorder(
+        cx: &Ctx<'_>,
+        inst: &Instance,
+        config: &aws_sdk_config::Client,
+        spec: &ConfigRecorder,
+        change: &ChangeRequest<'_>,
+    ) -> provider::Result<()> {
+        let role = role_arn(spec, &inst.account_id, &inst.region);
+        let created_role = spec.role.is_none() && ensure_service_linked_role(cx, inst).await?;
+        let mut group = RecordingGroup::builder()
+            .all_supported(spec.all_supported)
+            .include_global_resource_types(include_global(spec, &inst.region));
+        if spec.all_supported {
+            group = group.recording_strategy(
+                RecordingStrategy::builder()
+                    .use_only(RecordingStrategyType::AllSupportedResourceTypes)
+                    .build(),
+            );
+        }
+        let recorder = ConfigurationRecorder::builder()
+            .name(change.id("name").unwrap_or(DEFAULT_NAME))
+            .role_arn(&role)
+            .recording_group(group.build())
+            .build();
+        // A role IAM has just created takes a few seconds to be usable by Config.
+        let attempts = if created_role { 6 } else { 1 };
+        for attempt in 1..=attempts {
+            match config
+                .put_configuration_recorder()
+                .configuration_recorder(recorder.clone())
+                .send()
+                .await
+                .ctx("config:PutConfigurationRecorder")
+            {
+                Err(e) if e.is("InvalidRoleException") && attempt < attempts => {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                }
+                other => {
+                    other?;
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn put_channel(
+        cx: &Ctx<'_>,
+        config: &aws_sdk_config::Client,
+        delivery: &Delivery,
+        change: &ChangeRequest<'_>,
+    ) -> provider::Result<()> {
+        let channel = DeliveryChannel::builder()
+            .name(change.id("name").unwrap_or(DEFAULT_NAME))
+            .s3_bucket_name(bucket_name(cx, delivery))
+            .set_s3_key_prefix(delivery.prefix.clone())
+            .config_snapshot_delivery_properties(
+                ConfigSnapshotDeliveryProperties::builder()
+                    .delivery_frequency(MaximumExecutionFrequency::from(
+                        delivery.frequency.as_str(),
+                    ))
+                    .build(),
+            )
+            .build();
+        config
+            .put_delivery_channel()
+            .delivery_channel(channel)
+            .send()
+            .await
+            .ctx("config:PutDeliveryChannel")?;
+        Ok(())
+    }
+
+    async fn put_rule(
+        config: &aws_sdk_config::Client,
+        rule: &ManagedRule,
+        change: &ChangeRequest<'_>,
+    ) -> provider::Result<()> {
+        let source = Source::builder()
+            .owner(Owner::Aws)
+            .source_identifier(&rule.identifier)
+            .build()
+            .map_err(|e| Error::State(format!("config rule {}: {e}", rule.name.value)))?;
+        // An empty object clears parameters a rule had; a new rule without any sends none.
+        let had_parameters = change
+            .live
+            .and_then(|l| l.attrs.get("parameters"))
+            .is_some_and(|p| p != &json!({}));
+        let parameters = (!rule.parameters.is_empty() || had_parameters)
+            .then(|| parameters_json(rule).to_string());
+        let tag = Tag::builder()
+            .key(MANAGED_TAG_KEY)
+            .value(MANAGED_TAG_VALUE)
+            .build();
+        config
+            .put_config_rule()
+            .config_rule(
+                ConfigRule::builder()
+                    .config_rule_name(&rule.name.value)
+                    .source(source)
+                    .set_input_parameters(parameters)
+                    .build(),
+            )
+            .tags(tag.clone())
+            .send()
+            .await
+            .ctx("config:PutConfigRule")?;
+        // PutConfigRule's tags apply when a rule is created; an adopted rule gets its tag here.
+        if change.action == Action::Adopt {
+            let arn = change.id("arn").ok_or_else(|| {
+                Error::State(format!("config rule {}: no ARN was read", rule.name.value))
+            })?;
+            config
+                .tag_resource()
+                .resource_arn(arn)
+                .tags(tag)
+                .send()
+                .await
+                .ctx("config:TagResource")?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Provider for ConfigRecorderProvider {
+    fn desired(&self, cx: &Ctx<'_>, inst: &Instance) -> Attrs {
+        spec_of::<ConfigRecorder>(cx.decl(inst))
+            .map_or_else(Attrs::new, |spec| Self::desired_attrs(cx, inst, spec))
+    }
+
+    async fn read(&self, cx: &Ctx<'_>, inst: &Instance) -> provider::Result<Observed> {
+        let config = cx
+            .aws
+            .config_service(&inst.account_id, &inst.region)
+            .await?;
+        let mut ids = Attrs::new();
+        let mut attrs = Attrs::new();
+        match inst.address.kind.as_str() {
+            "config-recorder" => {
+                let Some(r) = existing_recorder(&config).await? else {
+                    return Ok(Observed::absent());
+                };
+                let group = r.recording_group();
+                attrs.insert("role-arn".into(), json!(r.role_arn().unwrap_or_default()));
+                attrs.insert(
+                    "all-supported".into(),
+                    json!(group.is_some_and(|g| g.all_supported())),
+                );
+                attrs.insert(
+                    "include-global-resources".into(),
+                    json!(group.is_some_and(|g| g.include_global_resource_types())),
+                );
+                ids.insert("name".into(), json!(r.name().unwrap_or(DEFAULT_NAME)));
+            }
+            "config-delivery-channel" => {
+                let Some(c) = existing_channel(&config).await? else {
+                    return Ok(Observed::absent());
+                };
+                attrs.insert("bucket".into(), json!(c.s3_bucket_name()));
+                attrs.insert(
+                    "prefix".into(),
+                    json!(c.s3_key_prefix().filter(|p| !p.is_empty())),
+                );
+                attrs.insert(
+                    "frequency".into(),
+                    json!(c
+                        .config_snapshot_delivery_properties()
+                        .and_then(|p| p.delivery_frequency())
+                        .map_or(DEFAULT_FREQUENCY, |f| f.as_str())),
+                );
+                ids.insert("name".into(), json!(c.name().unwrap_or(DEFAULT_NAME)));
+            }
+            "config-recording" => {
+                // The status belongs to the recorder: no recorder, nothing recording.
+                let Some(r) = existing_recorder(&config).await? else {
+                    return Ok(Observed::absent());
+                };
+                let name = r.name().unwrap_or(DEFAULT_NAME);
+                let out = config
+                    .describe_configuration_recorder_status()
+                    .configuration_recorder_names(name)
+                    .send()
+                    .await
+                    .ctx("config:DescribeConfigurationRecorderStatus")?;
+                let recording = out
+                    .configuration_recorders_status()
+                    .iter()
+                    .any(|s| s.recording());
+                attrs.insert("recording".into(), json!(recording));
+                ids.insert("name".into(), json!(name));
+            }
+            "config-rule" => return Self::read_rule(&config, &inst.address.name).await,
+            other => return Err(Error::State(format!("config-recorder has no part {other}"))),
+        }
+        Ok(Observed::present(attrs, ids, None))
+    }
+
+    async fn apply(
+        &self,
+        cx: &Ctx<'_>,
+        inst: &Instance,
+        change: &ChangeRequest<'_>,
+    ) -> provider::Result<()> {
+        let Some(spec) = spec_of::<ConfigRecorder>(cx.decl(inst)) else {
+            return Ok(());
+        };
+        let config = cx
+            .aws
+            .config_service(&inst.account_id, &inst.region)
+            .await?;
+        match inst.address.kind.as_str() {
+            "config-recorder" => Self::put_recorder(cx, inst, &config, spec, change).await,
+            "config-delivery-channel" => match &spec.delivery {
+                Some(d) => Self::put_channel(cx, &config, d, change).await,
+                None => Ok(()),
+            },
+            "config-recording" => {
+                // Read again: at plan time the recorder may not have existed yet.
+                let recorder = existing_recorder(&config).await?.ok_or_else(|| {
+                    Error::State(format!("{}: there is no recorder to start", inst.address))
+                })?;
+                config
+                    .start_configuration_recorder()
+                    .configuration_recorder_name(recorder.name().unwrap_or(DEFAULT_NAME))
+                    .send()
+                    .await
+                    .ctx("config:StartConfigurationRecorder")?;
+                Ok(())
+            }
+            "config-rule" => match rule_of(spec, inst) {
+                Some(rule) => Self::put_rule(&config, rule, change).await,
+                None => Ok(()),
+            },
+            other => Err(Error::State(format!("config-recorder has no part {other}"))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod aws_tests {
+    use super::{parse_parameters, partition};
+    use serde_json::json;
+
+    #[test]
+    fn parameters_compare_as_objects_of_strings() {
+        assert_eq!(parse_parameters(None), json!({}));
+        assert_eq!(
+            parse_parameters(Some(
+                r#"{"MinimumPasswordLength": 14, "RequireSymbols":"true"}"#
+            )),
+            json!({"RequireSymbols": "true", "MinimumPasswordLength": "14"})
+        );
+        assert_eq!(parse_parameters(Some("not json")), json!("not json"));
+    }
+
+    #[test]
+    fn partitions_follow_the_region() {
+        assert_eq!(partition("eu-west-1"), "aws");
+        assert_eq!(partition("cn-north-1"), "aws-cn");
+        assert_eq!(partition("us-gov-west-1"), "aws-us-gov");
+    }
 }

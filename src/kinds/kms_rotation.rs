@@ -1,13 +1,24 @@
 //! `kms-rotation`: a rule over every customer-managed key in the targeted accounts and
 //! regions: automatic rotation must be on.
 
-use super::kms_key::{DEFAULT_ROTATION_DAYS, ROTATION_DAYS};
-use super::{no_check, Kind, Naming, Placing};
+use std::collections::{BTreeSet, HashMap};
+
+use async_trait::async_trait;
+use aws_sdk_kms::types::{KeyManagerType, KeySpec, KeyState, MultiRegionKeyType, OriginType};
+use serde_json::json;
+
+use super::kms_key::{
+    enable_rotation, rotation_status, KmsKey, DEFAULT_ROTATION_DAYS, ROTATION_DAYS,
+};
+use super::{no_check, spec_of, Kind, Naming, Placing};
+use crate::aws::{AwsError, Context};
+use crate::expand::Instance;
 use crate::lang::checks::check_kms_alias;
 use crate::lang::diagnostic::Problem;
 use crate::lang::model::Spec;
 use crate::lang::reader::NodeReader;
 use crate::lang::source::Spanned;
+use crate::provider::{self, Attrs, ChangeRequest, Ctx, Error, Finding, Observed, Provider};
 
 pub static KIND: Kind = Kind {
     keyword: "kms-rotation",
@@ -18,7 +29,7 @@ pub static KIND: Kind = Kind {
     nests: false,
     parse,
     check_all: no_check,
-    provider: None,
+    provider: Some(&KmsRotationProvider),
 };
 
 #[derive(Debug, Clone)]
@@ -69,4 +80,160 @@ fn parse(r: &mut NodeReader, _name: &Spanned<String>) -> Box<dyn Spec> {
         period_days,
         exclude_aliases: exclude.into_iter().map(|a| a.value).collect(),
     })
+}
+
+// --- AWS -------------------------------------------------------------------------------
+
+/// A rule, not a resource: it lists the keys of one account and region that need rotation
+/// and turns it on. Nothing to tag, create or delete.
+pub struct KmsRotationProvider;
+
+const ATTR: &str = "keys-without-rotation";
+
+/// Aliases of the kms-key declarations placed in `account_id`/`region`: those keys follow
+/// their own declaration (its rotation setting and period), so the rule leaves them alone
+/// rather than report the same drift twice or fight over the period.
+fn declared_aliases(cx: &Ctx<'_>, account_id: &str, region: &str) -> Vec<String> {
+    cx.baseline
+        .declarations
+        .iter()
+        .filter(|d| std::ptr::eq(d.kind, &super::kms_key::KIND))
+        .filter(|d| cx.account_of(d) == account_id && cx.region_of(d) == region)
+        .filter_map(|d| {
+            spec_of::<KmsKey>(d)?
+                .alias
+                .as_ref()
+                .map(|a| a.value.clone())
+        })
+        .collect()
+}
+
+/// A key the access role may not read is reported, not fatal: the rest are still checked.
+fn denied(e: &AwsError) -> bool {
+    e.is("AccessDeniedException")
+}
+
+#[async_trait]
+impl Provider for KmsRotationProvider {
+    fn desired(&self, _cx: &Ctx<'_>, _inst: &Instance) -> Attrs {
+        let mut a = Attrs::new();
+        a.insert(ATTR.into(), json!([]));
+        a
+    }
+
+    async fn read(&self, cx: &Ctx<'_>, inst: &Instance) -> provider::Result<Observed> {
+        let Some(spec) = spec_of::<KmsRotation>(cx.decl(inst)) else {
+            return Ok(Observed::absent());
+        };
+        let kms = cx.aws.kms(&inst.account_id, &inst.region).await?;
+        let mut skip: BTreeSet<String> = spec.exclude_aliases.iter().cloned().collect();
+        skip.extend(declared_aliases(cx, &inst.account_id, &inst.region));
+        let aliases = kms
+            .list_aliases()
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .ctx("kms:ListAliases")?;
+        let mut aliases_of: HashMap<String, Vec<String>> = HashMap::new();
+        for a in &aliases {
+            if let (Some(key), Some(name)) = (a.target_key_id(), a.alias_name()) {
+                aliases_of
+                    .entry(key.to_string())
+                    .or_default()
+                    .push(name.to_string());
+            }
+        }
+        let keys = kms
+            .list_keys()
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .ctx("kms:ListKeys")?;
+        let mut unrotated = Vec::new();
+        let mut findings = Vec::new();
+        for key in keys {
+            let Some(key_id) = key.key_id() else { continue };
+            if aliases_of
+                .get(key_id)
+                .is_some_and(|names| names.iter().any(|n| skip.contains(n)))
+            {
+                continue;
+            }
+            let meta = match kms
+                .describe_key()
+                .key_id(key_id)
+                .send()
+                .await
+                .ctx("kms:DescribeKey")
+            {
+                Ok(out) => out.key_metadata,
+                Err(e) if denied(&e) => {
+                    findings.push(Finding {
+                        message: format!("key {key_id} cannot be described by baseline: {e}"),
+                    });
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let Some(meta) = meta else { continue };
+            // Only keys KMS can rotate automatically: customer-managed, enabled,
+            // symmetric, KMS-generated material, and not a multi-Region replica (whose
+            // rotation follows its primary).
+            let rotatable = meta.key_manager() == Some(&KeyManagerType::Customer)
+                && meta.key_state() == Some(&KeyState::Enabled)
+                && meta.key_spec() == Some(&KeySpec::SymmetricDefault)
+                && meta.origin().is_none_or(|o| *o == OriginType::AwsKms)
+                && meta
+                    .multi_region_configuration()
+                    .and_then(|c| c.multi_region_key_type())
+                    != Some(&MultiRegionKeyType::Replica);
+            if !rotatable {
+                continue;
+            }
+            match rotation_status(&kms, key_id).await {
+                Ok((true, Some(days))) if days == spec.period_days as i32 => {}
+                Ok(_) => unrotated.push(key_id.to_string()),
+                Err(Error::Aws(e)) if denied(&e) => findings.push(Finding {
+                    message: format!(
+                        "the rotation of key {key_id} cannot be read by baseline: {e}"
+                    ),
+                }),
+                Err(e) => return Err(e),
+            }
+        }
+        unrotated.sort();
+        let mut live = Attrs::new();
+        live.insert(ATTR.into(), json!(unrotated));
+        let mut ids = Attrs::new();
+        ids.insert("keys".into(), json!(unrotated));
+        let mut observed = Observed::present(live, ids, None);
+        observed.findings = findings;
+        Ok(observed)
+    }
+
+    async fn apply(
+        &self,
+        cx: &Ctx<'_>,
+        inst: &Instance,
+        change: &ChangeRequest<'_>,
+    ) -> provider::Result<()> {
+        let Some(spec) = spec_of::<KmsRotation>(cx.decl(inst)) else {
+            return Ok(());
+        };
+        let keys: Vec<&str> = change
+            .live
+            .and_then(|l| l.ids.get("keys"))
+            .and_then(|k| k.as_array())
+            .map(|a| a.iter().filter_map(|k| k.as_str()).collect())
+            .unwrap_or_default();
+        let kms = cx.aws.kms(&inst.account_id, &inst.region).await?;
+        for key_id in keys {
+            enable_rotation(&kms, key_id, spec.period_days).await?;
+        }
+        Ok(())
+    }
 }

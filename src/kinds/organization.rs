@@ -1,12 +1,25 @@
 //! `organization`: the organization's own settings (feature set, enabled policy types,
 //! trusted service access, delegated administrators).
 
-use super::{no_check, Kind, Naming, Placing};
+use std::collections::{BTreeMap, BTreeSet};
+
+use async_trait::async_trait;
+use aws_sdk_organizations::types::{OrganizationFeatureSet, PolicyType, PolicyTypeStatus, Tag};
+use serde_json::{json, Value};
+
+use super::{no_check, spec_of, Kind, Naming, Placing};
+use crate::aws::Context;
+use crate::discover::aws_region_for_organizations;
+use crate::expand::Instance;
 use crate::lang::diagnostic::{did_you_mean, Problem};
 use crate::lang::model::Spec;
 use crate::lang::reader::NodeReader;
 use crate::lang::source::Spanned;
 use crate::lang::targets::check_account_ref;
+use crate::provider::{
+    self, Action, Attrs, ChangeRequest, Ctx, Error, Observed, Provider, MANAGED_TAG_KEY,
+    MANAGED_TAG_VALUE,
+};
 
 pub static KIND: Kind = Kind {
     keyword: "organization",
@@ -18,7 +31,7 @@ pub static KIND: Kind = Kind {
     nests: false,
     parse,
     check_all: no_check,
-    provider: None,
+    provider: Some(&OrganizationProvider),
 };
 
 pub const POLICY_TYPES: &[&str] = &[
@@ -131,4 +144,395 @@ fn parse(r: &mut NodeReader, _name: &Spanned<String>) -> Box<dyn Spec> {
         trusted_services,
         delegated_administrators,
     })
+}
+
+// --- AWS -------------------------------------------------------------------------------
+
+/// The organization's settings. The organization itself cannot be tagged, so it is never
+/// adopted (`managed` is `None`) and never deleted. Only what the baseline declares is
+/// compared and changed: a policy type or trusted service enabled outside the baseline is
+/// left alone (turning off another team's integration is not baseline's call), so live
+/// lists are the declared items that are on.
+pub struct OrganizationProvider;
+
+/// The Organizations client of the management account, in the service's endpoint region.
+pub(crate) async fn org_client(cx: &Ctx<'_>) -> provider::Result<aws_sdk_organizations::Client> {
+    Ok(cx
+        .aws
+        .organizations(
+            &cx.org.management_account_id,
+            aws_region_for_organizations(),
+        )
+        .await?)
+}
+
+/// `managed-by=baseline`, for the Organizations resources that take tags.
+pub(crate) fn managed_tag() -> provider::Result<Tag> {
+    Tag::builder()
+        .key(MANAGED_TAG_KEY)
+        .value(MANAGED_TAG_VALUE)
+        .build()
+        .map_err(|e| Error::State(format!("cannot build the ownership tag: {e}")))
+}
+
+/// Whether an OU, account, root or policy carries baseline's ownership tag.
+pub(crate) async fn is_managed(
+    client: &aws_sdk_organizations::Client,
+    resource_id: &str,
+) -> provider::Result<bool> {
+    let mut pages = client
+        .list_tags_for_resource()
+        .resource_id(resource_id)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.ctx("organizations:ListTagsForResource")?;
+        if page
+            .tags()
+            .iter()
+            .any(|t| t.key() == MANAGED_TAG_KEY && t.value() == MANAGED_TAG_VALUE)
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Put baseline's ownership tag on an adopted resource.
+pub(crate) async fn tag_managed(
+    client: &aws_sdk_organizations::Client,
+    resource_id: &str,
+) -> provider::Result<()> {
+    client
+        .tag_resource()
+        .resource_id(resource_id)
+        .tags(managed_tag()?)
+        .send()
+        .await
+        .ctx("organizations:TagResource")?;
+    Ok(())
+}
+
+/// `service=account`, one delegated administrator as plans show it.
+fn delegation(service: &str, account: &str) -> String {
+    format!("{service}={account}")
+}
+
+fn sorted<'a>(items: impl IntoIterator<Item = &'a Spanned<String>>) -> Vec<String> {
+    items
+        .into_iter()
+        .map(|s| s.value.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+fn attrs(
+    policy_types: Vec<String>,
+    trusted_services: Vec<String>,
+    delegated: Vec<String>,
+    feature_set: &str,
+) -> Attrs {
+    let mut a = Attrs::new();
+    a.insert("feature-set".into(), json!(feature_set));
+    a.insert("policy-types".into(), json!(policy_types));
+    a.insert("trusted-services".into(), json!(trusted_services));
+    a.insert("delegated-administrators".into(), json!(delegated));
+    a
+}
+
+/// The strings of a list attribute as planned.
+fn planned_set(change: &ChangeRequest<'_>, name: &str) -> BTreeSet<String> {
+    change
+        .live
+        .and_then(|l| l.attrs.get(name))
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every delegated administrator: (service principal, account id).
+async fn delegated_administrators(
+    client: &aws_sdk_organizations::Client,
+) -> provider::Result<BTreeSet<(String, String)>> {
+    let mut accounts = Vec::new();
+    let mut pages = client
+        .list_delegated_administrators()
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.ctx("organizations:ListDelegatedAdministrators")?;
+        accounts.extend(
+            page.delegated_administrators()
+                .iter()
+                .filter_map(|a| a.id().map(str::to_string)),
+        );
+    }
+    let mut out = BTreeSet::new();
+    for account in accounts {
+        let mut pages = client
+            .list_delegated_services_for_account()
+            .account_id(&account)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.ctx("organizations:ListDelegatedServicesForAccount")?;
+            for s in page.delegated_services() {
+                if let Some(service) = s.service_principal() {
+                    out.insert((service.to_string(), account.clone()));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The account id a declared reference (name or id) names.
+fn account_id(cx: &Ctx<'_>, reference: &str) -> provider::Result<String> {
+    cx.org
+        .account(reference)
+        .map(|a| a.id.clone())
+        .ok_or_else(|| {
+            Error::State(format!(
+                "the organization has no account \"{reference}\" to make a delegated administrator"
+            ))
+        })
+}
+
+#[async_trait]
+impl Provider for OrganizationProvider {
+    fn desired(&self, cx: &Ctx<'_>, inst: &Instance) -> Attrs {
+        let Some(o) = spec_of::<Organization>(cx.decl(inst)) else {
+            return Attrs::new();
+        };
+        let delegated = o
+            .delegated_administrators
+            .iter()
+            .map(|d| delegation(&d.service.value, &d.account.value))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        // Only the ALL feature set is accepted by the language (SCPs need it).
+        attrs(
+            sorted(&o.policy_types),
+            sorted(&o.trusted_services),
+            delegated,
+            OrganizationFeatureSet::All.as_str(),
+        )
+    }
+
+    async fn read(&self, cx: &Ctx<'_>, inst: &Instance) -> provider::Result<Observed> {
+        let Some(o) = spec_of::<Organization>(cx.decl(inst)) else {
+            return Ok(Observed::absent());
+        };
+        let client = org_client(cx).await?;
+        let described = client.describe_organization().send().await.absent_on(
+            "organizations:DescribeOrganization",
+            &["AWSOrganizationsNotInUseException"],
+        )?;
+        let Some(described) = described else {
+            return Ok(Observed::absent());
+        };
+        let feature_set = described
+            .organization()
+            .and_then(|org| org.feature_set())
+            .map(|f| f.as_str().to_string())
+            .unwrap_or_default();
+
+        let roots = client
+            .list_roots()
+            .send()
+            .await
+            .ctx("organizations:ListRoots")?;
+        let root = roots.roots().first();
+        let declared_types = sorted(&o.policy_types);
+        // A type being enabled counts as on: enabling it again would fail.
+        let policy_types: Vec<String> = root
+            .map(|r| r.policy_types())
+            .unwrap_or_default()
+            .iter()
+            .filter(|t| {
+                matches!(
+                    t.status(),
+                    Some(PolicyTypeStatus::Enabled | PolicyTypeStatus::PendingEnable)
+                )
+            })
+            .filter_map(|t| t.r#type().map(|t| t.as_str().to_string()))
+            .filter(|t| declared_types.contains(t))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+
+        let declared_services = sorted(&o.trusted_services);
+        let mut trusted = BTreeSet::new();
+        let mut pages = client
+            .list_aws_service_access_for_organization()
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.ctx("organizations:ListAWSServiceAccessForOrganization")?;
+            trusted.extend(
+                page.enabled_service_principals()
+                    .iter()
+                    .filter_map(|s| s.service_principal())
+                    .filter(|s| declared_services.iter().any(|d| d == s))
+                    .map(str::to_string),
+            );
+        }
+
+        // Delegated administrators of the declared services only; an account is shown by
+        // the reference the baseline uses for it, else by its name.
+        let declared_admins: BTreeSet<&str> = o
+            .delegated_administrators
+            .iter()
+            .map(|d| d.service.value.as_str())
+            .collect();
+        let label = |id: &str| -> String {
+            o.delegated_administrators
+                .iter()
+                .find(|d| cx.org.account(&d.account.value).is_some_and(|a| a.id == id))
+                .map(|d| d.account.value.clone())
+                .or_else(|| cx.org.account(id).map(|a| a.name.clone()))
+                .unwrap_or_else(|| id.to_string())
+        };
+        let mut delegated = BTreeSet::new();
+        let mut delegated_ids: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (service, id) in delegated_administrators(&client).await? {
+            if declared_admins.contains(service.as_str()) {
+                delegated.insert(delegation(&service, &label(&id)));
+                delegated_ids.entry(service).or_default().push(id);
+            }
+        }
+
+        let mut ids = Attrs::new();
+        if let Some(root_id) = root.and_then(|r| r.id()) {
+            ids.insert("root-id".into(), json!(root_id));
+        }
+        ids.insert("delegated-administrators".into(), json!(delegated_ids));
+        Ok(Observed::present(
+            attrs(
+                policy_types,
+                trusted.into_iter().collect(),
+                delegated.into_iter().collect(),
+                &feature_set,
+            ),
+            ids,
+            None,
+        ))
+    }
+
+    async fn apply(
+        &self,
+        cx: &Ctx<'_>,
+        inst: &Instance,
+        change: &ChangeRequest<'_>,
+    ) -> provider::Result<()> {
+        let Some(o) = spec_of::<Organization>(cx.decl(inst)) else {
+            return Ok(());
+        };
+        let client = org_client(cx).await?;
+        if change.action == Action::Create {
+            client
+                .create_organization()
+                .feature_set(OrganizationFeatureSet::All)
+                .send()
+                .await
+                .ctx("organizations:CreateOrganization")?;
+        } else if change.changes("feature-set") {
+            // EnableAllFeatures starts a handshake every member account must accept, and
+            // until then policy types cannot be enabled: a person's decision, not a call.
+            return Err(Error::State(
+                "the organization does not have all features enabled; start \
+                 EnableAllFeatures (every member account must accept it) and plan again"
+                    .into(),
+            ));
+        }
+
+        let enabled = planned_set(change, "policy-types");
+        let missing: Vec<String> = sorted(&o.policy_types)
+            .into_iter()
+            .filter(|t| !enabled.contains(t))
+            .collect();
+        if !missing.is_empty() {
+            let root_id = match change.id("root-id") {
+                Some(id) => id.to_string(),
+                None => super::organizational_unit::root_id(cx)
+                    .await?
+                    .ok_or_else(|| {
+                        Error::State(
+                            "the organization has no root to enable policy types on".into(),
+                        )
+                    })?,
+            };
+            for t in missing {
+                client
+                    .enable_policy_type()
+                    .root_id(&root_id)
+                    .policy_type(PolicyType::from(t.as_str()))
+                    .send()
+                    .await
+                    .absent_on(
+                        "organizations:EnablePolicyType",
+                        &["PolicyTypeAlreadyEnabledException"],
+                    )?;
+            }
+        }
+
+        let trusted = planned_set(change, "trusted-services");
+        for service in sorted(&o.trusted_services) {
+            if !trusted.contains(&service) {
+                client
+                    .enable_aws_service_access()
+                    .service_principal(&service)
+                    .send()
+                    .await
+                    .ctx("organizations:EnableAWSServiceAccess")?;
+            }
+        }
+
+        // Per declared service: the declared administrators, by id.
+        let mut wanted: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+        for d in &o.delegated_administrators {
+            wanted
+                .entry(d.service.value.as_str())
+                .or_default()
+                .insert(account_id(cx, &d.account.value)?);
+        }
+        let live_ids: BTreeMap<String, Vec<String>> = change
+            .live
+            .and_then(|l| l.ids.get("delegated-administrators"))
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or_default();
+        for (service, accounts) in &wanted {
+            let current = live_ids.get(*service).cloned().unwrap_or_default();
+            // Most services take one delegated administrator: the declared one replaces
+            // another first. Services nobody declared are left alone.
+            for stale in current.iter().filter(|id| !accounts.contains(*id)) {
+                client
+                    .deregister_delegated_administrator()
+                    .account_id(stale)
+                    .service_principal(*service)
+                    .send()
+                    .await
+                    .ctx("organizations:DeregisterDelegatedAdministrator")?;
+            }
+            for id in accounts.iter().filter(|id| !current.contains(id)) {
+                client
+                    .register_delegated_administrator()
+                    .account_id(id)
+                    .service_principal(*service)
+                    .send()
+                    .await
+                    .absent_on(
+                        "organizations:RegisterDelegatedAdministrator",
+                        &["AccountAlreadyRegisteredException"],
+                    )?;
+            }
+        }
+        Ok(())
+    }
 }

@@ -1,10 +1,21 @@
 //! `security-hub`: Security Hub enabled, with the declared standards subscribed.
 
-use super::{no_check, Kind, Naming, Placing};
+use std::collections::{BTreeMap, BTreeSet};
+
+use async_trait::async_trait;
+use serde_json::{json, Value};
+
+use super::{no_check, spec_of, Kind, Naming, Placing};
+use crate::aws::Context;
+use crate::expand::Instance;
 use crate::lang::diagnostic::{did_you_mean, Problem};
 use crate::lang::model::Spec;
 use crate::lang::reader::NodeReader;
 use crate::lang::source::Spanned;
+use crate::provider::{
+    self, Action, Attrs, ChangeRequest, Ctx, Error, Observed, Provider, MANAGED_TAG_KEY,
+    MANAGED_TAG_VALUE,
+};
 
 pub static KIND: Kind = Kind {
     keyword: "security-hub",
@@ -15,7 +26,7 @@ pub static KIND: Kind = Kind {
     nests: false,
     parse,
     check_all: no_check,
-    provider: None,
+    provider: Some(&SecurityHubProvider),
 };
 
 /// Standards Security Hub offers, with their versions; the last version is the default.
@@ -88,4 +99,218 @@ fn parse(r: &mut NodeReader, _name: &Spanned<String>) -> Box<dyn Spec> {
         });
     }
     Box::new(SecurityHub { standards })
+}
+
+// --- AWS -------------------------------------------------------------------------------
+
+/// Security Hub in one account and region. The hub is the resource (absent while the
+/// account is not subscribed); its one attribute is the set of subscribed standards, as
+/// sorted `"<id>/<version>"` strings. The hub can be tagged, so an untagged hub is adopted.
+pub struct SecurityHubProvider;
+
+/// `"<id>/<version>"` of a standards ARN (`arn:aws:securityhub:r::standards/<id>/v/<ver>`,
+/// or CIS 1.2.0's region-less `arn:aws:securityhub:::ruleset/<id>/v/<ver>`); an ARN of
+/// another shape stays as it is, so it still shows (and is disabled) as drift.
+fn standard_key(standards_arn: &str) -> String {
+    [":standards/", ":ruleset/"]
+        .iter()
+        .find_map(|marker| standards_arn.split_once(marker))
+        .and_then(|(_, path)| path.split_once("/v/"))
+        .map_or_else(
+            || standards_arn.to_string(),
+            |(id, version)| format!("{id}/{version}"),
+        )
+}
+
+fn desired_standards(spec: &SecurityHub) -> Vec<String> {
+    let keys: BTreeSet<String> = spec
+        .standards
+        .iter()
+        .map(|s| format!("{}/{}", s.id, s.version))
+        .collect();
+    keys.into_iter().collect()
+}
+
+/// Live ids: the hub ARN and, per subscribed standard, its subscription ARN (what
+/// BatchDisableStandards takes).
+fn subscriptions_of(live: Option<&provider::Live>) -> BTreeMap<String, String> {
+    live.and_then(|l| l.ids.get("subscriptions"))
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[async_trait]
+impl Provider for SecurityHubProvider {
+    fn desired(&self, cx: &Ctx<'_>, inst: &Instance) -> Attrs {
+        let mut a = Attrs::new();
+        if let Some(spec) = spec_of::<SecurityHub>(cx.decl(inst)) {
+            a.insert("standards".into(), json!(desired_standards(spec)));
+        }
+        a
+    }
+
+    async fn read(&self, cx: &Ctx<'_>, inst: &Instance) -> provider::Result<Observed> {
+        let sh = cx.aws.securityhub(&inst.account_id, &inst.region).await?;
+        // Not subscribed: DescribeHub answers InvalidAccessException.
+        let Some(hub) = sh
+            .describe_hub()
+            .send()
+            .await
+            .absent_on("securityhub:DescribeHub", &["InvalidAccessException"])?
+        else {
+            return Ok(Observed::absent());
+        };
+        let hub_arn = hub.hub_arn().unwrap_or_default().to_string();
+        let subscriptions = sh
+            .get_enabled_standards()
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .ctx("securityhub:GetEnabledStandards")?;
+        let mut subs = BTreeMap::new();
+        for sub in &subscriptions {
+            // A subscription being deleted, or one that failed, does not count as enabled.
+            let status = sub.standards_status().map(|s| s.as_str()).unwrap_or("");
+            if matches!(status, "DELETING" | "FAILED") {
+                continue;
+            }
+            subs.insert(
+                standard_key(sub.standards_arn().unwrap_or_default()),
+                sub.standards_subscription_arn()
+                    .unwrap_or_default()
+                    .to_string(),
+            );
+        }
+        let tags = sh
+            .list_tags_for_resource()
+            .resource_arn(&hub_arn)
+            .send()
+            .await
+            .ctx("securityhub:ListTagsForResource")?;
+        let managed = tags
+            .tags()
+            .and_then(|t| t.get(MANAGED_TAG_KEY))
+            .is_some_and(|v| v == MANAGED_TAG_VALUE);
+        let mut attrs = Attrs::new();
+        attrs.insert("standards".into(), json!(subs.keys().collect::<Vec<_>>()));
+        let mut ids = Attrs::new();
+        ids.insert("hub-arn".into(), json!(hub_arn));
+        ids.insert("subscriptions".into(), json!(subs));
+        Ok(Observed::present(attrs, ids, Some(managed)))
+    }
+
+    async fn apply(
+        &self,
+        cx: &Ctx<'_>,
+        inst: &Instance,
+        change: &ChangeRequest<'_>,
+    ) -> provider::Result<()> {
+        let Some(spec) = spec_of::<SecurityHub>(cx.decl(inst)) else {
+            return Ok(());
+        };
+        let sh = cx.aws.securityhub(&inst.account_id, &inst.region).await?;
+        match change.action {
+            Action::Create => {
+                // No default standards: exactly the declared ones are enabled below.
+                sh.enable_security_hub()
+                    .enable_default_standards(false)
+                    .tags(MANAGED_TAG_KEY, MANAGED_TAG_VALUE)
+                    .send()
+                    .await
+                    .ctx("securityhub:EnableSecurityHub")?;
+            }
+            Action::Adopt => {
+                let hub_arn = change.id("hub-arn").ok_or_else(|| {
+                    Error::State(format!("{}: no hub ARN was read", inst.address))
+                })?;
+                sh.tag_resource()
+                    .resource_arn(hub_arn)
+                    .tags(MANAGED_TAG_KEY, MANAGED_TAG_VALUE)
+                    .send()
+                    .await
+                    .ctx("securityhub:TagResource")?;
+            }
+            _ => {}
+        }
+        let desired: BTreeSet<String> = desired_standards(spec).into_iter().collect();
+        let live = subscriptions_of(change.live);
+        let to_disable: Vec<String> = live
+            .iter()
+            .filter(|(key, _)| !desired.contains(*key))
+            .map(|(_, sub)| sub.clone())
+            .collect();
+        let to_enable: Vec<&String> = desired
+            .iter()
+            .filter(|key| !live.contains_key(*key))
+            .collect();
+        if !to_disable.is_empty() {
+            sh.batch_disable_standards()
+                .set_standards_subscription_arns(Some(to_disable))
+                .send()
+                .await
+                .ctx("securityhub:BatchDisableStandards")?;
+        }
+        if !to_enable.is_empty() {
+            // Standards ARNs come from the region's catalog rather than being built here.
+            let catalog: BTreeMap<String, String> = sh
+                .describe_standards()
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .ctx("securityhub:DescribeStandards")?
+                .iter()
+                .filter_map(|s| {
+                    let arn = s.standards_arn()?;
+                    Some((standard_key(arn), arn.to_string()))
+                })
+                .collect();
+            let mut requests = Vec::new();
+            for key in to_enable {
+                let arn = catalog.get(key).ok_or_else(|| {
+                    Error::State(format!(
+                        "Security Hub in {} does not offer the standard {key}",
+                        inst.region
+                    ))
+                })?;
+                requests.push(
+                    aws_sdk_securityhub::types::StandardsSubscriptionRequest::builder()
+                        .standards_arn(arn)
+                        .build(),
+                );
+            }
+            sh.batch_enable_standards()
+                .set_standards_subscription_requests(Some(requests))
+                .send()
+                .await
+                .ctx("securityhub:BatchEnableStandards")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::standard_key;
+
+    #[test]
+    fn standards_arns_map_to_id_and_version() {
+        assert_eq!(
+            standard_key("arn:aws:securityhub:eu-west-1::standards/aws-foundational-security-best-practices/v/1.0.0"),
+            "aws-foundational-security-best-practices/1.0.0"
+        );
+        assert_eq!(
+            standard_key("arn:aws:securityhub:::ruleset/cis-aws-foundations-benchmark/v/1.2.0"),
+            "cis-aws-foundations-benchmark/1.2.0"
+        );
+        assert_eq!(standard_key("arn:aws:other"), "arn:aws:other");
+    }
 }

@@ -1,8 +1,17 @@
 //! `service-control-policy`: an SCP, its document and where it is attached.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
+use async_trait::async_trait;
+use aws_sdk_organizations::types::{PolicySummary, PolicyType, TargetType};
+use serde_json::{json, Value};
+
+use super::organization::{is_managed, managed_tag, org_client, tag_managed};
+use super::organizational_unit::{ou_id, ou_path, root_id};
 use super::{spec_of, Kind, Naming, Placing};
+use crate::aws::Context;
+use crate::discover::aws_region_for_organizations;
+use crate::expand::Instance;
 use crate::lang::checks::SCP_MAX_CHARS;
 use crate::lang::diagnostic::Problem;
 use crate::lang::model::{Baseline, Declaration, Reference, Spec};
@@ -10,6 +19,7 @@ use crate::lang::policy::{parse_document, PolicyDocument, PolicyRules};
 use crate::lang::reader::{Cx, NodeReader};
 use crate::lang::source::{Span, Spanned};
 use crate::lang::targets::check_account_ref;
+use crate::provider::{self, Action, Attrs, ChangeRequest, Ctx, Error, Live, Observed, Provider};
 
 pub static KIND: Kind = Kind {
     keyword: "service-control-policy",
@@ -20,7 +30,7 @@ pub static KIND: Kind = Kind {
     nests: false,
     parse,
     check_all: check_attachment_quota,
-    provider: None,
+    provider: Some(&ServiceControlPolicyProvider),
 };
 
 /// AWS allows 5 SCPs per root, OU or account, and `FullAWSAccess` (attached by default, and
@@ -190,5 +200,499 @@ fn check_attachment_quota(_baseline: &Baseline, decls: &[&Declaration], cx: &Cx)
             }
             cx.report(p);
         }
+    }
+}
+
+// --- AWS -------------------------------------------------------------------------------
+
+/// An SCP, found by name among the organization's SCPs. Compared: its description (when
+/// declared), its document (semantically) and its targets. Created with baseline's tag,
+/// adopted (tagged, then fixed) when it exists untagged; a tagged SCP no longer declared is
+/// an orphan, deleted after detaching it everywhere. `FullAWSAccess` and other policies
+/// baseline does not declare are never touched.
+pub struct ServiceControlPolicyProvider;
+
+/// A target as plans show it: `root`, `ou:Path` or `account:name` (as declared).
+fn target_key(t: &AttachTarget) -> String {
+    match t {
+        AttachTarget::Root => "root".to_string(),
+        AttachTarget::Ou(path) => format!("ou:{path}"),
+        AttachTarget::Account(a) => format!("account:{a}"),
+    }
+}
+
+/// A policy document in a form where equal policies are equal values: object keys sorted,
+/// a lone statement object as a one-element list, and a one-element list of actions,
+/// resources or condition values as the plain string (IAM reads both the same way).
+/// Applied to the declared and the live document alike.
+pub fn canonical_document(doc: &Value) -> Value {
+    fn sort_keys(v: &Value) -> Value {
+        match v {
+            Value::Object(m) => {
+                let sorted: BTreeMap<&String, Value> =
+                    m.iter().map(|(k, v)| (k, sort_keys(v))).collect();
+                Value::Object(sorted.into_iter().map(|(k, v)| (k.clone(), v)).collect())
+            }
+            Value::Array(a) => Value::Array(a.iter().map(sort_keys).collect()),
+            other => other.clone(),
+        }
+    }
+    fn unwrap_single(v: &mut Value) {
+        if let Value::Array(a) = v {
+            if a.len() == 1 {
+                *v = a.remove(0);
+            }
+        }
+    }
+    let mut doc = sort_keys(doc);
+    let Some(statements) = doc.as_object_mut().and_then(|d| d.get_mut("Statement")) else {
+        return doc;
+    };
+    if statements.is_object() {
+        *statements = Value::Array(vec![statements.take()]);
+    }
+    for statement in statements
+        .as_array_mut()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_object_mut)
+    {
+        for key in ["Action", "NotAction", "Resource", "NotResource"] {
+            if let Some(v) = statement.get_mut(key) {
+                unwrap_single(v);
+            }
+        }
+        if let Some(conditions) = statement
+            .get_mut("Condition")
+            .and_then(Value::as_object_mut)
+        {
+            for operator in conditions.values_mut().filter_map(Value::as_object_mut) {
+                operator.values_mut().for_each(unwrap_single);
+            }
+        }
+    }
+    doc
+}
+
+fn scp_type() -> PolicyType {
+    PolicyType::ServiceControlPolicy
+}
+
+/// Every SCP of the organization, AWS-managed ones included; none without an organization.
+async fn all_policies(
+    client: &aws_sdk_organizations::Client,
+) -> provider::Result<Vec<PolicySummary>> {
+    let mut out = Vec::new();
+    let mut pages = client
+        .list_policies()
+        .filter(scp_type())
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let Some(page) = page.absent_on(
+            "organizations:ListPolicies",
+            &["AWSOrganizationsNotInUseException"],
+        )?
+        else {
+            return Ok(Vec::new());
+        };
+        out.extend(page.policies().iter().cloned());
+    }
+    Ok(out)
+}
+
+/// Every target of a policy: (type, id).
+async fn targets_of(
+    client: &aws_sdk_organizations::Client,
+    policy_id: &str,
+) -> provider::Result<Vec<(Option<TargetType>, String)>> {
+    let mut out = Vec::new();
+    let mut pages = client
+        .list_targets_for_policy()
+        .policy_id(policy_id)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.ctx("organizations:ListTargetsForPolicy")?;
+        out.extend(page.targets().iter().map(|t| {
+            (
+                t.r#type().cloned(),
+                t.target_id().unwrap_or_default().to_string(),
+            )
+        }));
+    }
+    Ok(out)
+}
+
+/// An SCP's live state. Accounts are shown by the reference the baseline uses for them
+/// (`account_refs`), else by name; OUs by path.
+async fn live_policy(
+    cx: &Ctx<'_>,
+    client: &aws_sdk_organizations::Client,
+    summary: &PolicySummary,
+    account_refs: &[&str],
+) -> provider::Result<Live> {
+    let name = summary.name().unwrap_or_default();
+    let id = summary
+        .id()
+        .ok_or_else(|| Error::State(format!("SCP \"{name}\" has no id")))?;
+    let described = client
+        .describe_policy()
+        .policy_id(id)
+        .send()
+        .await
+        .ctx("organizations:DescribePolicy")?;
+    let policy = described.policy();
+    let content = policy.and_then(|p| p.content()).unwrap_or_default();
+    let description = policy
+        .and_then(|p| p.policy_summary())
+        .and_then(|s| s.description())
+        .unwrap_or_default();
+    let document = serde_json::from_str::<Value>(content).map_or_else(
+        |_| Value::String(content.to_string()),
+        |d| canonical_document(&d),
+    );
+
+    let mut targets = BTreeMap::new();
+    for (kind, target_id) in targets_of(client, id).await? {
+        let key = match kind {
+            Some(TargetType::Root) => "root".to_string(),
+            Some(TargetType::OrganizationalUnit) => {
+                let path = ou_path(cx, &target_id).await?;
+                format!("ou:{}", path.as_deref().unwrap_or(&target_id))
+            }
+            _ => {
+                let label = account_refs
+                    .iter()
+                    .find(|r| cx.org.account(r).is_some_and(|a| a.id == target_id))
+                    .map(|r| r.to_string())
+                    .or_else(|| cx.org.account(&target_id).map(|a| a.name.clone()))
+                    .unwrap_or_else(|| target_id.clone());
+                format!("account:{label}")
+            }
+        };
+        targets.insert(key, json!(target_id));
+    }
+
+    let mut attrs = Attrs::new();
+    attrs.insert("description".into(), json!(description));
+    attrs.insert("document".into(), document);
+    attrs.insert(
+        "targets".into(),
+        json!(targets.keys().cloned().collect::<Vec<_>>()),
+    );
+    let mut ids = Attrs::new();
+    ids.insert("policy-id".into(), json!(id));
+    ids.insert(
+        "targets".into(),
+        Value::Object(targets.into_iter().collect()),
+    );
+    Ok(Live {
+        attrs,
+        ids,
+        managed: Some(is_managed(client, id).await?),
+    })
+}
+
+/// The AWS id of a declared target, looked up live (an OU may be new in this apply).
+async fn target_id(cx: &Ctx<'_>, target: &AttachTarget) -> provider::Result<String> {
+    let found = match target {
+        AttachTarget::Root => root_id(cx).await?,
+        AttachTarget::Ou(path) => ou_id(cx, path).await?,
+        AttachTarget::Account(a) => cx.org.account(a).map(|a| a.id.clone()),
+    };
+    found.ok_or_else(|| Error::State(format!("cannot attach to {target}: it does not exist")))
+}
+
+/// The strings of a list attribute.
+fn string_set(attrs: Option<&Attrs>, name: &str) -> BTreeSet<String> {
+    attrs
+        .and_then(|a| a.get(name))
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn detach(
+    client: &aws_sdk_organizations::Client,
+    policy_id: &str,
+    target_id: &str,
+) -> provider::Result<()> {
+    client
+        .detach_policy()
+        .policy_id(policy_id)
+        .target_id(target_id)
+        .send()
+        .await
+        .absent_on(
+            "organizations:DetachPolicy",
+            &["PolicyNotAttachedException"],
+        )?;
+    Ok(())
+}
+
+#[async_trait]
+impl Provider for ServiceControlPolicyProvider {
+    fn desired(&self, cx: &Ctx<'_>, inst: &Instance) -> Attrs {
+        let mut a = Attrs::new();
+        let Some(scp) = spec_of::<ServiceControlPolicy>(cx.decl(inst)) else {
+            return a;
+        };
+        // An undeclared description is not compared (AWS requires one; "" is sent).
+        if let Some(d) = &scp.description {
+            a.insert("description".into(), json!(d.value));
+        }
+        if let Some(doc) = &scp.document {
+            a.insert("document".into(), canonical_document(&doc.json));
+        }
+        let targets: BTreeSet<String> = scp
+            .attachments
+            .iter()
+            .map(|t| target_key(&t.value))
+            .collect();
+        a.insert("targets".into(), json!(targets));
+        a
+    }
+
+    async fn read(&self, cx: &Ctx<'_>, inst: &Instance) -> provider::Result<Observed> {
+        let decl = cx.decl(inst);
+        let name = &decl.name.value;
+        let client = org_client(cx).await?;
+        let found = all_policies(&client)
+            .await?
+            .into_iter()
+            .find(|p| p.name() == Some(name.as_str()));
+        let Some(summary) = found else {
+            return Ok(Observed::absent());
+        };
+        if summary.aws_managed() {
+            return Err(Error::State(format!(
+                "\"{name}\" is an AWS-managed SCP; declare your own policy under another name"
+            )));
+        }
+        let account_refs: Vec<&str> = spec_of::<ServiceControlPolicy>(decl)
+            .map(|s| {
+                s.attachments
+                    .iter()
+                    .filter_map(|t| match &t.value {
+                        AttachTarget::Account(a) => Some(a.as_str()),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let live = live_policy(cx, &client, &summary, &account_refs).await?;
+        Ok(Observed {
+            live: Some(live),
+            findings: Vec::new(),
+        })
+    }
+
+    async fn apply(
+        &self,
+        cx: &Ctx<'_>,
+        inst: &Instance,
+        change: &ChangeRequest<'_>,
+    ) -> provider::Result<()> {
+        let decl = cx.decl(inst);
+        let name = &decl.name.value;
+        let Some(scp) = spec_of::<ServiceControlPolicy>(decl) else {
+            return Ok(());
+        };
+        let content = scp
+            .document
+            .as_ref()
+            .map(|d| d.minified())
+            .ok_or_else(|| Error::State(format!("SCP \"{name}\" has no document")))?;
+        let description = scp.description.as_ref().map(|d| d.value.clone());
+        let client = org_client(cx).await?;
+
+        let policy_id = if change.action == Action::Create {
+            let created = client
+                .create_policy()
+                .name(name)
+                .description(description.clone().unwrap_or_default())
+                .content(&content)
+                .r#type(scp_type())
+                .tags(managed_tag()?)
+                .send()
+                .await
+                .ctx("organizations:CreatePolicy")?;
+            created
+                .policy()
+                .and_then(|p| p.policy_summary())
+                .and_then(|s| s.id())
+                .ok_or_else(|| Error::State(format!("CreatePolicy returned no id for \"{name}\"")))?
+                .to_string()
+        } else {
+            let id = change
+                .id("policy-id")
+                .ok_or_else(|| {
+                    Error::State(format!("SCP \"{name}\": no id was recorded at plan time"))
+                })?
+                .to_string();
+            if change.action == Action::Adopt {
+                tag_managed(&client, &id).await?;
+            }
+            if change.changes("document") || change.changes("description") {
+                client
+                    .update_policy()
+                    .policy_id(&id)
+                    .set_description(description)
+                    .content(&content)
+                    .send()
+                    .await
+                    .ctx("organizations:UpdatePolicy")?;
+            }
+            id
+        };
+
+        let live_targets = string_set(change.live.map(|l| &l.attrs), "targets");
+        let live_ids = change
+            .live
+            .and_then(|l| l.ids.get("targets"))
+            .and_then(Value::as_object);
+        let wanted: BTreeMap<String, &AttachTarget> = scp
+            .attachments
+            .iter()
+            .map(|t| (target_key(&t.value), &t.value))
+            .collect();
+        // Detach first: AWS allows five SCPs per target, so a swap needs the slot.
+        for key in live_targets.iter().filter(|k| !wanted.contains_key(*k)) {
+            let id = live_ids
+                .and_then(|ids| ids.get(key))
+                .and_then(Value::as_str)
+                .ok_or_else(|| Error::State(format!("SCP \"{name}\": no id recorded for {key}")))?;
+            detach(&client, &policy_id, id).await?;
+        }
+        for (key, target) in &wanted {
+            if live_targets.contains(key) {
+                continue;
+            }
+            let id = target_id(cx, target).await?;
+            client
+                .attach_policy()
+                .policy_id(&policy_id)
+                .target_id(id)
+                .send()
+                .await
+                .absent_on(
+                    "organizations:AttachPolicy",
+                    &["DuplicatePolicyAttachmentException"],
+                )?;
+        }
+        Ok(())
+    }
+
+    async fn orphans(
+        &self,
+        cx: &Ctx<'_>,
+        account_id: &str,
+        _region: &str,
+        declared: &[&str],
+    ) -> provider::Result<Vec<(String, Live)>> {
+        let client = cx
+            .aws
+            .organizations(account_id, aws_region_for_organizations())
+            .await?;
+        let mut out = Vec::new();
+        for summary in all_policies(&client).await? {
+            if summary.aws_managed() {
+                continue;
+            }
+            let (Some(name), Some(id)) = (summary.name(), summary.id()) else {
+                continue;
+            };
+            if declared.contains(&name) || !is_managed(&client, id).await? {
+                continue;
+            }
+            out.push((
+                name.to_string(),
+                live_policy(cx, &client, &summary, &[]).await?,
+            ));
+        }
+        Ok(out)
+    }
+
+    async fn delete(
+        &self,
+        cx: &Ctx<'_>,
+        account_id: &str,
+        _region: &str,
+        name: &str,
+        live: &Live,
+    ) -> provider::Result<()> {
+        let id = live
+            .ids
+            .get("policy-id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| Error::State(format!("SCP \"{name}\": no id was recorded")))?;
+        let client = cx
+            .aws
+            .organizations(account_id, aws_region_for_organizations())
+            .await?;
+        // DeletePolicy refuses an attached policy: detach from every current target first.
+        for (_, target) in targets_of(&client, id).await? {
+            detach(&client, id, &target).await?;
+        }
+        client
+            .delete_policy()
+            .policy_id(id)
+            .send()
+            .await
+            .absent_on("organizations:DeletePolicy", &["PolicyNotFoundException"])?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::canonical_document;
+    use serde_json::json;
+
+    #[test]
+    fn equivalent_documents_are_equal_once_canonical() {
+        let declared = json!({
+            "Version": "2012-10-17",
+            "Statement": {
+                "Effect": "Deny",
+                "Action": "s3:DeleteBucket",
+                "Resource": ["*"],
+                "Condition": {"StringNotLike": {"aws:PrincipalArn": ["arn:aws:iam::*:role/x"]}}
+            }
+        });
+        let live = json!({
+            "Statement": [{
+                "Condition": {"StringNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/x"}},
+                "Resource": "*",
+                "Action": ["s3:DeleteBucket"],
+                "Effect": "Deny"
+            }],
+            "Version": "2012-10-17"
+        });
+        assert_eq!(canonical_document(&declared), canonical_document(&live));
+        // Canonical keys are sorted, so the JSON text is stable too.
+        assert_eq!(
+            canonical_document(&live).to_string(),
+            canonical_document(&declared).to_string()
+        );
+    }
+
+    #[test]
+    fn different_documents_stay_different() {
+        let one = json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Deny", "Action": ["s3:DeleteBucket", "s3:PutObject"], "Resource": "*"}]});
+        let other = json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*"}]});
+        assert_ne!(canonical_document(&one), canonical_document(&other));
+        // Two actions stay a list, in the order written.
+        assert_eq!(
+            canonical_document(&one)["Statement"][0]["Action"],
+            json!(["s3:DeleteBucket", "s3:PutObject"])
+        );
     }
 }

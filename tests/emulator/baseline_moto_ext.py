@@ -12,7 +12,8 @@ Added (missing in moto 5.2.5):
                (POST /standards/register), BatchDisableStandards
                (POST /standards/deregister), GetEnabledStandards
                (POST /standards/get), BatchUpdateFindings
-               (PATCH /findings/batchupdate).
+               (PATCH /findings/batchupdate), TagResource / UntagResource /
+               ListTagsForResource on the hub (/tags/{ResourceArn}).
   backup       UpdateBackupPlan, CreateBackupSelection, ListBackupSelections,
                GetBackupSelection, DeleteBackupSelection (moto routed these
                paths but had no handler: HTTP 500).
@@ -29,29 +30,45 @@ Fixed (present in moto 5.2.5 but wrong):
   backup       CreateBackupPlan refused a name used by an already *deleted*
                plan; DeleteBackupPlan now refuses while selections exist (as
                AWS does); DeleteBackupVault of an unknown vault succeeded
-               (AWS: ResourceNotFoundException).
+               (AWS: ResourceNotFoundException). ListTags found the ARN only
+               in a path ending in "/" (GET /tags/{arn}/); the Rust SDK sends
+               GET /tags/{arn}, and got no tags.
   kms          EnableKeyRotation ignored RotationPeriodInDays and
                GetKeyRotationStatus did not return it (nor KeyId /
                NextRotationDate). Get/PutKeyPolicy rejected a request without
                PolicyName (optional in AWS, defaults to "default").
                ScheduleKeyDeletion accepted a PendingWindowInDays outside 7-30
                (then returned no DeletionDate), failed (HTTP 500) on a key ARN,
-               and omitted KeyState / PendingWindowInDays.
+               and omitted KeyState / PendingWindowInDays. The keys behind the
+               reserved alias/aws/* aliases were customer managed and unrotated
+               (AWS: KeyManager AWS, rotated every year).
+  s3           GetBucketVersioning answered with a <GetBucketVersioningResponse>
+               root; AWS (and the Rust SDK) use <VersioningConfiguration>.
   cloudtrail   DeleteTrail by ARN silently did nothing, and deleting an
                unknown trail succeeded (AWS: TrailNotFoundException).
+               Create/UpdateTrail did not check that the bucket policy lets
+               CloudTrail write (AWS: InsufficientS3BucketPolicyException).
   iam          CreateLoginProfile ignored PasswordResetRequired.
+               CreateServiceLinkedRole named roles after the lower-case
+               principal (AWSServiceRoleForconfig, not AWSServiceRoleForConfig).
+  config       PutConfigurationRecorder accepted a role of its own account
+               that does not exist (AWS: InvalidRoleException).
   organizations  Register/ListDelegatedAdministrators rejected most services
                that support a delegated administrator (securityhub, config,
                cloudtrail, backup, ...), and a rejected registration still left
                the account listed as a delegated administrator.
+               AttachPolicy attached a policy whose type is not enabled on the
+               root (AWS: PolicyTypeNotEnabledException).
 """
 
 from __future__ import annotations
 
 import datetime
+import fnmatch
 import json
 import uuid
 from typing import Any
+from urllib.parse import unquote
 
 from moto.backup import urls as backup_urls
 from moto.backup.exceptions import (
@@ -61,9 +78,12 @@ from moto.backup.exceptions import (
 )
 from moto.backup.models import BackupBackend, Plan
 from moto.backup.responses import BackupResponse
-from moto.cloudtrail.models import CloudTrailBackend
+from moto.cloudtrail.exceptions import S3BucketDoesNotExistException
+from moto.cloudtrail.models import CloudTrailBackend, Trail
+from moto.config.models import ConfigBackend
 from moto.core.exceptions import JsonRESTError
 from moto.core.utils import unix_time, utcnow
+from moto.iam import models as iam_models
 from moto.iam.responses import IamResponse
 from moto.kms.exceptions import NotFoundException, ValidationException
 from moto.kms.models import KmsBackend
@@ -71,11 +91,16 @@ from moto.kms import responses as kms_responses
 from moto.kms.responses import KmsResponse
 from moto.moto_api._internal import mock_random
 from moto.organizations.exceptions import InvalidInputException as OrgInvalidInput
-from moto.organizations.models import FakeDelegatedAdministrator, OrganizationsBackend
+from moto.organizations.exceptions import (
+    PolicyTypeNotEnabledException as OrgPolicyTypeNotEnabled,
+)
+from moto.organizations.models import FakeDelegatedAdministrator, FakeRoot, OrganizationsBackend
+from moto.s3.responses import S3Response
 from moto.securityhub import urls as securityhub_urls
 from moto.securityhub.exceptions import SecurityHubClientError
 from moto.securityhub.models import SecurityHubBackend
 from moto.securityhub.responses import SecurityHubResponse
+from moto.utilities.utils import get_partition
 
 _APPLIED = False
 
@@ -150,6 +175,25 @@ _STANDARDS = [
         "NIST Special Publication 800-53 Revision 5",
         "NIST SP 800-53 Rev. 5 is a cybersecurity and compliance framework "
         "developed by the National Institute of Standards and Technology.",
+        False,
+        "AWS",
+    ),
+    (
+        "pci-dss/v/4.0.1",
+        True,
+        "PCI DSS v4.0.1",
+        "The Payment Card Industry Data Security Standard (PCI DSS) v4.0.1 is an "
+        "information security standard for entities that store, process, and/or "
+        "transmit cardholder data.",
+        False,
+        "AWS",
+    ),
+    (
+        "aws-resource-tagging-standard/v/1.0.0",
+        True,
+        "AWS Resource Tagging Standard v1.0.0",
+        "The AWS Resource Tagging Standard checks whether AWS resources are missing "
+        "tags or have tags that are not allowed.",
         False,
         "AWS",
     ),
@@ -457,6 +501,43 @@ def _patch_securityhub_findings() -> None:
     securityhub_urls.url_paths["{0}/findings/batchupdate$"] = SecurityHubResponse.dispatch
 
 
+def _patch_securityhub_tags() -> None:
+    """TagResource, UntagResource, ListTagsForResource on the hub's ARN."""
+
+    def _tagged_hub(self: SecurityHubResponse) -> dict[str, str]:
+        backend = self.securityhub_backend
+        arn = unquote(self.path.split("/tags/", 1)[1])
+        hub_arn = f"arn:aws:securityhub:{backend.region_name}:{backend.account_id}:hub/default"
+        # The hub is the only taggable resource the emulator has.
+        if not backend.enabled or arn != hub_arn:
+            raise SecurityHubClientError(
+                "ResourceNotFoundException",
+                f"The request was rejected because no resource was found with ARN {arn}.",
+            )
+        if getattr(backend, "tags", None) is None:
+            backend.tags = {}
+        return backend.tags
+
+    def tag_resource(self: SecurityHubResponse) -> str:
+        tags = _tagged_hub(self)
+        tags.update(_body(self).get("Tags") or {})
+        return "{}"
+
+    def untag_resource(self: SecurityHubResponse) -> str:
+        tags = _tagged_hub(self)
+        for key in self.querystring.get("tagKeys") or []:
+            tags.pop(key, None)
+        return "{}"
+
+    def list_tags_for_resource(self: SecurityHubResponse) -> str:
+        return json.dumps({"Tags": dict(_tagged_hub(self))})
+
+    SecurityHubResponse.tag_resource = tag_resource
+    SecurityHubResponse.untag_resource = untag_resource
+    SecurityHubResponse.list_tags_for_resource = list_tags_for_resource
+    securityhub_urls.url_paths["{0}/tags/(?P<resource_arn>.+)$"] = SecurityHubResponse.dispatch
+
+
 # --------------------------------------------------------------------------
 # Backup
 # --------------------------------------------------------------------------
@@ -637,6 +718,16 @@ def _patch_backup_vault_delete() -> None:
     BackupBackend.delete_backup_vault = delete_backup_vault
 
 
+def _patch_backup_list_tags() -> None:
+    """ListTags: the ARN is everything after /tags/, with or without a trailing '/'."""
+
+    def list_tags(self: BackupResponse) -> str:
+        arn = unquote(self.path.split("/tags/", 1)[1].split("?", 1)[0].rstrip("/"))
+        return json.dumps({"Tags": self.backup_backend.list_tags(resource_arn=arn)})
+
+    BackupResponse.list_tags = list_tags
+
+
 # --------------------------------------------------------------------------
 # KMS
 # --------------------------------------------------------------------------
@@ -722,6 +813,48 @@ def _patch_kms_schedule_key_deletion() -> None:
     KmsResponse.schedule_key_deletion = schedule_key_deletion
 
 
+def _patch_kms_aws_managed_keys() -> None:
+    """Keys behind the reserved alias/aws/* aliases are AWS managed, rotated yearly."""
+    original = KmsBackend._generate_default_keys
+
+    def _generate_default_keys(self: KmsBackend, alias_name: str) -> str | None:
+        key_id = original(self, alias_name)
+        if key_id is not None:
+            key = self.keys[key_id]
+            key.key_manager = "AWS"
+            key.key_rotation_status = True
+            service = alias_name.split("/")[-1]
+            key.description = (
+                f"Default key that protects my {service} resources when no other key "
+                "is defined"
+            )
+        return key_id
+
+    KmsBackend._generate_default_keys = _generate_default_keys
+
+
+# --------------------------------------------------------------------------
+# S3
+# --------------------------------------------------------------------------
+
+
+def _patch_s3_get_bucket_versioning() -> None:
+    """GetBucketVersioning answers <VersioningConfiguration> (moto: a
+    <GetBucketVersioningResponse> root, which strict SDKs reject)."""
+
+    def get_bucket_versioning(self: S3Response) -> Any:
+        status = self.backend.get_bucket_versioning(self.bucket_name)
+        inner = f"<Status>{status}</Status>" if status else ""
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+            f"{inner}</VersioningConfiguration>"
+        )
+        return 200, {"Content-Type": "application/xml"}, body
+
+    S3Response.get_bucket_versioning = get_bucket_versioning
+
+
 # --------------------------------------------------------------------------
 # CloudTrail, IAM, Organizations
 # --------------------------------------------------------------------------
@@ -737,6 +870,95 @@ def _patch_cloudtrail_delete_trail() -> None:
     CloudTrailBackend.delete_trail = delete_trail
 
 
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _trail_bucket_policy_allows(
+    account_id: str, partition: str, bucket_name: str, prefix: str | None
+) -> bool:
+    """Whether the bucket policy lets CloudTrail check the bucket ACL and write
+    <prefix>/AWSLogs/<account>/... (conditions are not evaluated)."""
+    from moto.s3.models import s3_backends
+
+    # Bucket names are global: moto finds a bucket of another account too.
+    bucket = s3_backends[account_id][partition].get_bucket(bucket_name)
+    try:
+        policy = bucket.policy.decode() if isinstance(bucket.policy, bytes) else bucket.policy
+        statements = _as_list(json.loads(policy).get("Statement")) if policy else []
+    except (ValueError, AttributeError):
+        return False
+    bucket_arn = f"arn:{partition}:s3:::{bucket_name}"
+    folder = f"{prefix}/" if prefix else ""
+    log_object = f"{bucket_arn}/{folder}AWSLogs/{account_id}/CloudTrail/log.json.gz"
+
+    def allowed(action: str, resource: str) -> bool:
+        for st in statements:
+            principal = st.get("Principal")
+            trusted = principal == "*" or (
+                isinstance(principal, dict)
+                and (
+                    "cloudtrail.amazonaws.com" in _as_list(principal.get("Service"))
+                    or "*" in _as_list(principal.get("AWS"))
+                )
+            )
+            if (
+                st.get("Effect") == "Allow"
+                and trusted
+                and any(fnmatch.fnmatchcase(action.lower(), str(a).lower())
+                        for a in _as_list(st.get("Action")))
+                and any(fnmatch.fnmatchcase(resource, str(r))
+                        for r in _as_list(st.get("Resource")))
+            ):
+                return True
+        return False
+
+    return allowed("s3:GetBucketAcl", bucket_arn) and allowed("s3:PutObject", log_object)
+
+
+def _require_trail_bucket_policy(
+    account_id: str, partition: str, bucket_name: str, prefix: str | None
+) -> None:
+    if not _trail_bucket_policy_allows(account_id, partition, bucket_name, prefix):
+        raise JsonRESTError(
+            "InsufficientS3BucketPolicyException",
+            f"Incorrect S3 bucket policy is detected for bucket: {bucket_name}",
+        )
+
+
+def _patch_cloudtrail_bucket_policy() -> None:
+    """Create/UpdateTrail refuse a bucket whose policy does not let CloudTrail
+    write (AWS: InsufficientS3BucketPolicyException)."""
+    original_check = Trail.check_bucket_exists
+    original_update = CloudTrailBackend.update_trail
+
+    def check_bucket_exists(self: Trail) -> None:
+        original_check(self)  # S3BucketDoesNotExistException
+        _require_trail_bucket_policy(
+            self.account_id, self.partition, self.bucket_name, self.s3_key_prefix
+        )
+
+    def update_trail(self: CloudTrailBackend, name: str, **kwargs: Any) -> Trail:
+        trail = self.get_trail(name)
+        bucket, prefix = kwargs.get("s3_bucket_name"), kwargs.get("s3_key_prefix")
+        if bucket is not None or prefix is not None:
+            bucket = trail.bucket_name if bucket is None else bucket
+            prefix = trail.s3_key_prefix if prefix is None else prefix
+            from moto.s3.models import s3_backends
+
+            try:
+                s3_backends[trail.account_id][trail.partition].get_bucket(bucket)
+            except Exception:
+                raise S3BucketDoesNotExistException(f"S3 bucket {bucket} does not exist!")
+            _require_trail_bucket_policy(trail.account_id, trail.partition, bucket, prefix)
+        return original_update(self, name=name, **kwargs)
+
+    Trail.check_bucket_exists = check_bucket_exists
+    CloudTrailBackend.update_trail = update_trail
+
+
 def _patch_iam_login_profile_reset() -> None:
     """CreateLoginProfile(PasswordResetRequired=true) is stored and returned."""
     original = IamResponse.create_login_profile
@@ -750,6 +972,44 @@ def _patch_iam_login_profile_reset() -> None:
         return result
 
     IamResponse.create_login_profile = create_login_profile
+
+
+# Service-linked role names AWS documents for the services baseline uses; moto
+# derives "AWSServiceRoleForconfig" and the like from the principal.
+_SERVICE_LINKED_ROLE_NAMES = {
+    "config": "Config",
+    "securityhub": "SecurityHub",
+    "cloudtrail": "CloudTrail",
+    "backup": "Backup",
+    "organizations": "Organizations",
+}
+
+
+def _patch_iam_service_linked_role_names() -> None:
+    """CreateServiceLinkedRole names roles as AWS does (AWSServiceRoleForConfig)."""
+    iam_models.SERVICE_NAME_CONVERSION.update(_SERVICE_LINKED_ROLE_NAMES)
+
+
+def _patch_config_recorder_role() -> None:
+    """PutConfigurationRecorder refuses a role of the account that does not exist."""
+    original = ConfigBackend.put_configuration_recorder
+
+    def put_configuration_recorder(self: ConfigBackend, config_recorder: dict[str, Any]) -> None:
+        role_arn = config_recorder.get("roleARN") or ""
+        parts = role_arn.split(":")
+        if not role_arn or (len(parts) > 4 and parts[4] == self.account_id):
+            iam = iam_models.iam_backends[self.account_id][get_partition(self.region_name)]
+            try:
+                iam.get_role_by_arn(role_arn)
+            except Exception:
+                raise JsonRESTError(
+                    "InvalidRoleException",
+                    f"Unable to assume role {role_arn}: the role does not exist or "
+                    "does not trust config.amazonaws.com.",
+                )
+        original(self, config_recorder)
+
+    ConfigBackend.put_configuration_recorder = put_configuration_recorder
 
 
 # Services that can have a delegated administrator (AWS Organizations user
@@ -798,6 +1058,24 @@ def _patch_org_delegated_admins() -> None:
     OrganizationsBackend.register_delegated_administrator = register_delegated_administrator
 
 
+def _patch_org_attach_needs_enabled_type() -> None:
+    """AttachPolicy refuses a policy whose type is not enabled on the root."""
+    original = OrganizationsBackend.attach_policy
+
+    def attach_policy(self: OrganizationsBackend, **kwargs: Any) -> None:
+        policy = self.get_policy_by_id(kwargs["PolicyId"])
+        root = next((ou for ou in self.ou if isinstance(ou, FakeRoot)), None)
+        # moto itself attaches the AWS-managed FullAWSAccess policies to new roots,
+        # OUs and accounts; AWS keeps those attachments whatever the root enables.
+        if not policy.aws_managed and root is not None and not any(
+            t["Type"] == policy.type and t["Status"] == "ENABLED" for t in root.policy_types
+        ):
+            raise OrgPolicyTypeNotEnabled()
+        original(self, **kwargs)
+
+    OrganizationsBackend.attach_policy = attach_policy
+
+
 def apply() -> None:
     """Apply every patch once (called on import)."""
     global _APPLIED
@@ -806,15 +1084,23 @@ def apply() -> None:
     _patch_securityhub_enable_hub()
     _patch_securityhub_standards()
     _patch_securityhub_findings()
+    _patch_securityhub_tags()
     _patch_backup_plans()
     _patch_backup_selections()
     _patch_backup_vault_delete()
+    _patch_backup_list_tags()
     _patch_kms_rotation_period()
     _patch_kms_policy_name_optional()
     _patch_kms_schedule_key_deletion()
+    _patch_kms_aws_managed_keys()
+    _patch_s3_get_bucket_versioning()
     _patch_cloudtrail_delete_trail()
+    _patch_cloudtrail_bucket_policy()
     _patch_iam_login_profile_reset()
+    _patch_iam_service_linked_role_names()
+    _patch_config_recorder_role()
     _patch_org_delegated_admins()
+    _patch_org_attach_needs_enabled_type()
     _APPLIED = True
 
 

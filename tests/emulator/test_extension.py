@@ -305,6 +305,45 @@ def test_securityhub_batch_disable_standards(endpoint: str) -> None:
     assert sh.get_enabled_standards()["StandardsSubscriptions"] == []
 
 
+def test_securityhub_hub_tags(endpoint: str) -> None:
+    sh = client(endpoint, "securityhub", region="eu-west-1")
+    hub_arn = f"arn:aws:securityhub:eu-west-1:{MGMT_ACCOUNT}:hub/default"
+    with pytest.raises(ClientError) as exc:  # hub not enabled yet
+        sh.list_tags_for_resource(ResourceArn=hub_arn)
+    assert error_code(exc) == "ResourceNotFoundException"
+
+    sh.enable_security_hub(EnableDefaultStandards=False, Tags={"team": "sec"})
+    assert sh.list_tags_for_resource(ResourceArn=hub_arn)["Tags"] == {"team": "sec"}
+    sh.tag_resource(ResourceArn=hub_arn, Tags={"managed-by": "baseline"})
+    assert sh.list_tags_for_resource(ResourceArn=hub_arn)["Tags"] == {
+        "team": "sec",
+        "managed-by": "baseline",
+    }
+    sh.untag_resource(ResourceArn=hub_arn, TagKeys=["team"])
+    assert sh.list_tags_for_resource(ResourceArn=hub_arn)["Tags"] == {"managed-by": "baseline"}
+
+    with pytest.raises(ClientError) as exc:  # another region's hub
+        sh.list_tags_for_resource(
+            ResourceArn=f"arn:aws:securityhub:us-east-1:{MGMT_ACCOUNT}:hub/default"
+        )
+    assert error_code(exc) == "ResourceNotFoundException"
+
+
+def test_securityhub_catalog_has_every_standard_baseline_knows(endpoint: str) -> None:
+    sh = client(endpoint, "securityhub")
+    arns = {s["StandardsArn"] for s in sh.describe_standards()["Standards"]}
+    for path in ("pci-dss/v/4.0.1", "aws-resource-tagging-standard/v/1.0.0"):
+        arn = f"arn:aws:securityhub:{REGION}::standards/{path}"
+        assert arn in arns
+    sh.enable_security_hub(EnableDefaultStandards=False)
+    out = sh.batch_enable_standards(
+        StandardsSubscriptionRequests=[
+            {"StandardsArn": f"arn:aws:securityhub:{REGION}::standards/pci-dss/v/4.0.1"}
+        ]
+    )["StandardsSubscriptions"]
+    assert out[0]["StandardsStatus"] == "READY"
+
+
 def _finding(fid: str, account: str = MGMT_ACCOUNT, **extra: Any) -> dict[str, Any]:
     return {
         "SchemaVersion": "2018-10-08",
@@ -491,6 +530,24 @@ def test_backup_vault_lock_read_back_and_delete_unknown(endpoint: str) -> None:
     assert error_code(exc) == "ResourceNotFoundException"
 
 
+def test_backup_list_tags_with_and_without_trailing_slash(endpoint: str) -> None:
+    b = client(endpoint, "backup")
+    tags = {"managed-by": "baseline"}
+    vault = b.create_backup_vault(BackupVaultName="tagged-vault", BackupVaultTags=tags)
+    plan = b.create_backup_plan(BackupPlan=_plan("tagged-plan"), BackupPlanTags=tags)
+    arns = [vault["BackupVaultArn"], plan["BackupPlanArn"]]
+    # boto3 sends GET /tags/{arn}/ ...
+    assert [b.list_tags(ResourceArn=a)["Tags"] for a in arns] == [tags, tags]
+
+    # ... the Rust SDK sends GET /tags/{arn}.
+    def strip_trailing_slash(request: Any, **_: Any) -> None:
+        assert request.url.endswith("/")
+        request.url = request.url.rstrip("/")
+
+    b.meta.events.register("before-sign.backup.ListTags", strip_trailing_slash)
+    assert [b.list_tags(ResourceArn=a)["Tags"] for a in arns] == [tags, tags]
+
+
 # --------------------------------------------------------------------------
 # KMS
 # --------------------------------------------------------------------------
@@ -559,13 +616,59 @@ def test_kms_schedule_key_deletion(endpoint: str) -> None:
     assert error_code(exc) == "KMSInvalidStateException"
 
 
+def test_kms_reserved_alias_keys_are_aws_managed(endpoint: str) -> None:
+    kms = client(endpoint, "kms")
+    meta = kms.describe_key(KeyId="alias/aws/s3")["KeyMetadata"]
+    assert meta["KeyManager"] == "AWS"
+    assert kms.get_key_rotation_status(KeyId=meta["KeyId"])["KeyRotationEnabled"] is True
+    assert kms.create_key()["KeyMetadata"]["KeyManager"] == "CUSTOMER"
+
+
+# --------------------------------------------------------------------------
+# S3
+# --------------------------------------------------------------------------
+
+
+def test_s3_get_bucket_versioning_root(endpoint: str) -> None:
+    s3 = client(endpoint, "s3")
+    s3.create_bucket(Bucket="versioning-root")
+    raw = urllib.request.urlopen(f"{endpoint}/versioning-root?versioning").read().decode()
+    assert "<VersioningConfiguration" in raw and "<Status>" not in raw
+    s3.put_bucket_versioning(
+        Bucket="versioning-root", VersioningConfiguration={"Status": "Suspended"}
+    )
+    raw = urllib.request.urlopen(f"{endpoint}/versioning-root?versioning").read().decode()
+    assert "<VersioningConfiguration" in raw and "<Status>Suspended</Status>" in raw
+    assert s3.get_bucket_versioning(Bucket="versioning-root")["Status"] == "Suspended"
+    with pytest.raises(ClientError) as exc:
+        s3.get_bucket_versioning(Bucket="no-such-bucket")
+    assert error_code(exc) == "NoSuchBucket"
+
+
 # --------------------------------------------------------------------------
 # CloudTrail, IAM, Organizations
 # --------------------------------------------------------------------------
 
 
+def trail_bucket_policy(bucket: str, folder: str = "") -> str:
+    """The least a bucket policy must grant CloudTrail."""
+    service = {"Service": "cloudtrail.amazonaws.com"}
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": service, "Action": "s3:GetBucketAcl",
+             "Resource": f"arn:aws:s3:::{bucket}"},
+            {"Effect": "Allow", "Principal": service, "Action": "s3:PutObject",
+             "Resource": f"arn:aws:s3:::{bucket}/{folder}AWSLogs/*"},
+        ],
+    })
+
+
 def test_cloudtrail_delete_trail_by_arn(endpoint: str) -> None:
-    client(endpoint, "s3").create_bucket(Bucket="baseline-trail-logs")
+    s3 = client(endpoint, "s3")
+    s3.create_bucket(Bucket="baseline-trail-logs")
+    s3.put_bucket_policy(Bucket="baseline-trail-logs",
+                         Policy=trail_bucket_policy("baseline-trail-logs"))
     ct = client(endpoint, "cloudtrail")
     arn = ct.create_trail(
         Name="org-trail", S3BucketName="baseline-trail-logs",
@@ -576,6 +679,35 @@ def test_cloudtrail_delete_trail_by_arn(endpoint: str) -> None:
     with pytest.raises(ClientError) as exc:
         ct.delete_trail(Name="org-trail")
     assert error_code(exc) == "TrailNotFoundException"
+
+
+def test_cloudtrail_requires_a_bucket_policy_for_cloudtrail(endpoint: str) -> None:
+    # The bucket lives in a member account (as a log-archive bucket does); the trail in
+    # the management account.
+    _, creds = member_account(endpoint)
+    s3 = client(endpoint, "s3", creds=creds)
+    s3.create_bucket(Bucket="archive-trail-logs")
+    ct = client(endpoint, "cloudtrail")
+    with pytest.raises(ClientError) as exc:
+        ct.create_trail(Name="org-trail", S3BucketName="archive-trail-logs")
+    assert error_code(exc) == "InsufficientS3BucketPolicyException"
+
+    s3.put_bucket_policy(Bucket="archive-trail-logs",
+                         Policy=trail_bucket_policy("archive-trail-logs"))
+    ct.create_trail(Name="org-trail", S3BucketName="archive-trail-logs")
+    # The policy covers AWSLogs/ at the top only, not under a prefix.
+    with pytest.raises(ClientError) as exc:
+        ct.update_trail(Name="org-trail", S3KeyPrefix="trail")
+    assert error_code(exc) == "InsufficientS3BucketPolicyException"
+    assert "S3KeyPrefix" not in ct.get_trail(Name="org-trail")["Trail"]
+    with pytest.raises(ClientError) as exc:
+        ct.update_trail(Name="org-trail", S3BucketName="no-such-bucket")
+    assert error_code(exc) == "S3BucketDoesNotExistException"
+
+    s3.put_bucket_policy(Bucket="archive-trail-logs",
+                         Policy=trail_bucket_policy("archive-trail-logs", "*/"))
+    ct.update_trail(Name="org-trail", S3KeyPrefix="trail")
+    assert ct.get_trail(Name="org-trail")["Trail"]["S3KeyPrefix"] == "trail"
 
 
 def test_iam_login_profile_password_reset_required(endpoint: str) -> None:
@@ -612,3 +744,58 @@ def test_organizations_delegated_admin_for_security_services(endpoint: str) -> N
     assert error_code(exc) == "InvalidInputException"
     # A refused registration leaves nothing behind.
     assert org.list_delegated_administrators()["DelegatedAdministrators"] == []
+
+
+def test_organizations_attach_policy_needs_the_type_enabled(endpoint: str) -> None:
+    account_id, _ = member_account(endpoint)
+    org = client(endpoint, "organizations")
+    root_id = org.list_roots()["Roots"][0]["Id"]
+    policy_id = org.create_policy(
+        Name="deny-leave", Description="", Type="SERVICE_CONTROL_POLICY",
+        Content=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Deny", "Action": "organizations:LeaveOrganization", "Resource": "*"}]}),
+    )["Policy"]["PolicySummary"]["Id"]
+    for target in (root_id, account_id):
+        with pytest.raises(ClientError) as exc:
+            org.attach_policy(PolicyId=policy_id, TargetId=target)
+        assert error_code(exc) == "PolicyTypeNotEnabledException"
+    assert org.list_targets_for_policy(PolicyId=policy_id)["Targets"] == []
+
+    org.enable_policy_type(RootId=root_id, PolicyType="SERVICE_CONTROL_POLICY")
+    org.attach_policy(PolicyId=policy_id, TargetId=account_id)
+    targets = org.list_targets_for_policy(PolicyId=policy_id)["Targets"]
+    assert [t["TargetId"] for t in targets] == [account_id]
+    # New OUs and accounts still get FullAWSAccess, as in AWS.
+    ou = org.create_organizational_unit(ParentId=root_id, Name="Workloads")
+    attached = org.list_policies_for_target(
+        TargetId=ou["OrganizationalUnit"]["Id"], Filter="SERVICE_CONTROL_POLICY")
+    assert [p["Name"] for p in attached["Policies"]] == ["FullAWSAccess"]
+
+
+# --------------------------------------------------------------------------
+# Config
+# --------------------------------------------------------------------------
+
+
+def test_config_recorder_needs_an_existing_role(endpoint: str) -> None:
+    cfg, iam = client(endpoint, "config"), client(endpoint, "iam")
+    slr = (
+        f"arn:aws:iam::{MGMT_ACCOUNT}:role/aws-service-role/config.amazonaws.com/"
+        "AWSServiceRoleForConfig"
+    )
+    recorder = {"name": "default", "roleARN": slr, "recordingGroup": {"allSupported": True}}
+    with pytest.raises(ClientError) as exc:
+        cfg.put_configuration_recorder(ConfigurationRecorder=recorder)
+    assert error_code(exc) == "InvalidRoleException"
+
+    # CreateServiceLinkedRole names the role as AWS does.
+    role = iam.create_service_linked_role(AWSServiceName="config.amazonaws.com")["Role"]
+    assert role["Arn"] == slr
+    cfg.put_configuration_recorder(ConfigurationRecorder=recorder)
+    assert cfg.describe_configuration_recorders()["ConfigurationRecorders"][0]["roleARN"] == slr
+    sh_role = iam.create_service_linked_role(AWSServiceName="securityhub.amazonaws.com")["Role"]
+    assert sh_role["RoleName"] == "AWSServiceRoleForSecurityHub"
+
+    # A role in another account is not checked (the emulator cannot see it).
+    other = dict(recorder, roleARN="arn:aws:iam::111111111111:role/ConfigRole")
+    cfg.put_configuration_recorder(ConfigurationRecorder=other)

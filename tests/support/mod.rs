@@ -214,3 +214,52 @@ impl Run {
             .collect()
     }
 }
+
+/// Run the AWS CLI (awscli from PyPI, in the emulator venv) against the emulator: an
+/// independent client to confirm what baseline applied. With `account`, it first assumes
+/// the access role there (through the CLI too). Returns the parsed JSON output.
+pub fn aws_cli(emulator: &Emulator, account: Option<&str>, args: &[&str]) -> serde_json::Value {
+    let run = |extra_env: &[(&str, String)], args: &[&str]| {
+        let out = Command::new(venv().join("bin/aws"))
+            .args(args)
+            .args(["--output", "json"])
+            .envs(emulator.env())
+            .envs(extra_env.iter().map(|(k, v)| (*k, v.clone())))
+            .env("AWS_DEFAULT_REGION", "us-east-1")
+            .env_remove("AWS_PROFILE")
+            .output()
+            .expect("run aws");
+        assert!(
+            out.status.success(),
+            "aws {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        if text.trim().is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_str(&text).expect("aws CLI JSON output")
+        }
+    };
+    let mut env = Vec::new();
+    if let Some(account) = account {
+        let role = format!("arn:aws:iam::{account}:role/OrganizationAccountAccessRole");
+        let assumed = run(
+            &[],
+            &[
+                "sts",
+                "assume-role",
+                "--role-arn",
+                &role,
+                "--role-session-name",
+                "cli-check",
+            ],
+        );
+        let c = &assumed["Credentials"];
+        let field = |k: &str| c[k].as_str().expect("credential field").to_string();
+        env.push(("AWS_ACCESS_KEY_ID", field("AccessKeyId")));
+        env.push(("AWS_SECRET_ACCESS_KEY", field("SecretAccessKey")));
+        env.push(("AWS_SESSION_TOKEN", field("SessionToken")));
+    }
+    run(&env, args)
+}

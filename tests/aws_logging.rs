@@ -1,0 +1,517 @@
+//! The logging stack against the emulator: kms-key, log-bucket and organization-trail
+//! (created, converged, drift repaired, adopted), and the kms-rotation rule.
+
+mod support;
+
+use support::*;
+
+const STACK: &str = r#"
+settings { default-regions "us-east-1" }
+kms-key "org-logs" {
+    account "log-archive"
+    alias "alias/org-logs"
+    description "Encrypts the organization's logs"
+    rotation period-days=365
+}
+log-bucket "org-trail-logs" {
+    account "log-archive"
+    bucket-name "acme-org-trail-logs"
+    kms-key "org-logs"
+}
+organization-trail "org-trail" {
+    bucket "org-trail-logs"
+    kms-key "org-logs"
+    s3-key-prefix "trail"
+}
+"#;
+
+const KEY: &str = "kms-key.org-logs[log-archive/us-east-1]";
+const BUCKET: &str = "log-bucket.org-trail-logs[log-archive/us-east-1]";
+// The trail lives in the management account, which moto names "master".
+const TRAIL: &str = "organization-trail.org-trail[master/us-east-1]";
+
+/// Whether the plan shows the attribute line `line` (the renderer pads attribute names).
+fn shows(run: &Run, line: &str) -> bool {
+    let want: Vec<&str> = line.split_whitespace().collect();
+    run.stdout
+        .lines()
+        .any(|l| l.split_whitespace().collect::<Vec<_>>() == want)
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+/// The org-logs key's ARN, as the log-archive account sees it.
+async fn org_logs_arn(kms: &aws_sdk_kms::Client) -> String {
+    kms.describe_key()
+        .key_id("alias/org-logs")
+        .send()
+        .await
+        .unwrap()
+        .key_metadata()
+        .unwrap()
+        .arn()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn logging_stack_converges_and_repairs_drift() {
+    let emulator = Emulator::start();
+    let accounts = seed_organization(&emulator).await;
+    let dir = baseline_dir(STACK, &[]);
+    let root = dir.path().to_str().unwrap();
+
+    let plan = baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(2);
+    assert_eq!(
+        sorted(plan.planned()),
+        vec![KEY, BUCKET, TRAIL],
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("Plan: 3 to create, 0 to adopt, 0 to update"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        shows(&plan, "encryption = \"alias/org-logs\""),
+        "{}",
+        plan.stdout
+    );
+
+    baseline(&emulator, &["apply", root, "--auto-approve"]).expect(0);
+    baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(0);
+
+    // What AWS holds: the trail (management account) writes to the log-archive bucket,
+    // both encrypted with the log-archive key, everything tagged.
+    let archive = sdk_config(&emulator, Some(&accounts["log-archive"])).await;
+    let management = sdk_config(&emulator, None).await;
+    let kms = aws_sdk_kms::Client::new(&archive);
+    let s3 = aws_sdk_s3::Client::new(&archive);
+    let cloudtrail = aws_sdk_cloudtrail::Client::new(&management);
+    let key_arn = org_logs_arn(&kms).await;
+    let trail = cloudtrail
+        .get_trail()
+        .name("org-trail")
+        .send()
+        .await
+        .unwrap()
+        .trail
+        .unwrap();
+    assert_eq!(trail.is_organization_trail(), Some(true));
+    assert_eq!(trail.kms_key_id(), Some(key_arn.as_str()));
+    assert_eq!(trail.s3_bucket_name(), Some("acme-org-trail-logs"));
+    let encryption = s3
+        .get_bucket_encryption()
+        .bucket("acme-org-trail-logs")
+        .send()
+        .await
+        .unwrap();
+    let rule = &encryption
+        .server_side_encryption_configuration()
+        .unwrap()
+        .rules()[0];
+    let default = rule.apply_server_side_encryption_by_default().unwrap();
+    assert_eq!(default.kms_master_key_id(), Some(key_arn.as_str()));
+    assert_eq!(rule.bucket_key_enabled(), Some(true));
+    let tags = s3
+        .get_bucket_tagging()
+        .bucket("acme-org-trail-logs")
+        .send()
+        .await
+        .unwrap();
+    assert!(tags
+        .tag_set()
+        .iter()
+        .any(|t| t.key() == "managed-by" && t.value() == "baseline"));
+
+    // Out of band: stop the trail's logging.
+    cloudtrail
+        .stop_logging()
+        .name("org-trail")
+        .send()
+        .await
+        .unwrap();
+    let drift = baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(2);
+    assert_eq!(drift.planned(), vec![TRAIL], "{}", drift.stdout);
+    assert!(shows(&drift, "logging : false -> true"), "{}", drift.stdout);
+    baseline(&emulator, &["apply", root, "--auto-approve"]).expect(0);
+    baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(0);
+
+    // Out of band: turn the key's rotation off. The key is declared, so only its own
+    // declaration reports it (no kms-rotation rule in this baseline).
+    kms.disable_key_rotation()
+        .key_id(&key_arn)
+        .send()
+        .await
+        .unwrap();
+    let drift = baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(2);
+    assert_eq!(drift.planned(), vec![KEY], "{}", drift.stdout);
+    assert!(
+        shows(&drift, "rotation : false -> true"),
+        "{}",
+        drift.stdout
+    );
+    assert!(
+        shows(&drift, "rotation-period-days : (none) -> 365"),
+        "{}",
+        drift.stdout
+    );
+    baseline(&emulator, &["apply", root, "--auto-approve"]).expect(0);
+    baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(0);
+    let status = kms
+        .get_key_rotation_status()
+        .key_id(&key_arn)
+        .send()
+        .await
+        .unwrap();
+    assert!(status.key_rotation_enabled());
+    assert_eq!(status.rotation_period_in_days(), Some(365));
+
+    // Out of band: suspend versioning and delete the bucket policy.
+    s3.put_bucket_versioning()
+        .bucket("acme-org-trail-logs")
+        .versioning_configuration(
+            aws_sdk_s3::types::VersioningConfiguration::builder()
+                .status(aws_sdk_s3::types::BucketVersioningStatus::Suspended)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    s3.delete_bucket_policy()
+        .bucket("acme-org-trail-logs")
+        .send()
+        .await
+        .unwrap();
+    let drift = baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(2);
+    assert_eq!(drift.planned(), vec![BUCKET], "{}", drift.stdout);
+    assert!(
+        shows(&drift, "versioning : false -> true"),
+        "{}",
+        drift.stdout
+    );
+    assert!(drift.stdout.contains("      policy:"), "{}", drift.stdout);
+    assert!(
+        drift.stdout.contains("\"Sid\": \"CloudTrailWrite\""),
+        "{}",
+        drift.stdout
+    );
+    baseline(&emulator, &["apply", root, "--auto-approve"]).expect(0);
+    baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(0);
+
+    // Out of band: schedule the key's deletion. baseline cannot use or recreate a key
+    // whose alias still points at it, so the plan fails and says why.
+    kms.schedule_key_deletion()
+        .key_id(&key_arn)
+        .pending_window_in_days(7)
+        .send()
+        .await
+        .unwrap();
+    let failed = baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(1);
+    assert!(
+        failed.stderr.contains(KEY) && failed.stderr.contains("pending deletion"),
+        "{}",
+        failed.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn untagged_key_bucket_and_trail_are_adopted() {
+    let emulator = Emulator::start();
+    let accounts = seed_organization(&emulator).await;
+    let archive = sdk_config(&emulator, Some(&accounts["log-archive"])).await;
+    let management = sdk_config(&emulator, None).await;
+    let kms = aws_sdk_kms::Client::new(&archive);
+    let s3 = aws_sdk_s3::Client::new(&archive);
+    let cloudtrail = aws_sdk_cloudtrail::Client::new(&management);
+
+    // Out of band, untagged, with the declared natural keys: a key without rotation, a
+    // bucket with a tag of its own and no hardening, a single-region trail that is not an
+    // organization trail and does not log. Adopting the trail sets its key prefix, which
+    // CloudTrail accepts only once the bucket's policy is baseline's (ordering).
+    let key_id = kms
+        .create_key()
+        .description("made by hand")
+        .send()
+        .await
+        .unwrap()
+        .key_metadata()
+        .unwrap()
+        .key_id()
+        .to_string();
+    kms.create_alias()
+        .alias_name("alias/org-logs")
+        .target_key_id(&key_id)
+        .send()
+        .await
+        .unwrap();
+    s3.create_bucket()
+        .bucket("acme-org-trail-logs")
+        .send()
+        .await
+        .unwrap();
+    s3.put_bucket_tagging()
+        .bucket("acme-org-trail-logs")
+        .tagging(
+            aws_sdk_s3::types::Tagging::builder()
+                .tag_set(
+                    aws_sdk_s3::types::Tag::builder()
+                        .key("team")
+                        .value("security")
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    // CloudTrail refuses a bucket whose policy does not let it write: a hand-written one,
+    // for logs at the top of the bucket only.
+    let service = serde_json::json!({"Service": "cloudtrail.amazonaws.com"});
+    let policy = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": service, "Action": "s3:GetBucketAcl",
+             "Resource": "arn:aws:s3:::acme-org-trail-logs"},
+            {"Effect": "Allow", "Principal": service, "Action": "s3:PutObject",
+             "Resource": "arn:aws:s3:::acme-org-trail-logs/AWSLogs/*"}
+        ]
+    });
+    s3.put_bucket_policy()
+        .bucket("acme-org-trail-logs")
+        .policy(policy.to_string())
+        .send()
+        .await
+        .unwrap();
+    cloudtrail
+        .create_trail()
+        .name("org-trail")
+        .s3_bucket_name("acme-org-trail-logs")
+        .send()
+        .await
+        .unwrap();
+
+    let dir = baseline_dir(STACK, &[]);
+    let root = dir.path().to_str().unwrap();
+    let plan = baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(2);
+    assert_eq!(
+        sorted(plan.planned()),
+        vec![KEY, BUCKET, TRAIL],
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("Plan: 0 to create, 3 to adopt, 0 to update"),
+        "{}",
+        plan.stdout
+    );
+    for address in [KEY, BUCKET, TRAIL] {
+        assert!(
+            plan.stdout.contains(&format!("{address}  (adopt)")),
+            "{}",
+            plan.stdout
+        );
+    }
+    assert!(
+        shows(
+            &plan,
+            "description : \"made by hand\" -> \"Encrypts the organization's logs\""
+        ),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        shows(&plan, "organization-trail : false -> true"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        shows(&plan, "kms-key : (none) -> \"alias/org-logs\""),
+        "{}",
+        plan.stdout
+    );
+
+    baseline(&emulator, &["apply", root, "--auto-approve"]).expect(0);
+    baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(0);
+
+    // Adoption kept the bucket's own tag and added baseline's; the key is the same key.
+    let tags = s3
+        .get_bucket_tagging()
+        .bucket("acme-org-trail-logs")
+        .send()
+        .await
+        .unwrap();
+    let mut tags: Vec<(String, String)> = tags
+        .tag_set()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect();
+    tags.sort();
+    assert_eq!(
+        tags,
+        vec![
+            ("managed-by".to_string(), "baseline".to_string()),
+            ("team".to_string(), "security".to_string())
+        ]
+    );
+    assert!(org_logs_arn(&kms).await.ends_with(&key_id));
+    let trail = cloudtrail
+        .get_trail()
+        .name("org-trail")
+        .send()
+        .await
+        .unwrap()
+        .trail
+        .unwrap();
+    assert_eq!(trail.is_organization_trail(), Some(true));
+    assert_eq!(trail.is_multi_region_trail(), Some(true));
+    assert_eq!(trail.s3_key_prefix(), Some("trail"));
+}
+
+const ROTATION: &str = r#"
+settings { default-regions "us-east-1" }
+kms-rotation {
+    targets { all-accounts }
+    period-days 180
+    exclude-aliases "alias/legacy-import"
+}
+kms-key "app-data" {
+    account "prod-app"
+    alias "alias/app-data"
+    rotation #false
+}
+"#;
+
+const RULE_PROD_APP: &str = "kms-rotation.default[prod-app/us-east-1]";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kms_rotation_rule_turns_rotation_on_where_it_is_off() {
+    let emulator = Emulator::start();
+    let accounts = seed_organization(&emulator).await;
+    let dir = baseline_dir(ROTATION, &[]);
+    let root = dir.path().to_str().unwrap();
+
+    // With no keys anywhere the rule holds; only the declared key is to create.
+    let plan = baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(2);
+    assert_eq!(
+        plan.planned(),
+        vec!["kms-key.app-data[prod-app/us-east-1]"],
+        "{}",
+        plan.stdout
+    );
+    baseline(&emulator, &["apply", root, "--auto-approve"]).expect(0);
+    // The declared key keeps its rotation off: the rule leaves it to its declaration.
+    baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(0);
+
+    // Out of band in prod-app: a key without rotation, a key rotating every 90 days, and
+    // keys the rule must ignore (asymmetric, disabled, excluded by alias, AWS managed).
+    let app = aws_sdk_kms::Client::new(&sdk_config(&emulator, Some(&accounts["prod-app"])).await);
+    let create = |spec: Option<aws_sdk_kms::types::KeySpec>| {
+        let app = app.clone();
+        async move {
+            let mut req = app.create_key();
+            if let Some(spec) = spec {
+                req = req
+                    .key_spec(spec)
+                    .key_usage(aws_sdk_kms::types::KeyUsageType::SignVerify);
+            }
+            req.send()
+                .await
+                .unwrap()
+                .key_metadata()
+                .unwrap()
+                .key_id()
+                .to_string()
+        }
+    };
+    let unrotated = create(None).await;
+    let short_period = create(None).await;
+    app.enable_key_rotation()
+        .key_id(&short_period)
+        .rotation_period_in_days(90)
+        .send()
+        .await
+        .unwrap();
+    let _asymmetric = create(Some(aws_sdk_kms::types::KeySpec::Rsa2048)).await;
+    let disabled = create(None).await;
+    app.disable_key().key_id(&disabled).send().await.unwrap();
+    let legacy = create(None).await;
+    app.create_alias()
+        .alias_name("alias/legacy-import")
+        .target_key_id(&legacy)
+        .send()
+        .await
+        .unwrap();
+    // Describing the reserved alias makes KMS create the AWS-managed S3 key (rotated
+    // yearly by AWS, not at the rule's 180 days: the rule must not touch it).
+    app.describe_key()
+        .key_id("alias/aws/s3")
+        .send()
+        .await
+        .unwrap();
+
+    let drift = baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(2);
+    assert_eq!(drift.planned(), vec![RULE_PROD_APP], "{}", drift.stdout);
+    let mut expected = vec![unrotated.clone(), short_period.clone()];
+    expected.sort();
+    assert!(
+        shows(
+            &drift,
+            &format!(
+                "keys-without-rotation : {} -> []",
+                serde_json::to_string(&expected).unwrap()
+            )
+        ),
+        "{}",
+        drift.stdout
+    );
+
+    baseline(&emulator, &["apply", root, "--auto-approve"]).expect(0);
+    baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(0);
+    for key in [&unrotated, &short_period] {
+        let status = app
+            .get_key_rotation_status()
+            .key_id(key)
+            .send()
+            .await
+            .unwrap();
+        assert!(status.key_rotation_enabled());
+        assert_eq!(status.rotation_period_in_days(), Some(180));
+    }
+    for key in [&disabled, &legacy] {
+        let status = app
+            .get_key_rotation_status()
+            .key_id(key)
+            .send()
+            .await
+            .unwrap();
+        assert!(!status.key_rotation_enabled(), "{key} was left alone");
+    }
+
+    // Out of band: rotation off again on one key.
+    app.disable_key_rotation()
+        .key_id(&unrotated)
+        .send()
+        .await
+        .unwrap();
+    let drift = baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(2);
+    assert_eq!(drift.planned(), vec![RULE_PROD_APP], "{}", drift.stdout);
+    assert!(
+        shows(
+            &drift,
+            &format!("keys-without-rotation : [\"{unrotated}\"] -> []")
+        ),
+        "{}",
+        drift.stdout
+    );
+    baseline(&emulator, &["apply", root, "--auto-approve"]).expect(0);
+    baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(0);
+}
