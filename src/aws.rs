@@ -14,9 +14,12 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
 use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeTransmitInterceptorContextRef, InterceptorContext,
+};
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction};
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::error::display::DisplayErrorContext;
@@ -134,6 +137,36 @@ impl Intercept for CallCounter {
     }
 }
 
+/// Classifies Organizations' `ConcurrentModificationException` as transient, so the SDK's
+/// standard retry strategy (backoff with jitter, bounded attempts) retries it.
+#[derive(Debug)]
+struct ConcurrentModificationIsTransient;
+
+impl ClassifyRetry for ConcurrentModificationIsTransient {
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        // awsJson error responses name their type in the body (`"__type"`).
+        let is_it = matches!(ctx.output_or_error(), Some(Err(_)))
+            && ctx
+                .response()
+                .and_then(|r| r.body().bytes())
+                .is_some_and(|body| {
+                    body.windows(CONCURRENT_MODIFICATION.len())
+                        .any(|w| w == CONCURRENT_MODIFICATION)
+                });
+        if is_it {
+            RetryAction::transient_error()
+        } else {
+            RetryAction::NoActionIndicated
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "organizations-concurrent-modification"
+    }
+}
+
+const CONCURRENT_MODIFICATION: &[u8] = b"ConcurrentModificationException";
+
 /// Who runs baseline (STS GetCallerIdentity of the base credentials).
 #[derive(Debug, Clone)]
 pub struct Caller {
@@ -151,6 +184,7 @@ pub struct Aws {
     pub session_name: String,
     pub calls: CallCounter,
     member_credentials: Mutex<HashMap<String, Arc<OnceCell<Credentials>>>>,
+    configs: Mutex<HashMap<(String, String), SdkConfig>>,
 }
 
 /// Attempts per call for errors AWS marks retryable (throttling, 5xx, transient).
@@ -190,6 +224,7 @@ impl Aws {
             access_role: access_role.to_string(),
             calls,
             member_credentials: Mutex::new(HashMap::new()),
+            configs: Mutex::new(HashMap::new()),
         })
     }
 
@@ -200,6 +235,10 @@ impl Aws {
     /// The configuration for calls into `account` in `region`: the base credentials for the
     /// caller's own account, the assumed access role (once per account) for the others.
     pub async fn config(&self, account: &str, region: &str) -> Result<SdkConfig, AwsError> {
+        let key = (account.to_string(), region.to_string());
+        if let Some(config) = self.configs.lock().expect("config cache lock").get(&key) {
+            return Ok(config.clone());
+        }
         let mut builder = self.base.to_builder();
         builder.set_region(Some(Region::new(region.to_string())));
         if account != self.caller.account_id {
@@ -217,7 +256,12 @@ impl Aws {
                 credentials.clone(),
             )));
         }
-        Ok(builder.build())
+        let config = builder.build();
+        self.configs
+            .lock()
+            .expect("config cache lock")
+            .insert(key, config.clone());
+        Ok(config)
     }
 
     async fn assume_access_role(&self, account: &str) -> Result<Credentials, AwsError> {
@@ -290,7 +334,6 @@ macro_rules! client {
 }
 
 impl Aws {
-    client!(organizations, aws_sdk_organizations);
     client!(iam, aws_sdk_iam);
     client!(cloudtrail, aws_sdk_cloudtrail);
     client!(config_service, aws_sdk_config);
@@ -298,6 +341,22 @@ impl Aws {
     client!(backup, aws_sdk_backup);
     client!(kms, aws_sdk_kms);
     client!(sts, aws_sdk_sts);
+
+    /// Organizations, with `ConcurrentModificationException` retried as AWS advises ("try
+    /// again later"): concurrent attachments of one policy hit it in large organizations.
+    pub async fn organizations(
+        &self,
+        account: &str,
+        region: &str,
+    ) -> Result<aws_sdk_organizations::Client, AwsError> {
+        let config = self.config(account, region).await?;
+        Ok(aws_sdk_organizations::Client::from_conf(
+            aws_sdk_organizations::config::Builder::from(&config)
+                .retry_classifier(ConcurrentModificationIsTransient)
+                .interceptor(self.calls.clone())
+                .build(),
+        ))
+    }
 
     pub async fn s3(&self, account: &str, region: &str) -> Result<aws_sdk_s3::Client, AwsError> {
         let config = self.config(account, region).await?;

@@ -74,7 +74,8 @@ say "baseline plan again: nothing left to change"
 import json, sys
 s = json.load(sys.stdin)["summary"]
 changes = sum(s[k] for k in ("create", "adopt", "update", "replace", "delete"))
-print(f"changes left: {changes}, findings: {s[\"findings\"]}, instances that match: {s[\"unchanged\"]}")
+findings, unchanged = s["findings"], s["unchanged"]
+print(f"changes left: {changes}, findings: {findings}, instances that match: {unchanged}")
 sys.exit(1 if changes else 0)'
 
 say "Done: the emulator stops now"

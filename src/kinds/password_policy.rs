@@ -127,8 +127,12 @@ impl Provider for PasswordPolicyProvider {
             require_numbers: p.require_numbers,
             require_uppercase: p.require_uppercase_characters,
             require_lowercase: p.require_lowercase_characters,
-            reuse_prevention: p.password_reuse_prevention.map(|v| v as u32),
-            max_age_days: p.max_password_age.map(|v| v as u32),
+            // AWS documents 0 (what it reports for an unset value) as "no limit".
+            reuse_prevention: p
+                .password_reuse_prevention
+                .filter(|&v| v > 0)
+                .map(|v| v as u32),
+            max_age_days: p.max_password_age.filter(|&v| v > 0).map(|v| v as u32),
             allow_users_to_change: p.allow_users_to_change_password,
             hard_expiry: p.hard_expiry.unwrap_or(false),
         };
