@@ -8,10 +8,11 @@ use std::time::{Duration, Instant};
 use futures::stream::{FuturesUnordered, StreamExt};
 use petgraph::Direction;
 
+use crate::aws::with_request_ids;
 use crate::expand::{Address, Instance};
 use crate::graph::ResourceGraph;
 use crate::plan::{provider_of, Plan, Planned};
-use crate::provider::{Action, ChangeRequest, Ctx, Error};
+use crate::provider::{Action, AttrDiff, ChangeRequest, Ctx, Error};
 
 /// The result of one planned change.
 #[derive(Debug, Clone)]
@@ -24,10 +25,36 @@ pub enum Outcome {
     },
 }
 
-/// Receives progress as changes start and finish (the CLI prints it).
+/// One change, as observers see it.
+#[derive(Debug, Clone, Copy)]
+pub struct ChangeView<'a> {
+    pub address: &'a Address,
+    pub account_id: &'a str,
+    pub region: &'a str,
+    pub action: Action,
+    pub diffs: &'a [AttrDiff],
+}
+
+impl<'a> ChangeView<'a> {
+    fn of(item: &'a Planned) -> ChangeView<'a> {
+        ChangeView {
+            address: &item.address,
+            account_id: &item.account_id,
+            region: &item.region,
+            action: item.action.unwrap_or(Action::Update),
+            diffs: &item.diffs,
+        }
+    }
+}
+
+/// Receives each change as it starts and finishes: the CLI prints it, the change log
+/// records it.
 pub trait Observer: Sync {
-    fn started(&self, address: &Address, action: Action);
-    fn finished(&self, address: &Address, outcome: &Outcome);
+    /// Called before the change's first AWS call. An error stops the change: it fails
+    /// without any call (the change log could not record the intent, say).
+    fn started(&self, change: &ChangeView<'_>) -> Result<(), String>;
+    /// `request_ids` are those of every AWS call the change made.
+    fn finished(&self, change: &ChangeView<'_>, outcome: &Outcome, request_ids: &[String]);
 }
 
 /// Instance-level dependencies: `deps[i]` are the instances that instance `i` waits for.
@@ -124,7 +151,7 @@ pub async fn apply(
                     let outcome = Outcome::Skipped {
                         because: because.clone(),
                     };
-                    observer.finished(&item.address, &outcome);
+                    observer.finished(&ChangeView::of(item), &outcome, &[]);
                     outcomes.insert(i, outcome);
                     release(
                         i,
@@ -137,12 +164,17 @@ pub async fn apply(
                     );
                 }
                 (Some(item), None) if item.action.is_some() => {
-                    observer.started(&item.address, item.action.unwrap_or(Action::Update));
-                    running.push(async move {
+                    let refused = observer.started(&ChangeView::of(item)).err();
+                    running.push(Box::pin(async move {
+                        if let Some(why) = refused {
+                            let error = Error::State(format!("not started: {why}"));
+                            return (i, Err(error), Vec::new());
+                        }
                         let started = Instant::now();
-                        let result = apply_one(cx, &instances[i], item).await;
-                        (i, result.map(|()| started.elapsed()))
-                    });
+                        let (result, ids) =
+                            with_request_ids(apply_one(cx, &instances[i], item)).await;
+                        (i, result.map(|()| started.elapsed()), ids)
+                    }));
                 }
                 _ => {
                     let ok = !failed_because.contains_key(&i);
@@ -158,7 +190,7 @@ pub async fn apply(
                 }
             }
         }
-        let Some((i, result)) = running.next().await else {
+        let Some((i, result, request_ids)) = running.next().await else {
             break;
         };
         let item = &plan.items[item_of[&i]];
@@ -166,7 +198,7 @@ pub async fn apply(
             Ok(elapsed) => Outcome::Succeeded(elapsed),
             Err(e) => Outcome::Failed(e),
         };
-        observer.finished(&item.address, &outcome);
+        observer.finished(&ChangeView::of(item), &outcome, &request_ids);
         let ok = matches!(outcome, Outcome::Succeeded(_));
         if !ok {
             failed_because.insert(i, item.address.clone());
@@ -226,26 +258,41 @@ fn release(
 pub async fn delete_orphans(cx: &Ctx<'_>, plan: &Plan, observer: &dyn Observer) -> Vec<Outcome> {
     let mut outcomes = Vec::new();
     for orphan in &plan.orphans {
-        observer.started(&orphan.address, Action::Delete);
-        let started = Instant::now();
-        let result = match orphan.kind.provider {
-            Some(p) => {
-                p.delete(
-                    cx,
-                    &orphan.account_id,
-                    &orphan.region,
-                    &orphan.address.name,
-                    &orphan.live,
-                )
-                .await
-            }
-            None => Err(Error::State("no provider".into())),
+        let view = ChangeView {
+            address: &orphan.address,
+            account_id: &orphan.account_id,
+            region: &orphan.region,
+            action: Action::Delete,
+            diffs: &[],
         };
+        if let Err(why) = observer.started(&view) {
+            let outcome = Outcome::Failed(Error::State(format!("not started: {why}")));
+            observer.finished(&view, &outcome, &[]);
+            outcomes.push(outcome);
+            continue;
+        }
+        let started = Instant::now();
+        let (result, request_ids) = with_request_ids(async {
+            match orphan.kind.provider {
+                Some(p) => {
+                    p.delete(
+                        cx,
+                        &orphan.account_id,
+                        &orphan.region,
+                        &orphan.address.name,
+                        &orphan.live,
+                    )
+                    .await
+                }
+                None => Err(Error::State("no provider".into())),
+            }
+        })
+        .await;
         let outcome = match result {
             Ok(()) => Outcome::Succeeded(started.elapsed()),
             Err(e) => Outcome::Failed(e),
         };
-        observer.finished(&orphan.address, &outcome);
+        observer.finished(&view, &outcome, &request_ids);
         outcomes.push(outcome);
     }
     outcomes

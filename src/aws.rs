@@ -15,7 +15,8 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::{
-    BeforeTransmitInterceptorContextRef, InterceptorContext,
+    BeforeDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+    InterceptorContext,
 };
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::result::SdkError;
@@ -126,6 +127,25 @@ impl Intercept for CallCounter {
         "baseline-call-counter"
     }
 
+    fn read_before_deserialization(
+        &self,
+        context: &BeforeDeserializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let headers = context.response().headers();
+        if let Some(id) = headers
+            .get("x-amzn-requestid")
+            .or_else(|| headers.get("x-amz-request-id"))
+        {
+            // Outside a change (reads), there is no collector: nothing to record.
+            let _ = REQUEST_IDS.try_with(|ids| {
+                ids.lock().expect("request id lock").push(id.to_string());
+            });
+        }
+        Ok(())
+    }
+
     fn read_before_transmit(
         &self,
         _context: &BeforeTransmitInterceptorContextRef<'_>,
@@ -167,6 +187,18 @@ impl ClassifyRetry for ConcurrentModificationIsTransient {
 
 const CONCURRENT_MODIFICATION: &[u8] = b"ConcurrentModificationException";
 
+tokio::task_local! {
+    static REQUEST_IDS: Arc<Mutex<Vec<String>>>;
+}
+
+/// Run `f`, collecting the request ids of every AWS call it makes (for the change log).
+pub async fn with_request_ids<F: std::future::Future>(f: F) -> (F::Output, Vec<String>) {
+    let ids = Arc::new(Mutex::new(Vec::new()));
+    let out = REQUEST_IDS.scope(ids.clone(), f).await;
+    let ids = ids.lock().expect("request id lock").clone();
+    (out, ids)
+}
+
 /// Who runs baseline (STS GetCallerIdentity of the base credentials).
 #[derive(Debug, Clone)]
 pub struct Caller {
@@ -185,6 +217,8 @@ pub struct Aws {
     pub calls: CallCounter,
     member_credentials: Mutex<HashMap<String, Arc<OnceCell<Credentials>>>>,
     configs: Mutex<HashMap<(String, String), SdkConfig>>,
+    /// Account -> ARN of the assumed role session there.
+    identities: Mutex<HashMap<String, String>>,
 }
 
 /// Attempts per call for errors AWS marks retryable (throttling, 5xx, transient).
@@ -225,7 +259,27 @@ impl Aws {
             calls,
             member_credentials: Mutex::new(HashMap::new()),
             configs: Mutex::new(HashMap::new()),
+            identities: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// The identity calls into `account` are made as: the caller in its own account, the
+    /// assumed role session elsewhere.
+    pub fn identity_in(&self, account: &str) -> String {
+        if account == self.caller.account_id {
+            return self.caller.arn.clone();
+        }
+        self.identities
+            .lock()
+            .expect("identity lock")
+            .get(account)
+            .cloned()
+            .unwrap_or_else(|| {
+                format!(
+                    "arn:aws:sts::{account}:assumed-role/{}/{}",
+                    self.access_role, self.session_name
+                )
+            })
     }
 
     pub fn management_account(&self) -> &str {
@@ -277,6 +331,12 @@ impl Aws {
                 e.message = format!("{} (assuming {role_arn})", e.message);
                 e
             })?;
+        if let Some(user) = out.assumed_role_user() {
+            self.identities
+                .lock()
+                .expect("identity lock")
+                .insert(account.to_string(), user.arn().to_string());
+        }
         let c = out.credentials().ok_or_else(|| AwsError {
             operation: "sts:AssumeRole".into(),
             code: None,

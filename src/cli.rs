@@ -110,15 +110,95 @@ pub enum Command {
         /// Apply without asking (required when stdin is not a terminal)
         #[arg(long)]
         auto_approve: bool,
+        /// The change log to append to (default: settings' change-log, else
+        /// baseline-changes.jsonl next to the root file)
+        #[arg(long, value_name = "FILE")]
+        change_log: Option<PathBuf>,
         #[command(flatten)]
         run: RunArgs,
     },
     /// Render a saved plan file (not built yet)
     Show(Pending),
-    /// Verify, show or export the change log (not built yet)
-    Log(Pending),
+    /// Verify, show or export the change log (the evidence of every change apply made)
+    #[command(subcommand)]
+    Log(LogCommand),
     /// Controls coverage report for SOC 2 or ISO 27001 (not built yet)
     Report(Pending),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LogCommand {
+    /// Check the hash chain: exit 0 when intact (incomplete changes are listed), 1 naming
+    /// the first changed, removed, inserted or reordered line otherwise
+    #[command(
+        after_help = "Example:\n  baseline log verify --log baseline-changes.jsonl \
+        --head 3f5a...   # the head apply printed, kept in CI logs"
+    )]
+    Verify {
+        #[command(flatten)]
+        log: LogArg,
+        /// The chain head recorded elsewhere (apply prints it): the log must end there
+        #[arg(long, value_name = "HASH")]
+        head: Option<String>,
+    },
+    /// List changes (intent and outcome), optionally filtered
+    Show {
+        #[command(flatten)]
+        log: LogArg,
+        #[command(flatten)]
+        filter: LogFilterArgs,
+    },
+    /// Export changes for an audit period as Markdown, CSV or JSON
+    #[command(
+        after_help = "Example:\n  baseline log export --since 2026-01-01 --until 2026-04-01 \
+        --format markdown > q1-changes.md"
+    )]
+    Export {
+        #[command(flatten)]
+        log: LogArg,
+        #[command(flatten)]
+        filter: LogFilterArgs,
+        #[arg(long, value_enum, default_value_t = ExportFormat::Markdown)]
+        format: ExportFormat,
+    },
+    /// Break a run lock left by an apply that is no longer running
+    Unlock {
+        #[command(flatten)]
+        log: LogArg,
+        /// Break it even when its process may still be running
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct LogArg {
+    /// The change log file
+    #[arg(long = "log", value_name = "FILE", default_value = crate::changelog::DEFAULT_FILE_NAME)]
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct LogFilterArgs {
+    /// From this time (RFC 3339, or a date: midnight UTC), inclusive
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Until this time (RFC 3339, or a date), exclusive
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Only this account (id or name)
+    #[arg(long)]
+    pub account: Option<String>,
+    /// Only this address (`*` matches anything), e.g. 'kms-key.*'
+    #[arg(long)]
+    pub address: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Markdown,
+    Csv,
+    Json,
 }
 
 /// Options of the commands that call AWS.
@@ -179,13 +259,19 @@ pub fn run(cli: Cli) -> i32 {
         Command::Apply {
             root,
             auto_approve,
+            change_log,
             run,
         } => match cx.load_root(&root.path) {
-            Some(b) => run::apply_command(b, &cx.run_options(&run), auto_approve),
+            Some(b) => run::apply_command(
+                b,
+                &cx.run_options(&run),
+                auto_approve,
+                change_log.as_deref(),
+            ),
             None => exit::ERROR,
         },
         Command::Show(_) => not_built("show", "#5, saved plans"),
-        Command::Log(_) => not_built("log", "#4, the change log"),
+        Command::Log(command) => crate::logcmd::run(command),
         Command::Report(_) => not_built("report", "#6, the controls report"),
     }
 }

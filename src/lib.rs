@@ -6,12 +6,14 @@
 
 pub mod apply;
 pub mod aws;
+pub mod changelog;
 pub mod cli;
 pub mod discover;
 pub mod expand;
 pub mod graph;
 pub mod kinds;
 pub mod lang;
+pub mod logcmd;
 pub mod org;
 pub mod plan;
 pub mod provider;

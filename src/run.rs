@@ -5,19 +5,22 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use crate::apply::{apply, delete_orphans, Observer, Outcome};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::apply::{apply, delete_orphans, ChangeView, Observer, Outcome};
 use crate::aws::Aws;
+use crate::changelog::lock::RunLock;
+use crate::changelog::{self, Body, ChangeInfo, ChangeLog, Result_ as ChangeResult, RunContext};
 use crate::cli::exit;
 use crate::discover;
-use crate::expand::Address;
 use crate::expand::{expand, Instance};
 use crate::graph::ResourceGraph;
 use crate::lang::diagnostic::{render, Style as DiagStyle};
 use crate::lang::model::Baseline;
 use crate::org::OrgStructure;
 use crate::plan::{plan, Plan};
-use crate::provider::Action;
-use crate::provider::Ctx;
+use crate::provider::{Ctx, Error};
 use crate::render::{self, Style};
 
 /// Output format of `plan`.
@@ -152,8 +155,39 @@ pub fn plan_command(
     })
 }
 
+/// Where a baseline's change log lives: `--change-log`, else `settings { change-log }`
+/// (relative to the root file), else `baseline-changes.jsonl` next to the root file.
+pub fn change_log_path(baseline: &Baseline, flag: Option<&Path>) -> PathBuf {
+    if let Some(path) = flag {
+        return path.to_path_buf();
+    }
+    let root = &baseline.sources.get(baseline.root).path;
+    let dir = root.parent().unwrap_or(Path::new("."));
+    match &baseline.settings.change_log {
+        Some(p) => dir.join(&p.value),
+        None => dir.join(changelog::DEFAULT_FILE_NAME),
+    }
+}
+
 /// `baseline apply`.
-pub fn apply_command(baseline: Baseline, opts: &RunOptions, auto_approve: bool) -> i32 {
+pub fn apply_command(
+    baseline: Baseline,
+    opts: &RunOptions,
+    auto_approve: bool,
+    change_log: Option<&Path>,
+) -> i32 {
+    let log_path = change_log_path(&baseline, change_log);
+    let run_id = changelog::new_run_id();
+    // Refuse at once, before reading AWS, when another apply holds this log.
+    let _lock = match RunLock::acquire(&log_path, &run_id) {
+        Ok(lock) => lock,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::ERROR;
+        }
+    };
+    let baseline_digest = changelog::baseline_digest(&baseline.sources);
+    let provenance = changelog::provenance(log_path.parent().unwrap_or(Path::new(".")));
     runtime().block_on(async {
         let session = match open(baseline, opts).await {
             Ok(s) => s,
@@ -184,22 +218,47 @@ pub fn apply_command(baseline: Baseline, opts: &RunOptions, auto_approve: bool) 
                 return exit::ERROR;
             }
         }
+        let log = match ChangeLog::open(
+            &log_path,
+            &session.org.management_account_id,
+            session.org.root_id.as_deref(),
+        ) {
+            Ok(log) => log,
+            Err(e) => {
+                eprintln!("error: nothing was changed: cannot write the change log: {e}");
+                return exit::ERROR;
+            }
+        };
+        let plan_json = serde_json::to_string(&render::json(&plan)).expect("plan serialises");
+        let recorder = Recorder {
+            printer: Printer {
+                style: opts.style,
+                lock: Mutex::new(()),
+            },
+            log: Mutex::new(log),
+            run: RunContext {
+                run_id,
+                tool_version: env!("CARGO_PKG_VERSION").to_string(),
+                caller: session.aws.caller.arn.clone(),
+                baseline_digest,
+                plan_digest: changelog::sha256_hex(plan_json.as_bytes()),
+                provenance,
+            },
+            aws: &session.aws,
+            intents: Mutex::new(HashMap::new()),
+        };
         let started = Instant::now();
         let graph = ResourceGraph::build(&session.baseline);
-        let printer = Printer {
-            style: opts.style,
-            lock: Mutex::new(()),
-        };
         let outcomes = apply(
             &session.ctx(),
             &graph,
             &session.instances,
             &plan,
             session.parallelism,
-            &printer,
+            &recorder,
         )
         .await;
-        let deleted = delete_orphans(&session.ctx(), &plan, &printer).await;
+        let deleted = delete_orphans(&session.ctx(), &plan, &recorder).await;
         let all: Vec<&Outcome> = outcomes.iter().map(|(_, o)| o).chain(&deleted).collect();
         let count = |f: fn(&Outcome) -> bool| all.iter().filter(|o| f(o)).count();
         let succeeded = count(|o| matches!(o, Outcome::Succeeded(_)));
@@ -209,6 +268,12 @@ pub fn apply_command(baseline: Baseline, opts: &RunOptions, auto_approve: bool) 
             "\n{} {succeeded} succeeded, {failed} failed, {skipped} skipped ({:.1?}).",
             opts.style.bold("Apply complete:"),
             started.elapsed()
+        );
+        let log = recorder.log.lock().expect("change log lock");
+        println!(
+            "Change log: {} (chain head {})",
+            log.path().display(),
+            log.head()
         );
         if opts.verbose {
             eprintln!("{} API calls in total", session.aws.calls.get());
@@ -236,6 +301,95 @@ fn confirm() -> bool {
     std::io::stdin().lock().read_line(&mut answer).is_ok() && answer.trim() == "yes"
 }
 
+/// Records each change in the change log (intent before, outcome after) and prints it.
+struct Recorder<'a> {
+    printer: Printer,
+    log: Mutex<ChangeLog>,
+    run: RunContext,
+    aws: &'a Aws,
+    /// Address -> seq of its open intent.
+    intents: Mutex<HashMap<String, u64>>,
+}
+
+impl Observer for Recorder<'_> {
+    fn started(&self, change: &ChangeView<'_>) -> Result<(), String> {
+        let mut before = serde_json::Map::new();
+        let mut after = serde_json::Map::new();
+        for d in change.diffs {
+            before.insert(d.name.clone(), d.before.clone());
+            after.insert(d.name.clone(), d.after.clone());
+        }
+        let body = Body::Intent {
+            run: Box::new(self.run.clone()),
+            change: Box::new(ChangeInfo {
+                address: change.address.to_string(),
+                account_id: change.account_id.to_string(),
+                region: change.region.to_string(),
+                identity: self.aws.identity_in(change.account_id),
+                action: change
+                    .action
+                    .verb()
+                    .split(' ')
+                    .next()
+                    .unwrap_or("update")
+                    .to_string(),
+                before: before.into(),
+                after: after.into(),
+            }),
+        };
+        let seq = self
+            .log
+            .lock()
+            .expect("change log lock")
+            .append(body)
+            .map_err(|e| format!("cannot record the intent: {e}"))?;
+        self.intents
+            .lock()
+            .expect("intents lock")
+            .insert(change.address.to_string(), seq);
+        self.printer.started(change)
+    }
+
+    fn finished(&self, change: &ChangeView<'_>, outcome: &Outcome, request_ids: &[String]) {
+        let intent = self
+            .intents
+            .lock()
+            .expect("intents lock")
+            .remove(&change.address.to_string());
+        if let Some(intent) = intent {
+            let result = match outcome {
+                Outcome::Succeeded(_) => ChangeResult::Success,
+                Outcome::Failed(Error::Aws(e)) => ChangeResult::Failure {
+                    code: e.code.clone(),
+                    message: e.message.clone(),
+                },
+                Outcome::Failed(e) => ChangeResult::Failure {
+                    code: None,
+                    message: e.to_string(),
+                },
+                Outcome::Skipped { because } => ChangeResult::Failure {
+                    code: None,
+                    message: format!("skipped because {because} failed"),
+                },
+            };
+            let body = Body::Outcome {
+                run_id: self.run.run_id.clone(),
+                intent,
+                address: change.address.to_string(),
+                result,
+                request_ids: request_ids.to_vec(),
+            };
+            if let Err(e) = self.log.lock().expect("change log lock").append(body) {
+                eprintln!(
+                    "error: cannot record the outcome of {}: {e}",
+                    change.address
+                );
+            }
+        }
+        self.printer.finished(change, outcome, request_ids);
+    }
+}
+
 /// Prints each change as it starts and ends.
 struct Printer {
     style: Style,
@@ -243,13 +397,15 @@ struct Printer {
 }
 
 impl Observer for Printer {
-    fn started(&self, address: &Address, action: Action) {
+    fn started(&self, change: &ChangeView<'_>) -> Result<(), String> {
         let _guard = self.lock.lock();
-        println!("{address}: {}...", action.verb());
+        println!("{}: {}...", change.address, change.action.verb());
+        Ok(())
     }
 
-    fn finished(&self, address: &Address, outcome: &Outcome) {
+    fn finished(&self, change: &ChangeView<'_>, outcome: &Outcome, _request_ids: &[String]) {
         let _guard = self.lock.lock();
+        let address = change.address;
         match outcome {
             Outcome::Succeeded(d) => {
                 println!("{address}: {} ({d:.1?})", self.style.green("done"))
