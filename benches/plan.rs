@@ -112,7 +112,13 @@ fn scenario(name: &str, members: usize, baseline: &str, runs: usize) {
         .join("benches/baselines")
         .join(baseline);
     let root = root.to_str().expect("utf-8 path");
-    let (apply, stderr, code) = measured(&emulator, &["apply", root, "--auto-approve", "-v"]);
+    let evidence = tempfile::tempdir().expect("temp dir");
+    let log = evidence.path().join("changes.jsonl");
+    let log = log.to_str().expect("utf-8 path");
+    let (apply, stderr, code) = measured(
+        &emulator,
+        &["apply", root, "--auto-approve", "-v", "--change-log", log],
+    );
     assert_eq!(code, 0, "apply failed:\n{stderr}");
     let mut samples = Vec::new();
     for _ in 0..runs {

@@ -187,7 +187,14 @@ pub fn apply_command(
         }
     };
     let baseline_digest = changelog::baseline_digest(&baseline.sources);
-    let provenance = changelog::provenance(log_path.parent().unwrap_or(Path::new(".")));
+    // The commit is the baseline's (the repository holding its root file), not the log's.
+    let root_dir = baseline
+        .sources
+        .get(baseline.root)
+        .path
+        .parent()
+        .map(Path::to_path_buf);
+    let provenance = changelog::provenance(root_dir.as_deref().unwrap_or(Path::new(".")));
     runtime().block_on(async {
         let session = match open(baseline, opts).await {
             Ok(s) => s,

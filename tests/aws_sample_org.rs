@@ -25,7 +25,20 @@ async fn sample_organization_converges_and_the_aws_cli_confirms_it() {
 
     let first = baseline(&emulator, &["plan", root, "--format", "json"]).expect(0);
     assert!(changes(&first) > 0);
-    baseline(&emulator, &["apply", root, "--auto-approve"]).expect(0);
+    let evidence = tempfile::tempdir().unwrap();
+    let log = evidence.path().join("changes.jsonl");
+    let log = log.to_str().unwrap();
+    baseline(
+        &emulator,
+        &["apply", root, "--auto-approve", "--change-log", log],
+    )
+    .expect(0);
+    let verified = baseline(&emulator, &["log", "verify", "--log", log]).expect(0);
+    assert!(
+        verified.stdout.contains("0 failed, 0 incomplete"),
+        "{}",
+        verified.stdout
+    );
     let again = baseline(&emulator, &["plan", root, "--format", "json"]).expect(0);
     assert_eq!(changes(&again), 0, "{}", again.stdout);
 

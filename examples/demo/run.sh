@@ -64,7 +64,7 @@ say "baseline plan"
 "${baseline}" plan
 
 say "baseline apply --auto-approve"
-"${baseline}" apply --auto-approve
+"${baseline}" apply --auto-approve --change-log "${workdir}/baseline-changes.jsonl"
 
 say "baseline plan again: nothing left to change"
 "${baseline}" plan
@@ -77,5 +77,12 @@ changes = sum(s[k] for k in ("create", "adopt", "update", "replace", "delete"))
 findings, unchanged = s["findings"], s["unchanged"]
 print(f"changes left: {changes}, findings: {findings}, instances that match: {unchanged}")
 sys.exit(1 if changes else 0)'
+
+say "baseline log verify: the change log's hash chain is intact"
+"${baseline}" log verify --log "${workdir}/baseline-changes.jsonl"
+
+say "baseline log export --format markdown (the auditor's view; first lines)"
+"${baseline}" log export --log "${workdir}/baseline-changes.jsonl" --format markdown >"${workdir}/changes.md"
+head -n 16 "${workdir}/changes.md"
 
 say "Done: the emulator stops now"
