@@ -28,6 +28,7 @@ pub async fn organization(aws: &Aws) -> Result<OrgStructure, AwsError> {
                 name: STANDALONE_ACCOUNT_NAME.to_string(),
                 ou: "/".to_string(),
             }],
+            organization_id: None,
             root_id: None,
             ou_ids: BTreeMap::new(),
         });
@@ -97,6 +98,10 @@ pub async fn organization(aws: &Aws) -> Result<OrgStructure, AwsError> {
         management_account_id,
         ous: ou_ids.keys().cloned().collect(),
         accounts,
+        organization_id: described
+            .organization()
+            .and_then(|o| o.id())
+            .map(str::to_string),
         root_id: Some(root_id),
         ou_ids,
     })

@@ -94,6 +94,7 @@ pub fn run(command: LogCommand) -> i32 {
                     print!(
                         "{}",
                         export::markdown(
+                            &text,
                             &entries,
                             &filter,
                             &log.path.display().to_string(),

@@ -26,7 +26,9 @@ pub struct OrgStructure {
     #[serde(default)]
     pub ous: Vec<String>,
     pub accounts: Vec<OrgAccount>,
-    /// AWS ids, when discovered from AWS: the root's and each OU path's.
+    /// AWS ids, when discovered from AWS: the organization's, the root's and each OU path's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub root_id: Option<String>,
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]

@@ -225,11 +225,7 @@ pub fn apply_command(
                 return exit::ERROR;
             }
         }
-        let log = match ChangeLog::open(
-            &log_path,
-            &session.org.management_account_id,
-            session.org.root_id.as_deref(),
-        ) {
+        let log = match ChangeLog::open(&log_path, &session.org) {
             Ok(log) => log,
             Err(e) => {
                 eprintln!("error: nothing was changed: cannot write the change log: {e}");

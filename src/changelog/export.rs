@@ -217,9 +217,35 @@ fn compact(v: &Value) -> String {
 
 /// The auditor's Markdown: the period, whether the log verifies, then who changed what,
 /// when, why (commit, CI run) and with which result.
-pub fn markdown(entries: &[Entry], filter: &Filter, log_name: &str, report: &Report) -> String {
+pub fn markdown(
+    text: &str,
+    entries: &[Entry],
+    filter: &Filter,
+    log_name: &str,
+    report: &Report,
+) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# Change log: {log_name}\n");
+    let header = text
+        .lines()
+        .next()
+        .and_then(|l| serde_json::from_str::<Record>(l).ok());
+    if let Some(Record {
+        body:
+            Body::Header {
+                organization_id,
+                management_account_id,
+                ..
+            },
+        ..
+    }) = header
+    {
+        let _ = writeln!(
+            out,
+            "Organization: {} (management account {management_account_id})  ",
+            organization_id.as_deref().unwrap_or("-")
+        );
+    }
     let _ = writeln!(
         out,
         "Period: {} to {}  ",

@@ -90,6 +90,8 @@ pub enum Result_ {
 pub enum Body {
     Header {
         log_format: u32,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        organization_id: Option<String>,
         management_account_id: String,
         #[serde(skip_serializing_if = "Option::is_none")]
         organization_root: Option<String>,
@@ -164,11 +166,7 @@ pub struct ChangeLog {
 impl ChangeLog {
     /// Open (or create, with its header) the log at `path`. A log whose last line is
     /// incomplete or whose records do not chain is refused: appending would bury the damage.
-    pub fn open(
-        path: &Path,
-        management_account_id: &str,
-        organization_root: Option<&str>,
-    ) -> Result<ChangeLog, LogError> {
+    pub fn open(path: &Path, org: &crate::org::OrgStructure) -> Result<ChangeLog, LogError> {
         let io = |source| LogError::Io {
             path: path.to_path_buf(),
             source,
@@ -200,8 +198,9 @@ impl ChangeLog {
         if report.records == 0 {
             log.append(Body::Header {
                 log_format: LOG_FORMAT,
-                management_account_id: management_account_id.to_string(),
-                organization_root: organization_root.map(str::to_string),
+                organization_id: org.organization_id.clone(),
+                management_account_id: org.management_account_id.clone(),
+                organization_root: org.root_id.clone(),
             })?;
         }
         Ok(log)
