@@ -94,6 +94,9 @@ pub enum Command {
         /// Exit 0 when AWS matches the baseline, 2 when it drifts, 1 on error
         #[arg(long)]
         detailed_exitcode: bool,
+        /// Also save the plan to FILE, for `baseline show FILE` and `baseline apply FILE`
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
         #[command(flatten)]
         run: RunArgs,
     },
@@ -117,8 +120,13 @@ pub enum Command {
         #[command(flatten)]
         run: RunArgs,
     },
-    /// Render a saved plan file (not built yet)
-    Show(Pending),
+    /// Render a saved plan file (from `plan --out FILE`)
+    Show {
+        /// The saved plan
+        file: PathBuf,
+        #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
+        format: PlanFormat,
+    },
     /// Verify, show or export the change log (the evidence of every change apply made)
     #[command(subcommand)]
     Log(LogCommand),
@@ -210,6 +218,16 @@ pub struct RunArgs {
     /// Print API call counts and timings on stderr
     #[arg(long, short)]
     verbose: bool,
+    /// Only instances whose address matches (repeatable; `*` matches anything), e.g.
+    /// --target 'password-policy.*' --target 'kms-key.org-logs[*]'
+    #[arg(long = "target", value_name = "ADDRESS")]
+    targets: Vec<String>,
+    /// Only these accounts (names or ids, comma-separated)
+    #[arg(long, value_delimiter = ',', value_name = "ACCOUNTS")]
+    accounts: Vec<String>,
+    /// Only these regions (comma-separated)
+    #[arg(long, value_delimiter = ',', value_name = "REGIONS")]
+    regions: Vec<String>,
 }
 
 /// Arguments of a subcommand that a later release fills in.
@@ -251,9 +269,16 @@ pub fn run(cli: Cli) -> i32 {
             root,
             format,
             detailed_exitcode,
+            out,
             run,
         } => match cx.load_root(&root.path) {
-            Some(b) => run::plan_command(b, &cx.run_options(&run), format, detailed_exitcode),
+            Some(b) => run::plan_command(
+                b,
+                &cx.run_options(&run),
+                format,
+                detailed_exitcode,
+                out.as_deref(),
+            ),
             None => exit::ERROR,
         },
         Command::Apply {
@@ -261,16 +286,52 @@ pub fn run(cli: Cli) -> i32 {
             auto_approve,
             change_log,
             run,
-        } => match cx.load_root(&root.path) {
-            Some(b) => run::apply_command(
-                b,
+        } => match root
+            .path
+            .is_file()
+            .then(|| crate::saved::SavedPlan::read(&root.path))
+        {
+            Some(Err(e)) => {
+                eprintln!("error: {e}");
+                exit::ERROR
+            }
+            Some(Ok(Some(saved))) => run::apply_saved_command(
+                &root.path,
+                saved,
                 &cx.run_options(&run),
-                auto_approve,
                 change_log.as_deref(),
             ),
-            None => exit::ERROR,
+            _ => match cx.load_root(&root.path) {
+                Some(b) => run::apply_command(
+                    b,
+                    &cx.run_options(&run),
+                    auto_approve,
+                    change_log.as_deref(),
+                ),
+                None => exit::ERROR,
+            },
         },
-        Command::Show(_) => not_built("show", "#5, saved plans"),
+        Command::Show { file, format } => match crate::saved::SavedPlan::read(&file) {
+            Ok(Some(saved)) => run::show_command(
+                &file,
+                &saved,
+                format,
+                crate::render::Style {
+                    color: matches!(cx.style, Style::Color) && std::io::stdout().is_terminal(),
+                },
+            ),
+            Ok(None) => {
+                eprintln!(
+                    "error: {} is not a saved plan (see `baseline plan --out`)",
+                    file.display()
+                );
+                exit::ERROR
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                exit::ERROR
+            }
+        },
         Command::Log(command) => crate::logcmd::run(command),
         Command::Report(_) => not_built("report", "#6, the controls report"),
     }
@@ -328,6 +389,11 @@ impl Context {
 
     fn run_options(&self, args: &RunArgs) -> RunOptions {
         RunOptions {
+            scope: crate::plan::Scope {
+                targets: args.targets.clone(),
+                accounts: args.accounts.clone(),
+                regions: args.regions.clone(),
+            },
             parallelism: args.parallelism,
             verbose: args.verbose,
             style: crate::render::Style {

@@ -235,3 +235,46 @@ pub fn target_regions(baseline: &Baseline, t: &Targets) -> Vec<String> {
         .filter(|r| !t.exclude_regions.iter().any(|x| &x.value == r))
         .collect()
 }
+
+/// Whether `text` matches `pattern`, where `*` matches any run of characters (addresses
+/// contain `[`, `/` and `.`, so no other character is special).
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    let (first, rest) = parts.split_first().expect("split yields one part at least");
+    let Some(mut remaining) = text.strip_prefix(first) else {
+        return false;
+    };
+    let Some((last, middle)) = rest.split_last() else {
+        return remaining.is_empty();
+    };
+    for part in middle {
+        match remaining.find(part) {
+            Some(at) => remaining = &remaining[at + part.len()..],
+            None => return false,
+        }
+    }
+    remaining.len() >= last.len() && remaining.ends_with(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob_match;
+
+    #[test]
+    fn address_globs() {
+        assert!(glob_match(
+            "kms-key.*",
+            "kms-key.org-logs[log-archive/us-east-1]"
+        ));
+        assert!(glob_match(
+            "*[prod-app*",
+            "password-policy.default[prod-app]"
+        ));
+        assert!(glob_match("*", "anything"));
+        assert!(glob_match("a*b*c", "a-x-b-y-c"));
+        assert!(!glob_match("a*b*c", "a-x-c"));
+        assert!(!glob_match("kms-key.*", "log-bucket.x"));
+        assert!(glob_match("exact", "exact"));
+        assert!(!glob_match("exact", "exactly"));
+    }
+}

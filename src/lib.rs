@@ -19,3 +19,4 @@ pub mod plan;
 pub mod provider;
 pub mod render;
 pub mod run;
+pub mod saved;

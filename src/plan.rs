@@ -5,7 +5,7 @@ use futures::stream::{self, StreamExt};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::expand::{Address, Instance};
+use crate::expand::{glob_match, Address, Instance};
 use crate::kinds::{Kind, Placing, KINDS};
 use crate::provider::{Action, AttrDiff, Attrs, Ctx, Error, Finding, Live, Observed, Provider};
 
@@ -13,7 +13,7 @@ use crate::provider::{Action, AttrDiff, Attrs, Ctx, Error, Finding, Live, Observ
 pub const FORMAT_VERSION: &str = "1";
 
 /// The plan for one instance.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Planned {
     pub address: Address,
     pub account_id: String,
@@ -25,7 +25,7 @@ pub struct Planned {
     pub live: Option<Live>,
     pub findings: Vec<Finding>,
     /// Index into the instances the plan was made from.
-    #[serde(skip)]
+    #[serde(skip, default)]
     pub instance: usize,
 }
 
@@ -98,6 +98,35 @@ impl Plan {
     }
 }
 
+/// What a run looks at: every instance, or those `--target`, `--accounts` and `--regions`
+/// narrow it to. An empty list does not narrow.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// Address globs (`*` matches anything).
+    pub targets: Vec<String>,
+    /// Account names or ids.
+    pub accounts: Vec<String>,
+    pub regions: Vec<String>,
+}
+
+impl Scope {
+    pub fn is_narrowed(&self) -> bool {
+        !(self.targets.is_empty() && self.accounts.is_empty() && self.regions.is_empty())
+    }
+
+    /// Whether the instance at `address` in `account_id` / `region` is in scope.
+    pub fn keeps(&self, address: &Address, account_id: &str, region: &str) -> bool {
+        let text = address.to_string();
+        (self.targets.is_empty() || self.targets.iter().any(|t| glob_match(t, &text)))
+            && (self.accounts.is_empty()
+                || self
+                    .accounts
+                    .iter()
+                    .any(|a| a == account_id || address.account.as_deref() == Some(a.as_str())))
+            && (self.regions.is_empty() || self.regions.iter().any(|r| r == region))
+    }
+}
+
 /// The provider of an instance's kind.
 pub fn provider_of(cx: &Ctx<'_>, inst: &Instance) -> Result<&'static dyn Provider, Error> {
     let kind = cx.decl(inst).kind;
@@ -110,7 +139,7 @@ pub fn provider_of(cx: &Ctx<'_>, inst: &Instance) -> Result<&'static dyn Provide
 }
 
 /// Read every instance and decide what to do, `parallelism` reads at a time.
-pub async fn plan(cx: &Ctx<'_>, instances: &[Instance], parallelism: usize) -> Plan {
+pub async fn plan(cx: &Ctx<'_>, instances: &[Instance], parallelism: usize, scope: &Scope) -> Plan {
     let results: Vec<_> = stream::iter(instances.iter().enumerate())
         .map(|(i, inst)| async move {
             let (desired, observed, replace_on) = match provider_of(cx, inst) {
@@ -167,6 +196,8 @@ pub async fn plan(cx: &Ctx<'_>, instances: &[Instance], parallelism: usize) -> P
         }
     }
     find_orphans(cx, &mut plan).await;
+    plan.orphans
+        .retain(|o| scope.keeps(&o.address, &o.account_id, &o.region));
     plan
 }
 

@@ -255,6 +255,129 @@ pub fn human(plan: &Plan, style: Style) -> String {
     out
 }
 
+fn md_value(v: &Value) -> String {
+    let text = short(v).replace('`', "'");
+    if text.len() > 100 {
+        let cut = text.char_indices().nth(97).map_or(text.len(), |(i, _)| i);
+        format!("`{}…`", &text[..cut])
+    } else {
+        format!("`{text}`")
+    }
+}
+
+/// The plan as Markdown for a pull-request comment: the summary first, then one folded
+/// section per account with its changes and findings.
+pub fn markdown(plan: &Plan) -> String {
+    let s = plan.summary();
+    let mut out = String::new();
+    let headline = if !plan.has_drift() && plan.failures.is_empty() {
+        format!(
+            "No changes: AWS matches the baseline ({} instances).",
+            s.unchanged
+        )
+    } else {
+        format!(
+            "{} to create, {} to adopt, {} to update, {} to replace, {} to delete; {} finding{}",
+            s.create,
+            s.adopt,
+            s.update,
+            s.replace,
+            s.delete,
+            s.findings,
+            if s.findings == 1 { "" } else { "s" }
+        )
+    };
+    let _ = writeln!(out, "### baseline plan: {headline}\n");
+    if !plan.failures.is_empty() {
+        let _ = writeln!(
+            out,
+            "**{} instance(s) could not be read:**\n",
+            plan.failures.len()
+        );
+        for f in &plan.failures {
+            let _ = writeln!(
+                out,
+                "- `{}`: {}",
+                f.address,
+                f.error.to_string().replace('\n', " ")
+            );
+        }
+        out.push('\n');
+    }
+    // Group by account (organization-wide resources first).
+    let mut groups: BTreeMap<(bool, String), Vec<String>> = BTreeMap::new();
+    for item in &plan.items {
+        let key = (
+            item.address.account.is_some(),
+            item.address
+                .account
+                .clone()
+                .unwrap_or_else(|| "organization".into()),
+        );
+        if let Some(action) = item.action {
+            let mut entry = format!(
+                "- `{} {}` ({})",
+                symbol(action),
+                item.address,
+                action.verb()
+            );
+            for d in &item.diffs {
+                if action == Action::Create {
+                    let _ = write!(entry, "\n  - `{}` = {}", d.name, md_value(&d.after));
+                } else {
+                    let _ = write!(
+                        entry,
+                        "\n  - `{}`: {} → {}",
+                        d.name,
+                        md_value(&d.before),
+                        md_value(&d.after)
+                    );
+                }
+            }
+            groups.entry(key.clone()).or_default().push(entry);
+        }
+        for f in &item.findings {
+            groups
+                .entry(key.clone())
+                .or_default()
+                .push(format!("- `! {}` finding: {}", item.address, f.message));
+        }
+    }
+    for o in &plan.orphans {
+        let key = (
+            o.address.account.is_some(),
+            o.address
+                .account
+                .clone()
+                .unwrap_or_else(|| "organization".into()),
+        );
+        groups.entry(key).or_default().push(format!(
+            "- `- {}` (delete: managed by baseline, no longer declared)",
+            o.address
+        ));
+    }
+    if !groups.is_empty() {
+        let _ = writeln!(out, "| Account | Changes and findings |\n| --- | --- |");
+        for ((_, account), entries) in &groups {
+            let _ = writeln!(out, "| {account} | {} |", entries.len());
+        }
+        out.push('\n');
+    }
+    for ((_, account), entries) in &groups {
+        let _ = writeln!(
+            out,
+            "<details><summary>{account}: {} item{}</summary>\n",
+            entries.len(),
+            if entries.len() == 1 { "" } else { "s" }
+        );
+        for e in entries {
+            let _ = writeln!(out, "{e}");
+        }
+        let _ = writeln!(out, "\n</details>\n");
+    }
+    out
+}
+
 /// The plan as JSON (format documented in docs/plan-format.md).
 pub fn json(plan: &Plan) -> Value {
     let changes: Vec<Value> = plan

@@ -19,20 +19,24 @@ use crate::graph::ResourceGraph;
 use crate::lang::diagnostic::{render, Style as DiagStyle};
 use crate::lang::model::Baseline;
 use crate::org::OrgStructure;
-use crate::plan::{plan, Plan};
+use crate::plan::{plan, Plan, Scope};
 use crate::provider::{Ctx, Error};
 use crate::render::{self, Style};
+use crate::saved::{fingerprint, SavedPlan};
 
 /// Output format of `plan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum PlanFormat {
     Human,
     Json,
+    /// Compact, for a pull-request comment
+    Markdown,
 }
 
 /// Options shared by plan and apply.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
+    pub scope: Scope,
     pub parallelism: Option<usize>,
     pub verbose: bool,
     pub style: Style,
@@ -73,8 +77,16 @@ async fn open(baseline: Baseline, opts: &RunOptions) -> Result<Session, String> 
     let org = discover::organization(&aws)
         .await
         .map_err(|e| format!("cannot read the organization: {e}"))?;
-    let instances = expand(&baseline, &org)
+    let mut instances = expand(&baseline, &org)
         .map_err(|problems| render(&problems, &baseline.sources, opts.diag_style))?;
+    if opts.scope.is_narrowed() {
+        instances.retain(|i| opts.scope.keeps(&i.address, &i.account_id, &i.region));
+        if instances.is_empty() {
+            return Err(
+                "--target / --accounts / --regions select no instance of this baseline".into(),
+            );
+        }
+    }
     let parallelism = opts
         .parallelism
         .unwrap_or(baseline.settings.max_concurrency as usize)
@@ -102,7 +114,13 @@ async fn read(session: &Session, opts: &RunOptions) -> Plan {
             accounts.len()
         );
     }
-    let plan = plan(&session.ctx(), &session.instances, session.parallelism).await;
+    let plan = plan(
+        &session.ctx(),
+        &session.instances,
+        session.parallelism,
+        &opts.scope,
+    )
+    .await;
     if opts.verbose {
         eprintln!(
             "read {} instances in {} accounts: {} API calls, {:.2?}",
@@ -128,7 +146,10 @@ pub fn plan_command(
     opts: &RunOptions,
     format: PlanFormat,
     detailed_exitcode: bool,
+    out: Option<&Path>,
 ) -> i32 {
+    let root = baseline.sources.get(baseline.root).path.clone();
+    let digest = changelog::baseline_digest(&baseline.sources);
     runtime().block_on(async {
         let session = match open(baseline, opts).await {
             Ok(s) => s,
@@ -138,14 +159,21 @@ pub fn plan_command(
             }
         };
         let plan = read(&session, opts).await;
-        match format {
-            PlanFormat::Human => print!("{}", render::human(&plan, opts.style)),
-            PlanFormat::Json => println!(
-                "{}",
-                serde_json::to_string_pretty(&render::json(&plan)).expect("plan serialises")
-            ),
-        }
+        render_plan(&plan, format, opts.style);
         if report_failures(&plan) {
+            exit::ERROR
+        } else if let Some(err) = out.and_then(|out| {
+            SavedPlan::new(&plan, &root, digest.clone(), &opts.scope)
+                .write(out)
+                .map(|()| {
+                    eprintln!(
+                        "Saved the plan to {0}; apply exactly it with `baseline apply {0}`.",
+                        out.display()
+                    )
+                })
+                .err()
+        }) {
+            eprintln!("error: cannot save the plan: {err}");
             exit::ERROR
         } else if detailed_exitcode && plan.has_drift() {
             exit::CHANGES
@@ -169,24 +197,23 @@ pub fn change_log_path(baseline: &Baseline, flag: Option<&Path>) -> PathBuf {
     }
 }
 
-/// `baseline apply`.
-pub fn apply_command(
-    baseline: Baseline,
-    opts: &RunOptions,
-    auto_approve: bool,
-    change_log: Option<&Path>,
-) -> i32 {
-    let log_path = change_log_path(&baseline, change_log);
+/// What the change log records about a run, and the run lock, taken before anything else.
+struct Evidence {
+    log_path: PathBuf,
+    run_id: String,
+    baseline_digest: String,
+    provenance: changelog::Provenance,
+    _lock: RunLock,
+}
+
+fn prepare_evidence(baseline: &Baseline, change_log: Option<&Path>) -> Result<Evidence, i32> {
+    let log_path = change_log_path(baseline, change_log);
     let run_id = changelog::new_run_id();
     // Refuse at once, before reading AWS, when another apply holds this log.
-    let _lock = match RunLock::acquire(&log_path, &run_id) {
-        Ok(lock) => lock,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::ERROR;
-        }
-    };
-    let baseline_digest = changelog::baseline_digest(&baseline.sources);
+    let lock = RunLock::acquire(&log_path, &run_id).map_err(|e| {
+        eprintln!("error: {e}");
+        exit::ERROR
+    })?;
     // The commit is the baseline's (the repository holding its root file), not the log's.
     let root_dir = baseline
         .sources
@@ -194,7 +221,26 @@ pub fn apply_command(
         .path
         .parent()
         .map(Path::to_path_buf);
-    let provenance = changelog::provenance(root_dir.as_deref().unwrap_or(Path::new(".")));
+    Ok(Evidence {
+        log_path,
+        run_id,
+        baseline_digest: changelog::baseline_digest(&baseline.sources),
+        provenance: changelog::provenance(root_dir.as_deref().unwrap_or(Path::new("."))),
+        _lock: lock,
+    })
+}
+
+/// `baseline apply`.
+pub fn apply_command(
+    baseline: Baseline,
+    opts: &RunOptions,
+    auto_approve: bool,
+    change_log: Option<&Path>,
+) -> i32 {
+    let evidence = match prepare_evidence(&baseline, change_log) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
     runtime().block_on(async {
         let session = match open(baseline, opts).await {
             Ok(s) => s,
@@ -225,68 +271,248 @@ pub fn apply_command(
                 return exit::ERROR;
             }
         }
-        let log = match ChangeLog::open(&log_path, &session.org) {
-            Ok(log) => log,
+        execute(&session, &plan, opts, evidence).await
+    })
+}
+
+/// `baseline apply FILE`: apply exactly a saved plan's changes, unless it is stale.
+pub fn apply_saved_command(
+    path: &Path,
+    saved: SavedPlan,
+    opts: &RunOptions,
+    change_log: Option<&Path>,
+) -> i32 {
+    let baseline = match crate::lang::load(&saved.root) {
+        Ok(b) => b,
+        Err(_) => {
+            eprintln!(
+                "error: the saved plan {} is stale: its baseline {} no longer loads; plan again",
+                path.display(),
+                saved.root.display()
+            );
+            return exit::ERROR;
+        }
+    };
+    let digest = changelog::baseline_digest(&baseline.sources);
+    if digest != saved.baseline_digest {
+        eprintln!(
+            "error: the saved plan {} is stale: the baseline files changed since it was made \
+             (digest {} then, {} now); plan again",
+            path.display(),
+            &saved.baseline_digest[..12],
+            &digest[..12]
+        );
+        return exit::ERROR;
+    }
+    let evidence = match prepare_evidence(&baseline, change_log) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
+    let mut opts = opts.clone();
+    opts.scope = saved.scope();
+    runtime().block_on(async {
+        let session = match open(baseline, &opts).await {
+            Ok(s) => s,
             Err(e) => {
-                eprintln!("error: nothing was changed: cannot write the change log: {e}");
+                eprint!("{}", with_prefix(&e));
                 return exit::ERROR;
             }
         };
-        let plan_json = serde_json::to_string(&render::json(&plan)).expect("plan serialises");
-        let recorder = Recorder {
-            printer: Printer {
-                style: opts.style,
-                lock: Mutex::new(()),
-            },
-            log: Mutex::new(log),
-            run: RunContext {
-                run_id,
-                tool_version: env!("CARGO_PKG_VERSION").to_string(),
-                caller: session.aws.caller.arn.clone(),
-                baseline_digest,
-                plan_digest: changelog::sha256_hex(plan_json.as_bytes()),
-                provenance,
-            },
-            aws: &session.aws,
-            intents: Mutex::new(HashMap::new()),
+        let mut plan = match saved.plan() {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::ERROR;
+            }
         };
-        let started = Instant::now();
-        let graph = ResourceGraph::build(&session.baseline);
-        let outcomes = apply(
-            &session.ctx(),
-            &graph,
-            &session.instances,
-            &plan,
-            session.parallelism,
-            &recorder,
-        )
-        .await;
-        let deleted = delete_orphans(&session.ctx(), &plan, &recorder).await;
-        let all: Vec<&Outcome> = outcomes.iter().map(|(_, o)| o).chain(&deleted).collect();
-        let count = |f: fn(&Outcome) -> bool| all.iter().filter(|o| f(o)).count();
-        let succeeded = count(|o| matches!(o, Outcome::Succeeded(_)));
-        let failed = count(|o| matches!(o, Outcome::Failed(_)));
-        let skipped = count(|o| matches!(o, Outcome::Skipped { .. }));
-        println!(
-            "\n{} {succeeded} succeeded, {failed} failed, {skipped} skipped ({:.1?}).",
-            opts.style.bold("Apply complete:"),
-            started.elapsed()
-        );
-        let log = recorder.log.lock().expect("change log lock");
-        println!(
-            "Change log: {} (chain head {})",
-            log.path().display(),
-            log.head()
-        );
-        if opts.verbose {
-            eprintln!("{} API calls in total", session.aws.calls.get());
+        let stale = match restale(&session, &saved, &mut plan).await {
+            Ok(stale) => stale,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::ERROR;
+            }
+        };
+        if !stale.is_empty() {
+            eprintln!(
+                "error: the saved plan {} is stale: AWS changed since it was made; plan again",
+                path.display()
+            );
+            for s in &stale {
+                eprintln!("  {s}");
+            }
+            return exit::ERROR;
         }
-        if failed > 0 || skipped > 0 {
-            exit::ERROR
-        } else {
-            exit::OK
+        print!("{}", render::human(&plan, opts.style));
+        if !plan.has_changes() {
+            return exit::OK;
         }
+        execute(&session, &plan, &opts, evidence).await
     })
+}
+
+/// Re-read every instance the saved plan changes and compare with its fingerprint; point
+/// the saved items at this run's instances. Returns why the plan is stale (empty: fresh).
+async fn restale(
+    session: &Session,
+    saved: &SavedPlan,
+    plan: &mut Plan,
+) -> Result<Vec<String>, String> {
+    let cx = session.ctx();
+    let index: HashMap<String, usize> = session
+        .instances
+        .iter()
+        .enumerate()
+        .map(|(i, inst)| (inst.address.to_string(), i))
+        .collect();
+    let mut stale = Vec::new();
+    plan.items
+        .retain(|item| index.contains_key(&item.address.to_string()));
+    for item in plan.items.iter_mut() {
+        let address = item.address.to_string();
+        item.instance = index[&address];
+        if item.action.is_none() {
+            continue;
+        }
+        let inst = &session.instances[item.instance];
+        let provider = crate::plan::provider_of(&cx, inst).map_err(|e| e.to_string())?;
+        let now = provider
+            .read(&cx, inst)
+            .await
+            .map_err(|e| format!("{address}: {e}"))?;
+        if saved.fingerprints.get(&address) != Some(&fingerprint(now.live.as_ref())) {
+            stale.push(format!("{address} changed in AWS since the plan"));
+        }
+    }
+    let planned: std::collections::HashSet<String> = plan
+        .items
+        .iter()
+        .filter(|i| i.action.is_some())
+        .map(|i| i.address.to_string())
+        .collect();
+    for address in saved.fingerprints.keys() {
+        let is_orphan = plan
+            .orphans
+            .iter()
+            .any(|o| &o.address.to_string() == address);
+        if !planned.contains(address) && !is_orphan {
+            stale.push(format!(
+                "{address} is no longer an instance of the baseline here"
+            ));
+        }
+    }
+    for orphan in &plan.orphans {
+        let Some(provider) = orphan.kind.provider else {
+            continue;
+        };
+        let declared: Vec<&str> = session
+            .baseline
+            .declarations
+            .iter()
+            .filter(|d| std::ptr::eq(d.kind, orphan.kind))
+            .map(|d| d.name.value.as_str())
+            .collect();
+        let found = provider
+            .orphans(&cx, &orphan.account_id, &orphan.region, &declared)
+            .await
+            .map_err(|e| format!("{}: {e}", orphan.address))?;
+        let now = found
+            .iter()
+            .find(|(name, _)| name == &orphan.address.name)
+            .map(|(_, live)| fingerprint(Some(live)));
+        if now.as_ref() != saved.fingerprints.get(&orphan.address.to_string()) {
+            stale.push(format!("{} changed in AWS since the plan", orphan.address));
+        }
+    }
+    Ok(stale)
+}
+
+/// Apply `plan`: open the change log, walk the graph, delete orphans, summarise.
+async fn execute(session: &Session, plan: &Plan, opts: &RunOptions, evidence: Evidence) -> i32 {
+    let log = match ChangeLog::open(&evidence.log_path, &session.org) {
+        Ok(log) => log,
+        Err(e) => {
+            eprintln!("error: nothing was changed: cannot write the change log: {e}");
+            return exit::ERROR;
+        }
+    };
+    let plan_json = serde_json::to_string(&render::json(plan)).expect("plan serialises");
+    let recorder = Recorder {
+        printer: Printer {
+            style: opts.style,
+            lock: Mutex::new(()),
+        },
+        log: Mutex::new(log),
+        run: RunContext {
+            run_id: evidence.run_id.clone(),
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            caller: session.aws.caller.arn.clone(),
+            baseline_digest: evidence.baseline_digest.clone(),
+            plan_digest: changelog::sha256_hex(plan_json.as_bytes()),
+            provenance: evidence.provenance.clone(),
+        },
+        aws: &session.aws,
+        intents: Mutex::new(HashMap::new()),
+    };
+    let started = Instant::now();
+    let graph = ResourceGraph::build(&session.baseline);
+    let outcomes = apply(
+        &session.ctx(),
+        &graph,
+        &session.instances,
+        plan,
+        session.parallelism,
+        &recorder,
+    )
+    .await;
+    let deleted = delete_orphans(&session.ctx(), plan, &recorder).await;
+    let all: Vec<&Outcome> = outcomes.iter().map(|(_, o)| o).chain(&deleted).collect();
+    let count = |f: fn(&Outcome) -> bool| all.iter().filter(|o| f(o)).count();
+    let succeeded = count(|o| matches!(o, Outcome::Succeeded(_)));
+    let failed = count(|o| matches!(o, Outcome::Failed(_)));
+    let skipped = count(|o| matches!(o, Outcome::Skipped { .. }));
+    println!(
+        "\n{} {succeeded} succeeded, {failed} failed, {skipped} skipped ({:.1?}).",
+        opts.style.bold("Apply complete:"),
+        started.elapsed()
+    );
+    let log = recorder.log.lock().expect("change log lock");
+    println!(
+        "Change log: {} (chain head {})",
+        log.path().display(),
+        log.head()
+    );
+    if opts.verbose {
+        eprintln!("{} API calls in total", session.aws.calls.get());
+    }
+    if failed > 0 || skipped > 0 {
+        exit::ERROR
+    } else {
+        exit::OK
+    }
+}
+
+/// `baseline show FILE`.
+pub fn show_command(path: &Path, saved: &SavedPlan, format: PlanFormat, style: Style) -> i32 {
+    let plan = match saved.plan() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {}: {e}", path.display());
+            return exit::ERROR;
+        }
+    };
+    render_plan(&plan, format, style);
+    exit::OK
+}
+
+fn render_plan(plan: &Plan, format: PlanFormat, style: Style) {
+    match format {
+        PlanFormat::Human => print!("{}", render::human(plan, style)),
+        PlanFormat::Markdown => print!("{}", render::markdown(plan)),
+        PlanFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&render::json(plan)).expect("plan serialises")
+        ),
+    }
 }
 
 fn with_prefix(message: &str) -> String {

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::verify::Report;
 use super::{Body, Record, Result_};
+use crate::expand::glob_match;
 
 /// One change as an auditor sees it.
 #[derive(Debug, Clone, Serialize)]
@@ -55,30 +56,6 @@ pub fn parse_time(text: &str) -> Result<String, String> {
     let t: SystemTime = humantime::parse_rfc3339_weak(full.trim_end_matches('Z'))
         .map_err(|e| format!("`{text}` is not a date or RFC 3339 time ({e})"))?;
     Ok(humantime::format_rfc3339_millis(t).to_string())
-}
-
-fn glob_match(pattern: &str, text: &str) -> bool {
-    let parts: Vec<&str> = pattern.split('*').collect();
-    if parts.len() == 1 {
-        return pattern == text;
-    }
-    let mut rest = text;
-    for (i, part) in parts.iter().enumerate() {
-        if i == 0 {
-            let Some(r) = rest.strip_prefix(part) else {
-                return false;
-            };
-            rest = r;
-        } else if i == parts.len() - 1 {
-            return rest.ends_with(part);
-        } else {
-            match rest.find(part) {
-                Some(at) => rest = &rest[at + part.len()..],
-                None => return false,
-            }
-        }
-    }
-    true
 }
 
 impl Filter {

@@ -237,8 +237,14 @@ pub fn canonical_document(doc: &Value) -> Value {
             other => other.clone(),
         }
     }
+    // A list of actions, resources or condition values is a set to IAM: sort it, and
+    // write a one-element list as its element.
     fn unwrap_single(v: &mut Value) {
         if let Value::Array(a) = v {
+            if a.iter().all(Value::is_string) {
+                a.sort_by(|x, y| x.as_str().cmp(&y.as_str()));
+                a.dedup();
+            }
             if a.len() == 1 {
                 *v = a.remove(0);
             }
@@ -689,10 +695,13 @@ mod tests {
         let other = json!({"Version": "2012-10-17", "Statement": [
             {"Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*"}]});
         assert_ne!(canonical_document(&one), canonical_document(&other));
-        // Two actions stay a list, in the order written.
+        // Two actions stay a list, sorted: their order means nothing to IAM.
         assert_eq!(
             canonical_document(&one)["Statement"][0]["Action"],
             json!(["s3:DeleteBucket", "s3:PutObject"])
         );
+        let reordered = json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Deny", "Action": ["s3:PutObject", "s3:DeleteBucket"], "Resource": "*"}]});
+        assert_eq!(canonical_document(&one), canonical_document(&reordered));
     }
 }
