@@ -97,6 +97,10 @@ pub enum Command {
         /// Also save the plan to FILE, for `baseline show FILE` and `baseline apply FILE`
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Publish the drift as Security Hub findings (one per drifted instance, updated on
+        /// later runs and resolved once repaired) in the management account's home region
+        #[arg(long)]
+        publish_findings: bool,
         #[command(flatten)]
         run: RunArgs,
     },
@@ -270,6 +274,7 @@ pub fn run(cli: Cli) -> i32 {
             format,
             detailed_exitcode,
             out,
+            publish_findings,
             run,
         } => match cx.load_root(&root.path) {
             Some(b) => run::plan_command(
@@ -278,6 +283,7 @@ pub fn run(cli: Cli) -> i32 {
                 format,
                 detailed_exitcode,
                 out.as_deref(),
+                publish_findings,
             ),
             None => exit::ERROR,
         },

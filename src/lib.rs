@@ -10,6 +10,7 @@ pub mod changelog;
 pub mod cli;
 pub mod discover;
 pub mod expand;
+pub mod findings;
 pub mod graph;
 pub mod kinds;
 pub mod lang;

@@ -138,8 +138,15 @@ pub fn provider_of(cx: &Ctx<'_>, inst: &Instance) -> Result<&'static dyn Provide
     })
 }
 
-/// Read every instance and decide what to do, `parallelism` reads at a time.
-pub async fn plan(cx: &Ctx<'_>, instances: &[Instance], parallelism: usize, scope: &Scope) -> Plan {
+/// Read every instance and decide what to do, `parallelism` reads at a time; `read_so_far`
+/// counts the instances read (for progress).
+pub async fn plan(
+    cx: &Ctx<'_>,
+    instances: &[Instance],
+    parallelism: usize,
+    scope: &Scope,
+    read_so_far: &std::sync::atomic::AtomicUsize,
+) -> Plan {
     let results: Vec<_> = stream::iter(instances.iter().enumerate())
         .map(|(i, inst)| async move {
             let (desired, observed, replace_on) = match provider_of(cx, inst) {
@@ -150,6 +157,7 @@ pub async fn plan(cx: &Ctx<'_>, instances: &[Instance], parallelism: usize, scop
                 ),
                 Err(e) => (Attrs::new(), Err(e), &[][..]),
             };
+            read_so_far.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             (i, inst, desired, observed, replace_on)
         })
         .buffered(parallelism.max(1))

@@ -2,6 +2,7 @@
 //! (for apply) change AWS in dependency order.
 
 use std::io::{BufRead, IsTerminal, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -107,20 +108,36 @@ async fn read(session: &Session, opts: &RunOptions) -> Plan {
         .iter()
         .map(|i| i.account_id.as_str())
         .collect();
-    if std::io::stderr().is_terminal() {
-        eprintln!(
-            "Reading {} instances in {} accounts...",
-            session.instances.len(),
-            accounts.len()
-        );
-    }
-    let plan = plan(
-        &session.ctx(),
+    let read_so_far = AtomicUsize::new(0);
+    let cx = session.ctx();
+    let reading = plan(
+        &cx,
         &session.instances,
         session.parallelism,
         &opts.scope,
-    )
-    .await;
+        &read_so_far,
+    );
+    let plan = if std::io::stderr().is_terminal() {
+        let progress = Progress {
+            total: session.instances.len(),
+            accounts: accounts.len(),
+            done: &read_so_far,
+            started,
+        };
+        let plan = {
+            tokio::pin!(reading);
+            loop {
+                tokio::select! {
+                    plan = &mut reading => break plan,
+                    _ = tokio::time::sleep(std::time::Duration::from_millis(250)) => progress.show(),
+                }
+            }
+        };
+        progress.clear();
+        plan
+    } else {
+        reading.await
+    };
     if opts.verbose {
         eprintln!(
             "read {} instances in {} accounts: {} API calls, {:.2?}",
@@ -131,6 +148,35 @@ async fn read(session: &Session, opts: &RunOptions) -> Plan {
         );
     }
     plan
+}
+
+/// One self-rewriting stderr line while instances are read (terminals only).
+struct Progress<'a> {
+    total: usize,
+    accounts: usize,
+    done: &'a AtomicUsize,
+    started: Instant,
+}
+
+impl Progress<'_> {
+    fn show(&self) {
+        let done = self.done.load(Ordering::Relaxed);
+        let elapsed = self.started.elapsed().as_secs_f64();
+        let eta = if done > 0 {
+            let rest = elapsed / done as f64 * (self.total - done.min(self.total)) as f64;
+            format!(", about {rest:.0}s left")
+        } else {
+            String::new()
+        };
+        eprint!(
+            "\r\x1b[2KReading AWS: {done}/{} instances in {} accounts{eta}",
+            self.total, self.accounts
+        );
+    }
+
+    fn clear(&self) {
+        eprint!("\r\x1b[2K");
+    }
 }
 
 fn report_failures(plan: &Plan) -> bool {
@@ -147,6 +193,7 @@ pub fn plan_command(
     format: PlanFormat,
     detailed_exitcode: bool,
     out: Option<&Path>,
+    publish_findings: bool,
 ) -> i32 {
     let root = baseline.sources.get(baseline.root).path.clone();
     let digest = changelog::baseline_digest(&baseline.sources);
@@ -160,6 +207,18 @@ pub fn plan_command(
         };
         let plan = read(&session, opts).await;
         render_plan(&plan, format, opts.style);
+        if publish_findings && plan.failures.is_empty() {
+            match crate::findings::publish(&session.ctx(), &plan).await {
+                Ok(p) => eprintln!(
+                    "Security Hub: {} new drift finding(s), {} updated, {} resolved.",
+                    p.new, p.updated, p.resolved
+                ),
+                Err(e) => {
+                    eprintln!("error: cannot publish the drift to Security Hub: {e}");
+                    return exit::ERROR;
+                }
+            }
+        }
         if report_failures(&plan) {
             exit::ERROR
         } else if let Some(err) = out.and_then(|out| {

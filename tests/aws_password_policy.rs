@@ -23,6 +23,8 @@ async fn password_policy_converges_and_repairs_drift() {
     let root = dir.path().to_str().unwrap();
 
     let plan = baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(2);
+    // Progress goes to stderr on a terminal only; here stderr is a pipe.
+    assert!(!plan.stderr.contains("Reading AWS"), "{}", plan.stderr);
     // Six identical creates roll up into one entry that names every account.
     assert_eq!(
         plan.planned(),
