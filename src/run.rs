@@ -498,7 +498,9 @@ async fn execute(session: &Session, plan: &Plan, opts: &RunOptions, evidence: Ev
     let recorder = Recorder {
         printer: Printer {
             style: opts.style,
-            lock: Mutex::new(()),
+            lock: Mutex::new(0),
+            total: plan.items.iter().filter(|i| i.action.is_some()).count() + plan.orphans.len(),
+            started: Instant::now(),
         },
         log: Mutex::new(log),
         run: RunContext {
@@ -681,7 +683,10 @@ impl Observer for Recorder<'_> {
 /// Prints each change as it starts and ends.
 struct Printer {
     style: Style,
-    lock: Mutex<()>,
+    /// Serialises output lines and counts finished changes.
+    lock: Mutex<usize>,
+    total: usize,
+    started: Instant,
 }
 
 impl Observer for Printer {
@@ -692,7 +697,17 @@ impl Observer for Printer {
     }
 
     fn finished(&self, change: &ChangeView<'_>, outcome: &Outcome, _request_ids: &[String]) {
-        let _guard = self.lock.lock();
+        let mut finished = self.lock.lock().expect("printer lock");
+        *finished += 1;
+        // Progress with an estimate, on a terminal only (stdout stays a plain record).
+        if std::io::stderr().is_terminal() && *finished < self.total {
+            let rest = self.started.elapsed().as_secs_f64() / *finished as f64
+                * (self.total - *finished) as f64;
+            eprintln!(
+                "[{}/{} changes applied, about {rest:.0}s left]",
+                *finished, self.total
+            );
+        }
         let address = change.address;
         match outcome {
             Outcome::Succeeded(d) => {
