@@ -40,7 +40,9 @@ pub struct SavedPlan {
     pub saved_plan_format: String,
     pub created: String,
     pub tool_version: String,
-    /// The baseline's root file (absolute) and the digest of every file it loaded.
+    /// The baseline's root file (relative to the working directory when it lies below it, so
+    /// that a CI job with another checkout path can apply the plan) and the digest of every
+    /// file it loaded.
     pub root: PathBuf,
     pub baseline_digest: String,
     pub scope: SavedScope,
@@ -48,6 +50,15 @@ pub struct SavedPlan {
     pub orphans: Vec<SavedOrphan>,
     /// Address -> fingerprint of the live state the change was computed from.
     pub fingerprints: BTreeMap<String, String>,
+}
+
+/// `path` relative to the working directory when it lies below it, else as it is.
+fn portable(path: &Path) -> PathBuf {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| cwd.canonicalize().ok())
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| path.to_path_buf())
 }
 
 /// The fingerprint of an instance's live state (`absent` when it does not exist).
@@ -75,7 +86,7 @@ impl SavedPlan {
             saved_plan_format: SAVED_PLAN_FORMAT.to_string(),
             created: crate::changelog::now_rfc3339(),
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
-            root: root.to_path_buf(),
+            root: portable(root),
             baseline_digest,
             scope: SavedScope {
                 targets: scope.targets.clone(),
