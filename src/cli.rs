@@ -134,8 +134,28 @@ pub enum Command {
     /// Verify, show or export the change log (the evidence of every change apply made)
     #[command(subcommand)]
     Log(LogCommand),
-    /// Controls coverage report for SOC 2 or ISO 27001 (not built yet)
-    Report(Pending),
+    /// Controls report: each SOC 2 criterion or ISO 27001 control, the declared resources
+    /// that serve it, and whether it holds in AWS right now
+    #[command(
+        after_help = "Reads AWS as plan does (or a saved plan with --plan), then prints \
+        every control of the framework with its status: holds, drifted, finding, or not \
+        covered by this baseline. The last line on stderr is a coverage summary for CI.\n\n\
+        Examples:\n  baseline report examples/sample-org --framework soc2 --format html > soc2.html\n  \
+        baseline report --plan plan.json --framework iso27001"
+    )]
+    Report {
+        #[command(flatten)]
+        root: RootArg,
+        #[arg(long, value_enum)]
+        framework: ReportFramework,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
+        format: ReportFormat,
+        /// Report from a saved plan (`plan --out FILE`) instead of reading AWS
+        #[arg(long, value_name = "FILE")]
+        plan: Option<PathBuf>,
+        #[command(flatten)]
+        run: RunArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -207,6 +227,31 @@ pub struct LogFilterArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFramework {
+    /// SOC 2 Trust Services Criteria (2017, revised 2022)
+    Soc2,
+    /// ISO/IEC 27001:2022 Annex A
+    Iso27001,
+}
+
+impl From<ReportFramework> for crate::controls::Framework {
+    fn from(f: ReportFramework) -> Self {
+        match f {
+            ReportFramework::Soc2 => crate::controls::Framework::Soc2,
+            ReportFramework::Iso27001 => crate::controls::Framework::Iso27001,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Markdown,
+    Json,
+    /// A self-contained page (no external assets) for an auditor
+    Html,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ExportFormat {
     Markdown,
     Csv,
@@ -232,13 +277,6 @@ pub struct RunArgs {
     /// Only these regions (comma-separated)
     #[arg(long, value_delimiter = ',', value_name = "REGIONS")]
     regions: Vec<String>,
-}
-
-/// Arguments of a subcommand that a later release fills in.
-#[derive(Debug, Args)]
-pub struct Pending {
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    rest: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -339,15 +377,21 @@ pub fn run(cli: Cli) -> i32 {
             }
         },
         Command::Log(command) => crate::logcmd::run(command),
-        Command::Report(_) => not_built("report", "#6, the controls report"),
+        Command::Report {
+            root,
+            framework,
+            format,
+            plan,
+            run,
+        } => run::report_command(
+            &root.path,
+            plan.as_deref(),
+            framework.into(),
+            format,
+            &cx.run_options(&run),
+            |p| cx.load_root(p),
+        ),
     }
-}
-
-fn not_built(command: &str, issue: &str) -> i32 {
-    eprintln!(
-        "error: `baseline {command}` is not built yet in this version (planned in issue {issue})"
-    );
-    exit::ERROR
 }
 
 fn default_paths(paths: Vec<PathBuf>) -> Vec<PathBuf> {

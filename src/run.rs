@@ -721,3 +721,71 @@ impl Observer for Printer {
         }
     }
 }
+
+/// `baseline report`.
+pub fn report_command(
+    root: &Path,
+    saved_plan: Option<&Path>,
+    framework: crate::controls::Framework,
+    format: crate::cli::ReportFormat,
+    opts: &RunOptions,
+    load: impl Fn(&Path) -> Option<Baseline>,
+) -> i32 {
+    let (baseline, plan) = if let Some(file) = saved_plan {
+        let saved = match SavedPlan::read(file) {
+            Ok(Some(s)) => s,
+            Ok(None) => {
+                eprintln!("error: {} is not a saved plan", file.display());
+                return exit::ERROR;
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::ERROR;
+            }
+        };
+        let Some(baseline) = load(&saved.root) else {
+            return exit::ERROR;
+        };
+        match saved.plan() {
+            Ok(plan) => (baseline, plan),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::ERROR;
+            }
+        }
+    } else {
+        let Some(baseline) = load(root) else {
+            return exit::ERROR;
+        };
+        let plan = runtime().block_on(async {
+            let session = open(baseline, opts).await?;
+            let plan = read(&session, opts).await;
+            Ok::<_, String>((session.baseline, plan))
+        });
+        match plan {
+            Ok(p) => p,
+            Err(e) => {
+                eprint!("{}", with_prefix(&e));
+                return exit::ERROR;
+            }
+        }
+    };
+    if report_failures(&plan) {
+        return exit::ERROR;
+    }
+    let source = match saved_plan {
+        Some(file) => format!("the saved plan {}", file.display()),
+        None => "live AWS".to_string(),
+    };
+    let report = crate::report::build(framework, &baseline, &plan, &source);
+    match format {
+        crate::cli::ReportFormat::Markdown => print!("{}", crate::report::markdown(&report)),
+        crate::cli::ReportFormat::Html => print!("{}", crate::report::html(&report)),
+        crate::cli::ReportFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("report serialises")
+        ),
+    }
+    eprintln!("{}", report.coverage_line());
+    exit::OK
+}

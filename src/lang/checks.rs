@@ -1,5 +1,6 @@
-//! Checks of single values against what AWS accepts: regions, account ids, schedules, names,
-//! control ids and policy documents. Pure functions, so they are unit-tested on plain values.
+//! Checks of single values against what AWS accepts: regions, account ids, schedules, names
+//! and policy documents; and of control ids against the built-in catalogs. Pure functions, so
+//! they are unit-tested on plain values.
 
 /// Every AWS region, commercial and partitioned, as of this release.
 pub const REGIONS: &[&str] = &[
@@ -56,18 +57,67 @@ pub fn is_malformed_account_id(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && !is_account_id(s)
 }
 
-/// `SOC2:CC6.1` or `ISO27001:2022:A.5.15`. The catalog check comes with the controls report.
-pub fn check_control_id(id: &str) -> Result<(), String> {
-    let soc2 = regex_is(
-        r"^SOC2:(CC[1-9]\.[0-9]+|A1\.[0-9]+|C1\.[0-9]+|PI1\.[0-9]+|P[1-8]\.[0-9]+)$",
-        id,
-    );
-    let iso = regex_is(r"^ISO27001:2022:A\.[5-8]\.[0-9]+$", id);
-    if soc2 || iso {
-        Ok(())
-    } else {
-        Err("a control is written `SOC2:CC6.1` or `ISO27001:2022:A.5.15`".to_string())
-    }
+/// What is wrong with a `controls` tag: the message, the label on the tag, and the help.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadControl {
+    pub message: String,
+    pub label: String,
+    pub help: String,
+}
+
+/// How a control tag is written, for help texts.
+pub const CONTROL_FORMAT: &str = "a control is written `SOC2:CC6.1` (2017 Trust Services \
+     Criteria) or `ISO27001:2022:A.5.15` (ISO 27001:2022 Annex A)";
+
+/// A tag `SOC2:CC6.1` or `ISO27001:2022:A.5.15` that names a control in the built-in catalogs
+/// ([`crate::controls`]).
+pub fn check_control_id(tag: &str) -> Result<(), BadControl> {
+    use crate::controls::{check_tag, TagError};
+    let quoted = |tags: &[String]| {
+        tags.iter()
+            .map(|t| format!("`{t}`"))
+            .collect::<Vec<_>>()
+            .join(" and ")
+    };
+    let err = match check_tag(tag) {
+        Ok(_) => return Ok(()),
+        Err(TagError::Unknown {
+            framework,
+            suggestion,
+        }) => BadControl {
+            message: format!(
+                "unknown {} {} \"{tag}\"",
+                framework.name(),
+                framework.noun()
+            ),
+            label: format!("not in the {} catalog", framework.name()),
+            help: match suggestion {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!(
+                    "the {} ids are {}",
+                    framework.name(),
+                    framework.catalog().ranges()
+                ),
+            },
+        },
+        Err(TagError::Iso2013 { id, replaced_by }) => BadControl {
+            message: format!("\"{tag}\" is an ISO 27001:2013 control id"),
+            label: "ISO 27001:2013 numbering".to_string(),
+            help: format!(
+                "{id} of ISO 27001:2013 is {} in ISO 27001:2022",
+                quoted(&replaced_by)
+            ),
+        },
+        Err(TagError::Malformed { suggestion }) => BadControl {
+            message: format!("\"{tag}\" is not a control id"),
+            label: "not a control id".to_string(),
+            help: match suggestion {
+                Some(s) => format!("did you mean `{s}`?\n{CONTROL_FORMAT}"),
+                None => CONTROL_FORMAT.to_string(),
+            },
+        },
+    };
+    Err(err)
 }
 
 fn regex_is(pattern: &str, s: &str) -> bool {
@@ -357,8 +407,32 @@ mod tests {
     fn control_ids() {
         assert!(check_control_id("SOC2:CC6.1").is_ok());
         assert!(check_control_id("ISO27001:2022:A.8.15").is_ok());
-        assert!(check_control_id("SOC2:6.1").is_err());
-        assert!(check_control_id("ISO27001:A.12.4.1").is_err());
+        let e = check_control_id("SOC2:CC6.9").unwrap_err();
+        assert_eq!(e.message, "unknown SOC 2 criterion \"SOC2:CC6.9\"");
+        assert!(e.help.starts_with("did you mean `SOC2:CC6."), "{e:?}");
+        let e = check_control_id("ISO27001:2022:A.9.1").unwrap_err();
+        assert!(
+            e.help.starts_with("did you mean `ISO27001:2022:A."),
+            "{e:?}"
+        );
+        let e = check_control_id("SOC2:XYZ").unwrap_err();
+        assert!(e.help.contains("CC1.1–CC1.5"), "{e:?}");
+        let e = check_control_id("SOC2:6.1").unwrap_err();
+        assert!(e.message.starts_with("unknown SOC 2 criterion"), "{e:?}");
+        let e = check_control_id("ISO27001:A.12.4.1").unwrap_err();
+        assert_eq!(
+            e.help,
+            "A.12.4.1 of ISO 27001:2013 is `ISO27001:2022:A.8.15` in ISO 27001:2022"
+        );
+        let e = check_control_id("cc6.1").unwrap_err();
+        assert_eq!(e.message, "\"cc6.1\" is not a control id");
+        assert!(e
+            .help
+            .starts_with("did you mean `SOC2:CC6.1`?\na control is written"));
+        assert_eq!(
+            check_control_id("NIST:AC-2").unwrap_err().help,
+            CONTROL_FORMAT
+        );
     }
 
     #[test]

@@ -20,7 +20,7 @@ use kdl::KdlDocument;
 
 use crate::kinds::{self, Naming, Placing};
 use diagnostic::{did_you_mean, Problem, Problems};
-use model::{Baseline, Declaration, Placement, Settings};
+use model::{Applicability, Baseline, Declaration, Placement, Settings};
 use reader::{Cx, NodeReader};
 use source::{FileId, Sources, Span, Spanned};
 
@@ -60,16 +60,19 @@ pub fn load(path: &Path) -> Result<Baseline, LoadError> {
         cx: &cx,
         settings: None,
         declarations: Vec::new(),
+        applicability: Vec::new(),
         stack: Vec::new(),
     };
     loader.file(root);
     let settings = loader.settings.take().map(|(s, _)| s).unwrap_or_default();
     let declarations = std::mem::take(&mut loader.declarations);
+    let applicability = std::mem::take(&mut loader.applicability);
     let baseline = Baseline {
         root,
         sources: Sources::default(),
         settings,
         declarations,
+        applicability,
     };
     validate::run(&baseline, &cx);
     let Cx { sources, problems } = cx;
@@ -152,11 +155,12 @@ struct Loader<'a> {
     cx: &'a Cx,
     settings: Option<(Settings, Span)>,
     declarations: Vec<Declaration>,
+    applicability: Vec<Applicability>,
     /// Files being read, outermost first, to detect include cycles.
     stack: Vec<(PathBuf, Option<Span>)>,
 }
 
-const META_NODES: &[&str] = &["settings", "include"];
+const META_NODES: &[&str] = &["settings", "include", "statement-of-applicability"];
 
 impl<'a> Loader<'a> {
     fn file(&mut self, file: FileId) {
@@ -197,6 +201,7 @@ impl<'a> Loader<'a> {
         match r.name() {
             "settings" => self.settings(r),
             "include" => self.include(r),
+            "statement-of-applicability" => self.applicability(r),
             keyword => match kinds::by_keyword(keyword) {
                 Some(_) => self.declaration(r, None),
                 None => {
@@ -312,6 +317,50 @@ impl<'a> Loader<'a> {
         self.settings.get_or_insert((s, span));
     }
 
+    /// `statement-of-applicability { exclude "ISO27001:2022:A.7.1" "why"; justify "..." "how" }`
+    fn applicability(&mut self, mut r: NodeReader<'_>) {
+        for (verb, applicable) in [("exclude", false), ("justify", true)] {
+            for mut c in r.children(verb) {
+                let control = c.arg_str(0, "a control id, e.g. \"ISO27001:2022:A.7.1\"");
+                let justification = c.arg_str(1, "the justification text");
+                c.finish();
+                let (Some(control), Some(justification)) = (control, justification) else {
+                    continue;
+                };
+                if let Err(bad) = checks::check_control_id(&control.value) {
+                    r.report(
+                        Problem::new("baseline::unknown-control", control.span, bad.message)
+                            .label(bad.label)
+                            .help(bad.help),
+                    );
+                    continue;
+                }
+                if let Some(first) = self
+                    .applicability
+                    .iter()
+                    .find(|a| a.control.value == control.value)
+                {
+                    r.report(
+                        Problem::new(
+                            "baseline::duplicate",
+                            control.span,
+                            format!("{} is given applicability twice", control.value),
+                        )
+                        .label("second time")
+                        .also(first.control.span, "first time"),
+                    );
+                    continue;
+                }
+                self.applicability.push(Applicability {
+                    control,
+                    applicable,
+                    justification: justification.value,
+                });
+            }
+        }
+        r.finish();
+    }
+
     fn declaration(&mut self, mut r: NodeReader<'_>, parent: Option<&str>) {
         let kind = kinds::by_keyword(r.name()).expect("caller checked the keyword");
         let name = match kind.naming {
@@ -332,22 +381,24 @@ impl<'a> Loader<'a> {
                 self.declaration(child, Some(&name.value));
             }
         }
+        // `controls ... default=#false` replaces the kind's default mapping instead of
+        // adding to it.
+        let mut default_controls = true;
         let controls = r.children("controls").into_iter().flat_map(|mut c| {
             let ids = c.args_str("control ids");
+            if c.prop_bool("default").is_some_and(|b| !b.value) {
+                default_controls = false;
+            }
             c.finish();
             ids
         });
         let controls: Vec<_> = controls.collect();
         for id in &controls {
-            if let Err(help) = checks::check_control_id(&id.value) {
+            if let Err(bad) = checks::check_control_id(&id.value) {
                 r.report(
-                    Problem::new(
-                        "baseline::invalid-control",
-                        id.span,
-                        format!("\"{}\" is not a control id", id.value),
-                    )
-                    .label("not a control id")
-                    .help(help),
+                    Problem::new("baseline::unknown-control", id.span, bad.message)
+                        .label(bad.label)
+                        .help(bad.help),
                 );
             }
         }
@@ -367,6 +418,7 @@ impl<'a> Loader<'a> {
             name,
             span,
             controls,
+            default_controls,
             depends_on,
             prevent_destroy,
             placement,

@@ -17,6 +17,18 @@ pub struct Baseline {
     pub sources: Sources,
     pub settings: Settings,
     pub declarations: Vec<Declaration>,
+    /// `statement-of-applicability`: controls declared not applicable (with why), or
+    /// applicable with how they are met outside what baseline enforces.
+    pub applicability: Vec<Applicability>,
+}
+
+/// One entry of the statement of applicability.
+#[derive(Debug, Clone)]
+pub struct Applicability {
+    /// A control tag, e.g. `ISO27001:2022:A.7.1`.
+    pub control: Spanned<String>,
+    pub applicable: bool,
+    pub justification: String,
 }
 
 impl Baseline {
@@ -99,6 +111,9 @@ pub struct Declaration {
     pub span: Span,
     /// `controls "SOC2:CC6.1" "ISO27001:2022:A.5.15"`.
     pub controls: Vec<Spanned<String>>,
+    /// Whether the kind's default control mapping applies too (`controls ... default=#false`
+    /// turns it off, so that the tags are the whole mapping).
+    pub default_controls: bool,
     /// `depends-on "kind.name"`: explicit edges, as in Terraform.
     pub depends_on: Vec<Spanned<String>>,
     /// `prevent-destroy`: refuse to delete this resource even when it becomes an orphan.
