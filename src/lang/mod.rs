@@ -75,7 +75,10 @@ pub fn load(path: &Path) -> Result<Baseline, LoadError> {
         applicability,
     };
     validate::run(&baseline, &cx);
-    let Cx { sources, problems } = cx;
+    check_overrides(&cx);
+    let Cx {
+        sources, problems, ..
+    } = cx;
     let (sources, mut problems) = (sources.into_inner(), problems.into_inner());
     if problems.is_empty() {
         Ok(Baseline {
@@ -160,7 +163,26 @@ struct Loader<'a> {
     stack: Vec<(PathBuf, Option<Span>)>,
 }
 
-const META_NODES: &[&str] = &["settings", "include", "statement-of-applicability"];
+const META_NODES: &[&str] = &["settings", "include", "param", "statement-of-applicability"];
+
+/// A parameter set in `settings` that no baseline declares is a mistake (a typo, most likely).
+fn check_overrides(cx: &Cx) {
+    let params = cx.params.borrow();
+    let known: Vec<&str> = params.defaults.keys().map(String::as_str).collect();
+    for (name, (_, span)) in &params.overrides {
+        if !params.defaults.contains_key(name) {
+            cx.report(
+                Problem::new(
+                    "baseline::unknown-parameter",
+                    *span,
+                    format!("no included baseline declares the parameter `{name}`"),
+                )
+                .label("unknown parameter")
+                .help(did_you_mean(name, &known)),
+            );
+        }
+    }
+}
 
 impl<'a> Loader<'a> {
     fn file(&mut self, file: FileId) {
@@ -202,6 +224,7 @@ impl<'a> Loader<'a> {
             "settings" => self.settings(r),
             "include" => self.include(r),
             "statement-of-applicability" => self.applicability(r),
+            "param" => self.param(r),
             keyword => match kinds::by_keyword(keyword) {
                 Some(_) => self.declaration(r, None),
                 None => {
@@ -312,9 +335,79 @@ impl<'a> Loader<'a> {
             s.max_concurrency = n.value;
         }
         s.change_log = r.child_str("change-log", "the change log's path");
+        for mut p in r.children("param") {
+            let name = p.arg_str(0, "the parameter's name");
+            let value = p
+                .node
+                .entries()
+                .iter()
+                .filter(|e| e.name().is_none())
+                .nth(1)
+                .cloned();
+            let _ = p.opt_arg_any(1);
+            let span = p.span();
+            p.finish();
+            if let (Some(name), Some(value)) = (name, value) {
+                self.cx
+                    .params
+                    .borrow_mut()
+                    .overrides
+                    .insert(name.value, (value.value().clone(), span));
+            }
+        }
         let span = r.name_span();
         r.finish();
         self.settings.get_or_insert((s, span));
+    }
+
+    /// `param "name" default`: a value the including file may set in `settings`.
+    fn param(&mut self, mut r: NodeReader<'_>) {
+        let name = r.arg_str(0, "the parameter's name");
+        let default = r
+            .node
+            .entries()
+            .iter()
+            .filter(|e| e.name().is_none())
+            .nth(1)
+            .cloned();
+        let span = r.name_span();
+        // The default is read here, not through the typed readers: its type is whatever
+        // the uses expect, and they check it.
+        let _ = r.opt_arg_any(1);
+        r.finish();
+        let missing_default = default.is_none();
+        let (Some(name), Some(default)) = (name, default) else {
+            if missing_default {
+                self.cx.report(
+                    Problem::new(
+                        "baseline::missing-value",
+                        span,
+                        "`param` needs a default value",
+                    )
+                    .label("no default")
+                    .help("param \"retention-days\" 35"),
+                );
+            }
+            return;
+        };
+        let mut params = self.cx.params.borrow_mut();
+        if let Some((_, first)) = params.defaults.get(&name.value) {
+            let first = *first;
+            drop(params);
+            self.cx.report(
+                Problem::new(
+                    "baseline::duplicate",
+                    name.span,
+                    format!("the parameter `{}` is declared twice", name.value),
+                )
+                .label("second declaration")
+                .also(first, "first declaration"),
+            );
+            return;
+        }
+        params
+            .defaults
+            .insert(name.value, (default.value().clone(), name.span));
     }
 
     /// `statement-of-applicability { exclude "ISO27001:2022:A.7.1" "why"; justify "..." "how" }`

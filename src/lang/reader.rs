@@ -19,6 +19,18 @@ use super::source::{FileId, Sources, Span, Spanned};
 pub struct Cx {
     pub sources: RefCell<Sources>,
     pub problems: RefCell<Problems>,
+    /// Parameters (`param "name" default` in a baseline, `settings { param "name" value }`
+    /// in the including file), resolved where a value is written `(param)"name"`.
+    pub params: RefCell<Params>,
+}
+
+/// Parameter values, as far as loading has read them.
+#[derive(Debug, Default)]
+pub struct Params {
+    /// name -> (default, where declared)
+    pub defaults: std::collections::BTreeMap<String, (KdlValue, Span)>,
+    /// name -> (value, where set), from the root file's `settings`.
+    pub overrides: std::collections::BTreeMap<String, (KdlValue, Span)>,
 }
 
 impl Cx {
@@ -166,6 +178,13 @@ impl<'a> NodeReader<'a> {
     }
 
     /// A single boolean argument; a bare node (`multi-region`) means `#true`.
+    /// Mark argument `index` as read, whatever its type (the caller reads the entry itself).
+    pub fn opt_arg_any(&mut self, index: usize) -> Option<&'a KdlEntry> {
+        let entry = self.args().nth(index)?;
+        self.args_consumed = self.args_consumed.max(index + 1);
+        Some(entry)
+    }
+
     pub fn arg_bool_or_flag(&mut self) -> Option<Spanned<bool>> {
         self.args_consumed = self.args_consumed.max(1);
         match self.args().next() {
@@ -340,8 +359,48 @@ impl<'a> NodeReader<'a> {
 
     // ---- typed values ----
 
+    /// The value an entry stands for: itself, or a parameter's value when it is written
+    /// `(param)"name"`. `None` (reported) for an unknown parameter.
+    fn value_of(&self, entry: &KdlEntry) -> Option<KdlValue> {
+        if entry.ty().map(|t| t.value()) != Some("param") {
+            return Some(entry.value().clone());
+        }
+        let Some(name) = entry.value().as_string() else {
+            self.report(
+                Problem::new(
+                    "baseline::wrong-type",
+                    self.entry_span(entry),
+                    "a parameter reference is a name in quotes, e.g. (param)\"retention-days\"",
+                )
+                .label("expected a parameter name"),
+            );
+            return None;
+        };
+        let params = self.cx.params.borrow();
+        match params
+            .overrides
+            .get(name)
+            .or_else(|| params.defaults.get(name))
+        {
+            Some((value, _)) => Some(value.clone()),
+            None => {
+                let known: Vec<&str> = params.defaults.keys().map(String::as_str).collect();
+                self.report(
+                    Problem::new(
+                        "baseline::unknown-parameter",
+                        self.entry_span(entry),
+                        format!("no parameter `{name}` is declared (before this use)"),
+                    )
+                    .label("unknown parameter")
+                    .help(did_you_mean(name, &known)),
+                );
+                None
+            }
+        }
+    }
+
     pub fn expect_str(&self, entry: &KdlEntry, what: &str) -> Option<Spanned<String>> {
-        match entry.value() {
+        match &self.value_of(entry)? {
             KdlValue::String(s) => Some(Spanned::new(s.clone(), self.entry_span(entry))),
             other => {
                 self.report(
@@ -359,7 +418,7 @@ impl<'a> NodeReader<'a> {
     }
 
     pub fn expect_bool(&self, entry: &KdlEntry) -> Option<Spanned<bool>> {
-        match entry.value() {
+        match &self.value_of(entry)? {
             KdlValue::Bool(b) => Some(Spanned::new(*b, self.entry_span(entry))),
             other => {
                 let mut p = Problem::new(
@@ -380,7 +439,7 @@ impl<'a> NodeReader<'a> {
     pub fn expect_u32(&self, entry: &KdlEntry, range: RangeInclusive<u32>) -> Option<Spanned<u32>> {
         let span = self.entry_span(entry);
         let (lo, hi) = (*range.start(), *range.end());
-        match entry.value() {
+        match &self.value_of(entry)? {
             KdlValue::Integer(i) if (lo as i128..=hi as i128).contains(i) => {
                 Some(Spanned::new(*i as u32, span))
             }
