@@ -151,6 +151,31 @@ async fn report_shows_holding_controls_then_exactly_the_drifted_ones() {
         "{}",
         iso.stdout
     );
+    // The same from a saved plan, without reading AWS again.
+    let saved = evidence.path().join("plan.json");
+    baseline(&emulator, &["plan", root, "--out", saved.to_str().unwrap()]).expect(0);
+    let from_plan = baseline(
+        &emulator,
+        &[
+            "report",
+            "--plan",
+            saved.to_str().unwrap(),
+            "--framework",
+            "soc2",
+            "--format",
+            "json",
+        ],
+    )
+    .expect(0);
+    assert_eq!(
+        with_status(&statuses(&from_plan), "drifted"),
+        ["CC7.2", "CC7.3"]
+    );
+    assert!(
+        from_plan.stdout.contains("the saved plan"),
+        "{}",
+        from_plan.stdout
+    );
     let md = baseline(&emulator, &["report", root, "--framework", "soc2"]).expect(0);
     assert!(
         md.stdout

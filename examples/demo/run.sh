@@ -85,4 +85,9 @@ say "baseline log export --format markdown (the auditor's view; first lines)"
 "${baseline}" log export --log "${workdir}/baseline-changes.jsonl" --format markdown >"${workdir}/changes.md"
 head -n 16 "${workdir}/changes.md"
 
+say "baseline report --framework soc2: the controls an auditor asks about (coverage line)"
+"${baseline}" report --framework soc2 --format html >"${workdir}/soc2.html"
+cp "${workdir}/soc2.html" "${repo}/target/demo-soc2-report.html"
+echo "(the HTML report is in target/demo-soc2-report.html)"
+
 say "Done: the emulator stops now"
