@@ -22,6 +22,15 @@ pub type Attrs = serde_json::Map<String, Value>;
 pub const MANAGED_TAG_KEY: &str = "managed-by";
 pub const MANAGED_TAG_VALUE: &str = "baseline";
 
+/// Whether one tag (key, value) is baseline's ownership tag. Each SDK has its own tag
+/// type, with the key and value optional in some and not in others.
+pub fn is_managed_tag<'a>(
+    key: impl Into<Option<&'a str>>,
+    value: impl Into<Option<&'a str>>,
+) -> bool {
+    key.into() == Some(MANAGED_TAG_KEY) && value.into() == Some(MANAGED_TAG_VALUE)
+}
+
 /// A resource as AWS has it now.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Live {

@@ -21,8 +21,8 @@ use crate::lang::reader::NodeReader;
 use crate::lang::source::Spanned;
 use crate::lang::targets::check_region;
 use crate::provider::{
-    self, Action, Attrs, ChangeRequest, Ctx, Error, Observed, Provider, MANAGED_TAG_KEY,
-    MANAGED_TAG_VALUE,
+    self, is_managed_tag, Action, Attrs, ChangeRequest, Ctx, Error, Observed, Provider,
+    MANAGED_TAG_KEY, MANAGED_TAG_VALUE,
 };
 
 pub static KIND: Kind = Kind {
@@ -423,7 +423,7 @@ impl ConfigRecorderProvider {
         let managed = tags
             .tags()
             .iter()
-            .any(|t| t.key() == Some(MANAGED_TAG_KEY) && t.value() == Some(MANAGED_TAG_VALUE));
+            .any(|t| is_managed_tag(t.key(), t.value()));
         let mut attrs = Attrs::new();
         attrs.insert(
             "identifier".into(),

@@ -13,8 +13,8 @@ use crate::lang::model::{Declaration, Spec};
 use crate::lang::reader::NodeReader;
 use crate::lang::source::Spanned;
 use crate::provider::{
-    self, Action, Attrs, ChangeRequest, Ctx, Error, Observed, Provider, MANAGED_TAG_KEY,
-    MANAGED_TAG_VALUE,
+    self, is_managed_tag, Action, Attrs, ChangeRequest, Ctx, Error, Observed, Provider,
+    MANAGED_TAG_KEY, MANAGED_TAG_VALUE,
 };
 
 pub static KIND: Kind = Kind {
@@ -282,7 +282,7 @@ impl Provider for KmsKeyProvider {
         let managed = tags
             .tags()
             .iter()
-            .any(|t| t.tag_key() == MANAGED_TAG_KEY && t.tag_value() == MANAGED_TAG_VALUE);
+            .any(|t| is_managed_tag(t.tag_key(), t.tag_value()));
         let mut live = Attrs::new();
         live.insert(
             "description".into(),

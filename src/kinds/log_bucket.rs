@@ -19,8 +19,8 @@ use crate::lang::model::{Declaration, Reference, Spec};
 use crate::lang::reader::NodeReader;
 use crate::lang::source::Spanned;
 use crate::provider::{
-    self, Action, Attrs, ChangeRequest, Ctx, Error, Observed, Provider, MANAGED_TAG_KEY,
-    MANAGED_TAG_VALUE,
+    self, is_managed_tag, Action, Attrs, ChangeRequest, Ctx, Error, Observed, Provider,
+    MANAGED_TAG_KEY, MANAGED_TAG_VALUE,
 };
 
 pub static KIND: Kind = Kind {
@@ -409,7 +409,7 @@ impl Provider for LogBucketProvider {
         let managed = tags.as_ref().is_some_and(|t| {
             t.tag_set()
                 .iter()
-                .any(|t| t.key() == MANAGED_TAG_KEY && t.value() == MANAGED_TAG_VALUE)
+                .any(|t| is_managed_tag(t.key(), t.value()))
         });
         let mut live = Attrs::new();
         live.insert("encryption".into(), encryption);

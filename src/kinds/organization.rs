@@ -17,8 +17,8 @@ use crate::lang::reader::NodeReader;
 use crate::lang::source::Spanned;
 use crate::lang::targets::check_account_ref;
 use crate::provider::{
-    self, Action, Attrs, ChangeRequest, Ctx, Error, Observed, Provider, MANAGED_TAG_KEY,
-    MANAGED_TAG_VALUE,
+    self, is_managed_tag, Action, Attrs, ChangeRequest, Ctx, Error, Observed, Provider,
+    MANAGED_TAG_KEY, MANAGED_TAG_VALUE,
 };
 
 pub static KIND: Kind = Kind {
@@ -190,7 +190,7 @@ pub(crate) async fn is_managed(
         if page
             .tags()
             .iter()
-            .any(|t| t.key() == MANAGED_TAG_KEY && t.value() == MANAGED_TAG_VALUE)
+            .any(|t| is_managed_tag(t.key(), t.value()))
         {
             return Ok(true);
         }

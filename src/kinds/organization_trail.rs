@@ -14,8 +14,8 @@ use crate::lang::model::{Reference, Spec};
 use crate::lang::reader::NodeReader;
 use crate::lang::source::Spanned;
 use crate::provider::{
-    self, Action, Attrs, ChangeRequest, Ctx, Error, Observed, Provider, MANAGED_TAG_KEY,
-    MANAGED_TAG_VALUE,
+    self, is_managed_tag, Action, Attrs, ChangeRequest, Ctx, Error, Observed, Provider,
+    MANAGED_TAG_KEY, MANAGED_TAG_VALUE,
 };
 
 pub static KIND: Kind = Kind {
@@ -194,7 +194,7 @@ impl Provider for OrganizationTrailProvider {
         let managed = tags.resource_tag_list().iter().any(|r| {
             r.tags_list()
                 .iter()
-                .any(|t| t.key() == MANAGED_TAG_KEY && t.value() == Some(MANAGED_TAG_VALUE))
+                .any(|t| is_managed_tag(t.key(), t.value()))
         });
         let kms = match trail.kms_key_id().filter(|k| !k.is_empty()) {
             None => Value::Null,
