@@ -22,6 +22,20 @@ pub type Attrs = serde_json::Map<String, Value>;
 pub const MANAGED_TAG_KEY: &str = "managed-by";
 pub const MANAGED_TAG_VALUE: &str = "baseline";
 
+/// `v` with the keys of every object sorted: the canonical form in which JSON documents are
+/// shown and compared as text.
+pub fn sort_keys(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let sorted: std::collections::BTreeMap<&String, Value> =
+                m.iter().map(|(k, v)| (k, sort_keys(v))).collect();
+            Value::Object(sorted.into_iter().map(|(k, v)| (k.clone(), v)).collect())
+        }
+        Value::Array(a) => Value::Array(a.iter().map(sort_keys).collect()),
+        other => other.clone(),
+    }
+}
+
 /// Whether one tag (key, value) is baseline's ownership tag. Each SDK has its own tag
 /// type, with the key and value optional in some and not in others.
 pub fn is_managed_tag<'a>(

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use similar::{ChangeTag, TextDiff};
 
 use crate::plan::{Plan, Planned, FORMAT_VERSION};
-use crate::provider::{Action, AttrDiff};
+use crate::provider::{sort_keys, Action, AttrDiff};
 
 /// ANSI styling, or none.
 #[derive(Debug, Clone, Copy)]
@@ -79,21 +79,10 @@ fn is_structured(v: &Value) -> bool {
 
 /// Canonical, pretty JSON: object keys sorted at every level.
 pub fn canonical_pretty(v: &Value) -> String {
-    fn sorted(v: &Value) -> Value {
-        match v {
-            Value::Object(m) => {
-                let ordered: BTreeMap<&String, Value> =
-                    m.iter().map(|(k, v)| (k, sorted(v))).collect();
-                serde_json::to_value(ordered).unwrap_or(Value::Null)
-            }
-            Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
-            other => other.clone(),
-        }
-    }
     if v.is_null() {
         return String::new();
     }
-    serde_json::to_string_pretty(&sorted(v)).unwrap_or_default() + "\n"
+    serde_json::to_string_pretty(&sort_keys(v)).unwrap_or_default() + "\n"
 }
 
 /// A unified diff of two structured values, each line indented by `indent`.

@@ -19,7 +19,9 @@ use crate::lang::policy::{parse_document, PolicyDocument, PolicyRules};
 use crate::lang::reader::{Cx, NodeReader};
 use crate::lang::source::{Span, Spanned};
 use crate::lang::targets::check_account_ref;
-use crate::provider::{self, Action, Attrs, ChangeRequest, Ctx, Error, Live, Observed, Provider};
+use crate::provider::{
+    self, sort_keys, Action, Attrs, ChangeRequest, Ctx, Error, Live, Observed, Provider,
+};
 
 pub static KIND: Kind = Kind {
     keyword: "service-control-policy",
@@ -226,17 +228,6 @@ fn target_key(t: &AttachTarget) -> String {
 /// resources or condition values as the plain string (IAM reads both the same way).
 /// Applied to the declared and the live document alike.
 pub fn canonical_document(doc: &Value) -> Value {
-    fn sort_keys(v: &Value) -> Value {
-        match v {
-            Value::Object(m) => {
-                let sorted: BTreeMap<&String, Value> =
-                    m.iter().map(|(k, v)| (k, sort_keys(v))).collect();
-                Value::Object(sorted.into_iter().map(|(k, v)| (k.clone(), v)).collect())
-            }
-            Value::Array(a) => Value::Array(a.iter().map(sort_keys).collect()),
-            other => other.clone(),
-        }
-    }
     // A list of actions, resources or condition values is a set to IAM: sort it, and
     // write a one-element list as its element.
     fn unwrap_single(v: &mut Value) {
