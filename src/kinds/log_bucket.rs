@@ -19,7 +19,7 @@ use crate::lang::model::{Declaration, Reference, Spec};
 use crate::lang::reader::NodeReader;
 use crate::lang::source::Spanned;
 use crate::provider::{
-    self, is_managed_tag, Action, Attrs, ChangeRequest, Ctx, Error, Observed, Provider,
+    self, is_managed_tag, sort_keys, Action, Attrs, ChangeRequest, Ctx, Error, Observed, Provider,
     MANAGED_TAG_KEY, MANAGED_TAG_VALUE,
 };
 
@@ -229,7 +229,9 @@ pub fn canonical_policy(doc: Value) -> Value {
             Value::Array(a) => a.iter().map(statement).collect(),
             one => vec![statement(one)],
         };
-        statements.sort_by_cached_key(|s| s.to_string());
+        // Sorted by their text with keys sorted, so that key order (which AWS may change
+        // when it stores a policy) cannot reorder them.
+        statements.sort_by_cached_key(|s| sort_keys(s).to_string());
         map.insert("Statement".into(), Value::Array(statements));
     }
     Value::Object(map)
@@ -549,5 +551,25 @@ impl Provider for LogBucketProvider {
                 .ctx("s3:PutBucketPolicy")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::canonical_policy;
+    use serde_json::json;
+
+    #[test]
+    fn statement_order_does_not_depend_on_key_order() {
+        let a = json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "A", "Effect": "Allow", "Action": "s3:GetBucketAcl", "Resource": "arn:aws:s3:::b"},
+            {"Sid": "B", "Effect": "Deny", "Action": "s3:*", "Resource": "arn:aws:s3:::b/*"}
+        ]});
+        // As a store might return it: keys reordered, statements swapped.
+        let b = json!({"Statement": [
+            {"Action": ["s3:*"], "Effect": "Deny", "Resource": "arn:aws:s3:::b/*", "Sid": "B"},
+            {"Sid": "A", "Effect": "Allow", "Resource": "arn:aws:s3:::b", "Action": "s3:GetBucketAcl"}
+        ], "Version": "2012-10-17"});
+        assert_eq!(canonical_policy(a), canonical_policy(b));
     }
 }
