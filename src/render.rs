@@ -244,14 +244,20 @@ pub fn human(plan: &Plan, style: Style) -> String {
     out
 }
 
-fn md_value(v: &Value) -> String {
-    let text = short(v).replace('`', "'");
-    if text.len() > 100 {
-        let cut = text.char_indices().nth(97).map_or(text.len(), |(i, _)| i);
-        format!("`{}…`", &text[..cut])
-    } else {
-        format!("`{text}`")
+/// `text`, cut to at most `max` bytes with an ellipsis when it is longer.
+pub fn ellipsize(text: String, max: usize) -> String {
+    if text.len() <= max {
+        return text;
     }
+    let cut = text
+        .char_indices()
+        .nth(max - 3)
+        .map_or(text.len(), |(i, _)| i);
+    format!("{}…", &text[..cut])
+}
+
+fn md_value(v: &Value) -> String {
+    format!("`{}`", ellipsize(short(v).replace('`', "'"), 100))
 }
 
 /// The plan as Markdown for a pull-request comment: the summary first, then one folded
@@ -430,6 +436,13 @@ pub fn json(plan: &Plan) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ellipsize_keeps_short_text_and_cuts_long_text_on_a_character() {
+        assert_eq!(ellipsize("short".into(), 10), "short");
+        assert_eq!(ellipsize("abcdefghijkl".into(), 10), "abcdefg…");
+        assert_eq!(ellipsize("ééééééééééé".into(), 10), "ééééééé…");
+    }
 
     #[test]
     fn reordered_document_keys_give_an_empty_diff_and_changes_show_lines() {

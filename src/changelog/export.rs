@@ -178,18 +178,7 @@ fn attr_changes(e: &Entry) -> Vec<String> {
 }
 
 fn compact(v: &Value) -> String {
-    let s = match v {
-        Value::Null => "(none)".to_string(),
-        other => other.to_string(),
-    };
-    if s.len() > 120 {
-        format!(
-            "{}…",
-            &s[..s.char_indices().nth(117).map_or(s.len(), |(i, _)| i)]
-        )
-    } else {
-        s
-    }
+    crate::render::ellipsize(crate::render::short(v), 120)
 }
 
 /// The auditor's Markdown: the period, whether the log verifies, then who changed what,
