@@ -126,42 +126,23 @@ pub async fn apply(
         .enumerate()
         .map(|(k, item)| (item.instance, k))
         .collect();
-    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); instances.len()];
-    let mut waiting: Vec<usize> = vec![0; instances.len()];
-    for (i, ds) in deps.iter().enumerate() {
-        waiting[i] = ds.len();
-        for &d in ds {
-            dependents[d].push(i);
-        }
-    }
-    // Instances with nothing to do are done at once; they only pass readiness on.
-    let mut failed_because: HashMap<usize, Address> = HashMap::new();
+    let mut walk = Walk::new(&deps);
     let mut outcomes: HashMap<usize, Outcome> = HashMap::new();
-    let mut ready: Vec<usize> = (0..instances.len()).filter(|&i| waiting[i] == 0).collect();
-    ready.reverse();
     let mut running = FuturesUnordered::new();
     let limit = parallelism.max(1);
 
     loop {
         while running.len() < limit {
-            let Some(i) = ready.pop() else { break };
+            let Some(i) = walk.ready.pop() else { break };
             let item = item_of.get(&i).map(|&k| &plan.items[k]);
-            match (item, failed_because.get(&i)) {
+            match (item, walk.failed_because.get(&i)) {
                 (Some(item), Some(because)) if item.action.is_some() => {
                     let outcome = Outcome::Skipped {
                         because: because.clone(),
                     };
                     observer.finished(&ChangeView::of(item), &outcome, &[]);
                     outcomes.insert(i, outcome);
-                    release(
-                        i,
-                        false,
-                        instances,
-                        &dependents,
-                        &mut waiting,
-                        &mut ready,
-                        &mut failed_because,
-                    );
+                    walk.release(i);
                 }
                 (Some(item), None) if item.action.is_some() => {
                     let refused = observer.started(&ChangeView::of(item)).err();
@@ -176,18 +157,8 @@ pub async fn apply(
                         (i, result.map(|()| started.elapsed()), ids)
                     }));
                 }
-                _ => {
-                    let ok = !failed_because.contains_key(&i);
-                    release(
-                        i,
-                        ok,
-                        instances,
-                        &dependents,
-                        &mut waiting,
-                        &mut ready,
-                        &mut failed_because,
-                    );
-                }
+                // Nothing to do here: readiness (or a failure) only passes through.
+                _ => walk.release(i),
             }
         }
         let Some((i, result, request_ids)) = running.next().await else {
@@ -199,20 +170,11 @@ pub async fn apply(
             Err(e) => Outcome::Failed(e),
         };
         observer.finished(&ChangeView::of(item), &outcome, &request_ids);
-        let ok = matches!(outcome, Outcome::Succeeded(_));
-        if !ok {
-            failed_because.insert(i, item.address.clone());
+        if !matches!(outcome, Outcome::Succeeded(_)) {
+            walk.failed_because.insert(i, item.address.clone());
         }
         outcomes.insert(i, outcome);
-        release(
-            i,
-            ok,
-            instances,
-            &dependents,
-            &mut waiting,
-            &mut ready,
-            &mut failed_because,
-        );
+        walk.release(i);
     }
     let mut result: Vec<(usize, Outcome)> = outcomes
         .into_iter()
@@ -222,33 +184,50 @@ pub async fn apply(
     result
 }
 
-/// Instance `i` is finished: its dependents wait for one thing less, and inherit its failure.
-fn release(
-    i: usize,
-    ok: bool,
-    instances: &[Instance],
-    dependents: &[Vec<usize>],
-    waiting: &mut [usize],
-    ready: &mut Vec<usize>,
-    failed_because: &mut HashMap<usize, Address>,
-) {
-    let cause = if ok {
-        None
-    } else {
-        Some(
-            failed_because
-                .get(&i)
-                .cloned()
-                .unwrap_or_else(|| instances[i].address.clone()),
-        )
-    };
-    for &d in &dependents[i] {
-        if let Some(cause) = &cause {
-            failed_because.entry(d).or_insert_with(|| cause.clone());
+/// The state of the walk over the instance graph.
+struct Walk {
+    /// `dependents[i]`: the instances that wait for instance `i`.
+    dependents: Vec<Vec<usize>>,
+    /// How many unfinished dependencies each instance still waits for.
+    waiting: Vec<usize>,
+    /// Instances whose dependencies are all finished, next last.
+    ready: Vec<usize>,
+    /// Instance -> the failed change it is, or depends on (it is then skipped).
+    failed_because: HashMap<usize, Address>,
+}
+
+impl Walk {
+    fn new(deps: &[Vec<usize>]) -> Walk {
+        let mut dependents = vec![Vec::new(); deps.len()];
+        for (i, ds) in deps.iter().enumerate() {
+            for &d in ds {
+                dependents[d].push(i);
+            }
         }
-        waiting[d] -= 1;
-        if waiting[d] == 0 {
-            ready.push(d);
+        let waiting: Vec<usize> = deps.iter().map(Vec::len).collect();
+        let ready = (0..deps.len()).rev().filter(|&i| waiting[i] == 0).collect();
+        Walk {
+            dependents,
+            waiting,
+            ready,
+            failed_because: HashMap::new(),
+        }
+    }
+
+    /// Instance `i` is finished: its dependents wait for one thing less, and inherit its
+    /// failure if it has one.
+    fn release(&mut self, i: usize) {
+        let cause = self.failed_because.get(&i).cloned();
+        for d in std::mem::take(&mut self.dependents[i]) {
+            if let Some(cause) = &cause {
+                self.failed_because
+                    .entry(d)
+                    .or_insert_with(|| cause.clone());
+            }
+            self.waiting[d] -= 1;
+            if self.waiting[d] == 0 {
+                self.ready.push(d);
+            }
         }
     }
 }
