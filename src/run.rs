@@ -70,8 +70,24 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("start the async runtime")
 }
 
-/// Load the baseline, connect to AWS, discover the organization and expand targets.
-async fn open(baseline: Baseline, opts: &RunOptions) -> Result<Session, String> {
+/// Connect to AWS, discover the organization and expand targets; `None` once the reason
+/// is reported on stderr.
+async fn open(baseline: Baseline, opts: &RunOptions) -> Option<Session> {
+    match connect(baseline, opts).await {
+        Ok(session) => Some(session),
+        Err(message) if message.contains('\n') => {
+            // Rendered diagnostics (expansion problems) carry their own layout.
+            eprint!("{message}");
+            None
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            None
+        }
+    }
+}
+
+async fn connect(baseline: Baseline, opts: &RunOptions) -> Result<Session, String> {
     let aws = Aws::connect(&baseline.settings.access_role)
         .await
         .map_err(|e| format!("cannot reach AWS: {e}"))?;
@@ -198,12 +214,8 @@ pub fn plan_command(
     let root = baseline.sources.get(baseline.root).path.clone();
     let digest = changelog::baseline_digest(&baseline.sources);
     runtime().block_on(async {
-        let session = match open(baseline, opts).await {
-            Ok(s) => s,
-            Err(e) => {
-                eprint!("{}", with_prefix(&e));
-                return exit::ERROR;
-            }
+        let Some(session) = open(baseline, opts).await else {
+            return exit::ERROR;
         };
         let plan = read(&session, opts).await;
         render_plan(&plan, format, opts.style);
@@ -301,12 +313,8 @@ pub fn apply_command(
         Err(code) => return code,
     };
     runtime().block_on(async {
-        let session = match open(baseline, opts).await {
-            Ok(s) => s,
-            Err(e) => {
-                eprint!("{}", with_prefix(&e));
-                return exit::ERROR;
-            }
+        let Some(session) = open(baseline, opts).await else {
+            return exit::ERROR;
         };
         let plan = read(&session, opts).await;
         print!("{}", render::human(&plan, opts.style));
@@ -370,12 +378,8 @@ pub fn apply_saved_command(
     let mut opts = opts.clone();
     opts.scope = saved.scope();
     runtime().block_on(async {
-        let session = match open(baseline, &opts).await {
-            Ok(s) => s,
-            Err(e) => {
-                eprint!("{}", with_prefix(&e));
-                return exit::ERROR;
-            }
+        let Some(session) = open(baseline, &opts).await else {
+            return exit::ERROR;
         };
         let mut plan = match saved.plan() {
             Ok(p) => p,
@@ -576,14 +580,6 @@ fn render_plan(plan: &Plan, format: PlanFormat, style: Style) {
     }
 }
 
-fn with_prefix(message: &str) -> String {
-    if message.contains('\n') {
-        message.to_string()
-    } else {
-        format!("error: {message}\n")
-    }
-}
-
 fn confirm() -> bool {
     print!("\nDo you want to perform these actions? Only 'yes' will be accepted: ");
     let _ = std::io::stdout().flush();
@@ -757,17 +753,14 @@ pub fn report_command(
         let Some(baseline) = load(root) else {
             return exit::ERROR;
         };
-        let plan = runtime().block_on(async {
+        let read_now = runtime().block_on(async {
             let session = open(baseline, opts).await?;
             let plan = read(&session, opts).await;
-            Ok::<_, String>((session.baseline, plan))
+            Some((session.baseline, plan))
         });
-        match plan {
-            Ok(p) => p,
-            Err(e) => {
-                eprint!("{}", with_prefix(&e));
-                return exit::ERROR;
-            }
+        match read_now {
+            Some(read_now) => read_now,
+            None => return exit::ERROR,
         }
     };
     if report_failures(&plan) {
