@@ -235,13 +235,7 @@ async fn find_orphans(cx: &Ctx<'_>, plan: &mut Plan) {
         let Some(provider) = kind.provider else {
             continue;
         };
-        let declared: Vec<&str> = cx
-            .baseline
-            .declarations
-            .iter()
-            .filter(|d| std::ptr::eq(d.kind, kind))
-            .map(|d| d.name.value.as_str())
-            .collect();
+        let declared = cx.baseline.names_of(kind);
         let org_wide = kind.placing == Placing::Organization;
         let account_name = cx.org.account(&account_id).map(|a| a.name.clone());
         match provider.orphans(cx, &account_id, &region, &declared).await {

@@ -467,13 +467,7 @@ async fn restale(
         let Some(provider) = orphan.kind.provider else {
             continue;
         };
-        let declared: Vec<&str> = session
-            .baseline
-            .declarations
-            .iter()
-            .filter(|d| std::ptr::eq(d.kind, orphan.kind))
-            .map(|d| d.name.value.as_str())
-            .collect();
+        let declared = session.baseline.names_of(orphan.kind);
         let found = provider
             .orphans(&cx, &orphan.account_id, &orphan.region, &declared)
             .await

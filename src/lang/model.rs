@@ -32,6 +32,15 @@ pub struct Applicability {
 }
 
 impl Baseline {
+    /// The names declared for `kind` (what its orphans are told apart from).
+    pub fn names_of(&self, kind: &Kind) -> Vec<&str> {
+        self.declarations
+            .iter()
+            .filter(|d| std::ptr::eq(d.kind, kind))
+            .map(|d| d.name.value.as_str())
+            .collect()
+    }
+
     /// The declaration of `keyword` called `name`, if any.
     pub fn find(&self, keyword: &str, name: &str) -> Option<&Declaration> {
         self.declarations
