@@ -105,9 +105,7 @@ pub async fn publish(cx: &Ctx<'_>, plan: &Plan) -> Result<Published, AwsError> {
         truncate(&mut description, 1024);
         let controls: Vec<String> = cx
             .baseline
-            .declarations
-            .iter()
-            .find(|d| d.kind.keyword() == item.address.kind && d.name.value == item.address.name)
+            .find(&item.address.kind, &item.address.name)
             .map(|d| d.controls.iter().map(|c| c.value.clone()).collect())
             .unwrap_or_default();
         let mut title = format!("Drift from the baseline: {address}");

@@ -11,7 +11,7 @@ use aws_sdk_config::types::{
 };
 use serde_json::{json, Value};
 
-use super::log_bucket::LogBucket;
+use super::log_bucket::bucket_name_of;
 use super::{no_check, spec_of, Kind, Naming, Placing};
 use crate::aws::{AwsError, Context};
 use crate::expand::Instance;
@@ -255,19 +255,6 @@ fn include_global(spec: &ConfigRecorder, region: &str) -> bool {
             .is_none_or(|r| r.value == region)
 }
 
-/// The S3 bucket of the declared `log-bucket` the delivery channel names.
-fn bucket_name(cx: &Ctx<'_>, delivery: &Delivery) -> String {
-    cx.baseline
-        .declarations
-        .iter()
-        .find(|d| d.kind.keyword() == "log-bucket" && d.name.value == delivery.bucket.value)
-        .and_then(spec_of::<LogBucket>)
-        .map_or_else(
-            || delivery.bucket.value.clone(),
-            |b| b.bucket_name.value.clone(),
-        )
-}
-
 fn rule_of<'a>(spec: &'a ConfigRecorder, inst: &Instance) -> Option<&'a ManagedRule> {
     spec.rules
         .iter()
@@ -384,7 +371,7 @@ impl ConfigRecorderProvider {
             }
             "config-delivery-channel" => {
                 if let Some(d) = &spec.delivery {
-                    a.insert("bucket".into(), json!(bucket_name(cx, d)));
+                    a.insert("bucket".into(), json!(bucket_name_of(cx, &d.bucket.value)));
                     a.insert("prefix".into(), json!(d.prefix));
                     a.insert("frequency".into(), json!(d.frequency));
                 }
@@ -495,7 +482,7 @@ impl ConfigRecorderProvider {
     ) -> provider::Result<()> {
         let channel = DeliveryChannel::builder()
             .name(change.id("name").unwrap_or(DEFAULT_NAME))
-            .s3_bucket_name(bucket_name(cx, delivery))
+            .s3_bucket_name(bucket_name_of(cx, &delivery.bucket.value))
             .set_s3_key_prefix(delivery.prefix.clone())
             .config_snapshot_delivery_properties(
                 ConfigSnapshotDeliveryProperties::builder()

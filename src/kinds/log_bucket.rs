@@ -92,9 +92,7 @@ pub struct LogBucketProvider;
 /// The S3 bucket name of the declared log-bucket `name` (for the trail and Config).
 pub fn bucket_name_of(cx: &Ctx<'_>, name: &str) -> String {
     cx.baseline
-        .declarations
-        .iter()
-        .find(|d| std::ptr::eq(d.kind, &KIND) && d.name.value == name)
+        .find(KIND.keyword, name)
         .and_then(spec_of::<LogBucket>)
         .map_or_else(|| name.to_string(), |b| b.bucket_name.value.clone())
 }
