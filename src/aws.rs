@@ -353,6 +353,18 @@ impl Aws {
     }
 }
 
+/// The ARN partition of a region (`aws`, `aws-cn`, `aws-us-gov`), for the ARNs baseline
+/// writes into policies and role references.
+pub fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
 /// `baseline-<caller>`: the caller's user or session name, as far as STS allows
 /// (`[\w+=,.@-]`, at most 64 characters).
 fn session_name(caller_arn: &str) -> String {
@@ -431,7 +443,15 @@ impl Aws {
 
 #[cfg(test)]
 mod tests {
-    use super::session_name;
+    use super::{partition, session_name};
+
+    #[test]
+    fn partitions_follow_the_region() {
+        assert_eq!(partition("us-east-1"), "aws");
+        assert_eq!(partition("eu-west-1"), "aws");
+        assert_eq!(partition("cn-north-1"), "aws-cn");
+        assert_eq!(partition("us-gov-west-1"), "aws-us-gov");
+    }
 
     #[test]
     fn session_name_names_the_caller_within_sts_limits() {

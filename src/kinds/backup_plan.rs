@@ -6,8 +6,9 @@ use aws_sdk_backup::types::{
 };
 use serde_json::{json, Value};
 
-use super::backup_vault::{has_managed_tag, partition, tag_managed, BackupVault};
+use super::backup_vault::{has_managed_tag, tag_managed, BackupVault};
 use super::{spec_of, Kind, Naming, Placing};
+use crate::aws::partition;
 use crate::aws::Context;
 use crate::expand::Instance;
 use crate::lang::checks::{check_schedule, Schedule};

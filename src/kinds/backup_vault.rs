@@ -131,17 +131,6 @@ fn desired_attrs(v: &BackupVault) -> Attrs {
     }
 }
 
-/// The ARN partition of a region.
-pub(crate) fn partition(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
-}
-
 /// Whether the AWS Backup resource `arn` (vault or plan) carries baseline's ownership tag.
 pub(crate) async fn has_managed_tag(
     backup: &aws_sdk_backup::Client,
@@ -406,12 +395,5 @@ mod tests {
             message.contains("lock-min-retention-days 3 -> 7"),
             "{message}"
         );
-    }
-
-    #[test]
-    fn partitions_follow_the_region() {
-        assert_eq!(partition("us-east-1"), "aws");
-        assert_eq!(partition("cn-north-1"), "aws-cn");
-        assert_eq!(partition("us-gov-west-1"), "aws-us-gov");
     }
 }

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 use super::log_bucket::bucket_name_of;
 use super::{no_check, spec_of, Kind, Naming, Placing};
-use crate::aws::{AwsError, Context};
+use crate::aws::{partition, AwsError, Context};
 use crate::expand::Instance;
 use crate::lang::diagnostic::{did_you_mean, Problem};
 use crate::lang::model::{Part, Reference, Spec};
@@ -215,16 +215,6 @@ const CONFIG_PRINCIPAL: &str = "config.amazonaws.com";
 const SERVICE_LINKED_ROLE: &str = "AWSServiceRoleForConfig";
 /// What AWS Config uses when a channel names no frequency.
 const DEFAULT_FREQUENCY: &str = "TwentyFour_Hours";
-
-fn partition(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
-}
 
 fn service_linked_role_arn(account: &str, region: &str) -> String {
     format!(
@@ -669,7 +659,7 @@ impl Provider for ConfigRecorderProvider {
 
 #[cfg(test)]
 mod aws_tests {
-    use super::{parse_parameters, partition};
+    use super::parse_parameters;
     use serde_json::json;
 
     #[test]
@@ -682,12 +672,5 @@ mod aws_tests {
             json!({"RequireSymbols": "true", "MinimumPasswordLength": "14"})
         );
         assert_eq!(parse_parameters(Some("not json")), json!("not json"));
-    }
-
-    #[test]
-    fn partitions_follow_the_region() {
-        assert_eq!(partition("eu-west-1"), "aws");
-        assert_eq!(partition("cn-north-1"), "aws-cn");
-        assert_eq!(partition("us-gov-west-1"), "aws-us-gov");
     }
 }

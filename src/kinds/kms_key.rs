@@ -5,7 +5,7 @@ use aws_sdk_kms::types::{KeyManagerType, KeyMetadata, KeySpec, KeyState, KeyUsag
 use serde_json::json;
 
 use super::{no_check, spec_of, Kind, Naming, Placing};
-use crate::aws::Context;
+use crate::aws::{partition, Context};
 use crate::expand::Instance;
 use crate::lang::checks::check_kms_alias;
 use crate::lang::diagnostic::Problem;
@@ -86,17 +86,6 @@ fn parse(r: &mut NodeReader, _name: &Spanned<String>) -> Box<dyn Spec> {
 /// A symmetric customer-managed key found by its alias. Keys are tagged at creation and
 /// adopted by tagging; they are never deleted by baseline (protective resource).
 pub struct KmsKeyProvider;
-
-/// The AWS partition of a region, for the ARNs baseline writes into policies.
-pub(crate) fn partition(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
-}
 
 /// The `kms-key` declaration called `name`.
 fn key_decl<'a>(cx: &Ctx<'a>, name: &str) -> Option<&'a Declaration> {

@@ -9,8 +9,9 @@ use aws_sdk_s3::types::{
 };
 use serde_json::{json, Value};
 
-use super::kms_key::{alias_of, key_arn, partition};
+use super::kms_key::{alias_of, key_arn};
 use super::{no_check, spec_of, Kind, Naming, Placing};
+use crate::aws::partition;
 use crate::aws::Context;
 use crate::expand::Instance;
 use crate::lang::checks::check_bucket_name;
