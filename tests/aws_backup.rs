@@ -44,18 +44,6 @@ async fn plan_id(backup: &aws_sdk_backup::Client, name: &str) -> String {
         .to_string()
 }
 
-/// Whether a line of `out` reads `line` once runs of spaces are collapsed (attribute names
-/// are padded to a common width).
-fn has_line(out: &str, line: &str) -> bool {
-    out.lines()
-        .any(|l| l.split_whitespace().collect::<Vec<_>>().join(" ") == line)
-}
-
-fn sorted(mut v: Vec<String>) -> Vec<String> {
-    v.sort();
-    v
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn backup_plan_and_selection_converge_and_repair_drift() {
     let emulator = Emulator::start();
@@ -145,7 +133,7 @@ async fn backup_plan_and_selection_converge_and_repair_drift() {
         drift.stdout
     );
     assert!(
-        has_line(&drift.stdout, "tag-value = \"daily\""),
+        drift.shows_line("tag-value = \"daily\""),
         "{}",
         drift.stdout
     );
@@ -241,7 +229,7 @@ async fn backup_plan_and_selection_converge_and_repair_drift() {
         change.stdout
     );
     assert!(
-        has_line(&change.stdout, "tag-value : \"daily\" -> \"hourly\""),
+        change.shows_line("tag-value : \"daily\" -> \"hourly\""),
         "{}",
         change.stdout
     );
@@ -345,8 +333,8 @@ async fn backup_vault_lock_drift_and_adoption_of_vault_and_plan() {
         plan.stdout
     );
     assert!(
-        has_line(&plan.stdout, "- \"delete-after-days\": 10,")
-            && has_line(&plan.stdout, "+ \"delete-after-days\": 14,"),
+        plan.shows_line("- \"delete-after-days\": 10,")
+            && plan.shows_line("+ \"delete-after-days\": 14,"),
         "{}",
         plan.stdout
     );
@@ -445,7 +433,7 @@ async fn backup_vault_lock_drift_and_adoption_of_vault_and_plan() {
         drift.stdout
     );
     assert!(
-        has_line(&drift.stdout, "lock-min-retention-days : 1 -> 7"),
+        drift.shows_line("lock-min-retention-days : 1 -> 7"),
         "{}",
         drift.stdout
     );
@@ -455,7 +443,7 @@ async fn backup_vault_lock_drift_and_adoption_of_vault_and_plan() {
         drift.stdout
     );
     assert!(
-        has_line(&drift.stdout, "lock-mode : \"governance\" -> (none)"),
+        drift.shows_line("lock-mode : \"governance\" -> (none)"),
         "{}",
         drift.stdout
     );

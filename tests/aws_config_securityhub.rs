@@ -8,15 +8,6 @@ use std::collections::BTreeSet;
 use aws_config::SdkConfig;
 use support::*;
 
-/// The SDK configuration of `account` (or the management account), in `region`.
-async fn config_in(emulator: &Emulator, account: Option<&str>, region: &str) -> SdkConfig {
-    sdk_config(emulator, account)
-        .await
-        .into_builder()
-        .region(aws_config::Region::new(region.to_string()))
-        .build()
-}
-
 fn assert_contains(run: &Run, text: &str) {
     assert!(
         run.stdout.contains(text),
@@ -101,8 +92,8 @@ async fn security_hub_converges_and_repairs_a_disabled_standard() {
     baseline(&emulator, &["apply", root, "--auto-approve"]).expect(0);
     baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(0);
 
-    let prod_us = config_in(&emulator, Some(&accounts["prod-app"]), "us-east-1").await;
-    let prod_eu = config_in(&emulator, Some(&accounts["prod-app"]), "eu-west-1").await;
+    let prod_us = sdk_config_in(&emulator, Some(&accounts["prod-app"]), "us-east-1").await;
+    let prod_eu = sdk_config_in(&emulator, Some(&accounts["prod-app"]), "eu-west-1").await;
     // Exactly the declared standards (no defaults), and the hub carries baseline's tag.
     for config in [&prod_us, &prod_eu] {
         let arns = enabled_standards(config).await;
@@ -167,7 +158,7 @@ async fn security_hub_adopts_an_untagged_hub() {
 
     // Out of band: the hub is on in prod-app/us-east-1, untagged, with AWS's default
     // standards (FSBP and CIS 1.2.0).
-    let prod_us = config_in(&emulator, Some(&accounts["prod-app"]), "us-east-1").await;
+    let prod_us = sdk_config_in(&emulator, Some(&accounts["prod-app"]), "us-east-1").await;
     aws_sdk_securityhub::Client::new(&prod_us)
         .enable_security_hub()
         .send()
@@ -366,8 +357,8 @@ async fn config_recorder_converges_repairs_a_stopped_recorder_and_adopts_a_rule(
 
     // What AWS now has in prod-app: global resources recorded in us-east-1 only, the
     // service-linked role created, recording on, the rules tagged.
-    let prod_us = config_in(&emulator, Some(prod), "us-east-1").await;
-    let prod_eu = config_in(&emulator, Some(prod), "eu-west-1").await;
+    let prod_us = sdk_config_in(&emulator, Some(prod), "us-east-1").await;
+    let prod_eu = sdk_config_in(&emulator, Some(prod), "eu-west-1").await;
     for (config, global) in [(&prod_us, true), (&prod_eu, false)] {
         let cfg = aws_sdk_config::Client::new(config);
         let recorders = cfg.describe_configuration_recorders().send().await.unwrap();

@@ -30,19 +30,6 @@ const BUCKET: &str = "log-bucket.org-trail-logs[log-archive/us-east-1]";
 // The trail lives in the management account, which moto names "master".
 const TRAIL: &str = "organization-trail.org-trail[master/us-east-1]";
 
-/// Whether the plan shows the attribute line `line` (the renderer pads attribute names).
-fn shows(run: &Run, line: &str) -> bool {
-    let want: Vec<&str> = line.split_whitespace().collect();
-    run.stdout
-        .lines()
-        .any(|l| l.split_whitespace().collect::<Vec<_>>() == want)
-}
-
-fn sorted(mut v: Vec<String>) -> Vec<String> {
-    v.sort();
-    v
-}
-
 /// The org-logs key's ARN, as the log-archive account sees it.
 async fn org_logs_arn(kms: &aws_sdk_kms::Client) -> String {
     kms.describe_key()
@@ -78,7 +65,7 @@ async fn logging_stack_converges_and_repairs_drift() {
         plan.stdout
     );
     assert!(
-        shows(&plan, "encryption = \"alias/org-logs\""),
+        plan.shows_line("encryption = \"alias/org-logs\""),
         "{}",
         plan.stdout
     );
@@ -138,7 +125,11 @@ async fn logging_stack_converges_and_repairs_drift() {
         .unwrap();
     let drift = baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(2);
     assert_eq!(drift.planned(), vec![TRAIL], "{}", drift.stdout);
-    assert!(shows(&drift, "logging : false -> true"), "{}", drift.stdout);
+    assert!(
+        drift.shows_line("logging : false -> true"),
+        "{}",
+        drift.stdout
+    );
     baseline(&emulator, &["apply", root, "--auto-approve"]).expect(0);
     baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(0);
 
@@ -152,12 +143,12 @@ async fn logging_stack_converges_and_repairs_drift() {
     let drift = baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(2);
     assert_eq!(drift.planned(), vec![KEY], "{}", drift.stdout);
     assert!(
-        shows(&drift, "rotation : false -> true"),
+        drift.shows_line("rotation : false -> true"),
         "{}",
         drift.stdout
     );
     assert!(
-        shows(&drift, "rotation-period-days : (none) -> 365"),
+        drift.shows_line("rotation-period-days : (none) -> 365"),
         "{}",
         drift.stdout
     );
@@ -191,7 +182,7 @@ async fn logging_stack_converges_and_repairs_drift() {
     let drift = baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(2);
     assert_eq!(drift.planned(), vec![BUCKET], "{}", drift.stdout);
     assert!(
-        shows(&drift, "versioning : false -> true"),
+        drift.shows_line("versioning : false -> true"),
         "{}",
         drift.stdout
     );
@@ -321,20 +312,17 @@ async fn untagged_key_bucket_and_trail_are_adopted() {
         );
     }
     assert!(
-        shows(
-            &plan,
-            "description : \"made by hand\" -> \"Encrypts the organization's logs\""
-        ),
+        plan.shows_line("description : \"made by hand\" -> \"Encrypts the organization's logs\""),
         "{}",
         plan.stdout
     );
     assert!(
-        shows(&plan, "organization-trail : false -> true"),
+        plan.shows_line("organization-trail : false -> true"),
         "{}",
         plan.stdout
     );
     assert!(
-        shows(&plan, "kms-key : (none) -> \"alias/org-logs\""),
+        plan.shows_line("kms-key : (none) -> \"alias/org-logs\""),
         "{}",
         plan.stdout
     );
@@ -463,13 +451,10 @@ async fn kms_rotation_rule_turns_rotation_on_where_it_is_off() {
     let mut expected = vec![unrotated.clone(), short_period.clone()];
     expected.sort();
     assert!(
-        shows(
-            &drift,
-            &format!(
-                "keys-without-rotation : {} -> []",
-                serde_json::to_string(&expected).unwrap()
-            )
-        ),
+        drift.shows_line(&format!(
+            "keys-without-rotation : {} -> []",
+            serde_json::to_string(&expected).unwrap()
+        )),
         "{}",
         drift.stdout
     );
@@ -505,10 +490,7 @@ async fn kms_rotation_rule_turns_rotation_on_where_it_is_off() {
     let drift = baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(2);
     assert_eq!(drift.planned(), vec![RULE_PROD_APP], "{}", drift.stdout);
     assert!(
-        shows(
-            &drift,
-            &format!("keys-without-rotation : [\"{unrotated}\"] -> []")
-        ),
+        drift.shows_line(&format!("keys-without-rotation : [\"{unrotated}\"] -> []")),
         "{}",
         drift.stdout
     );

@@ -46,11 +46,7 @@ const MANAGEMENT_ACCOUNT: &str = "123456789012";
 /// or OrganizationAccountAccessRole assumed in a member account.
 async fn config_in(emulator: &Emulator, account: &str, region: &str) -> SdkConfig {
     let member = (account != MANAGEMENT_ACCOUNT).then_some(account);
-    sdk_config(emulator, member)
-        .await
-        .into_builder()
-        .region(aws_config::Region::new(region.to_string()))
-        .build()
+    sdk_config_in(emulator, member, region).await
 }
 
 /// The hub's standards ARNs and its `managed-by` tag, or `None` when Security Hub is off.

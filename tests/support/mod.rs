@@ -129,6 +129,24 @@ pub async fn sdk_config(emulator: &Emulator, account: Option<&str>) -> aws_confi
         .build()
 }
 
+/// [`sdk_config`] in another region.
+pub async fn sdk_config_in(
+    emulator: &Emulator,
+    account: Option<&str>,
+    region: &str,
+) -> aws_config::SdkConfig {
+    sdk_config(emulator, account)
+        .await
+        .into_builder()
+        .region(aws_config::Region::new(region.to_string()))
+        .build()
+}
+
+pub fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
 /// Create the organization (all features) and the sample member accounts, all in the root:
 /// the baseline then creates the OUs and moves the accounts. Returns name -> account id.
 pub async fn seed_organization(emulator: &Emulator) -> std::collections::BTreeMap<String, String> {
@@ -203,6 +221,15 @@ impl Run {
             self.code, self.stdout, self.stderr
         );
         self
+    }
+
+    /// Whether a line of stdout reads `line` once runs of spaces are collapsed (the plan
+    /// pads attribute names to a common width).
+    pub fn shows_line(&self, line: &str) -> bool {
+        let want: Vec<&str> = line.split_whitespace().collect();
+        self.stdout
+            .lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == want)
     }
 
     /// Addresses listed as changes in a human plan (`  + kind.name[site]  (create)`).
