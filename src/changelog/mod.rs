@@ -159,6 +159,8 @@ pub enum LogError {
 pub struct ChangeLog {
     path: PathBuf,
     file: File,
+    /// The crash tests' kill point (see [`kill_point_for_tests`]), read once.
+    kill_after: Option<u64>,
     next_seq: u64,
     last_hash: String,
 }
@@ -194,6 +196,7 @@ impl ChangeLog {
             file,
             next_seq: report.records as u64,
             last_hash: report.head.unwrap_or_default(),
+            kill_after: kill_point_for_tests(),
         };
         if report.records == 0 {
             log.append(Body::Header {
@@ -243,7 +246,13 @@ impl ChangeLog {
         self.file.sync_data().map_err(io)?;
         self.next_seq += 1;
         self.last_hash = hash;
-        crash_point_for_tests(seq);
+        if self.kill_after == Some(seq) {
+            #[cfg(unix)]
+            // SAFETY: sending a signal to our own process.
+            unsafe {
+                libc::kill(libc::getpid(), libc::SIGKILL);
+            }
+        }
         Ok(seq)
     }
 }
@@ -251,17 +260,10 @@ impl ChangeLog {
 /// Test hook for the crash tests: `BASELINE_TEST_KILL_AFTER_RECORD=N` makes the process
 /// SIGKILL itself right after record N reached the disk, so that tests can crash apply at
 /// exact points. Unset in normal use.
-fn crash_point_for_tests(seq: u64) {
-    let wanted = std::env::var("BASELINE_TEST_KILL_AFTER_RECORD")
+fn kill_point_for_tests() -> Option<u64> {
+    std::env::var("BASELINE_TEST_KILL_AFTER_RECORD")
         .ok()
-        .and_then(|v| v.parse::<u64>().ok());
-    if wanted == Some(seq) {
-        #[cfg(unix)]
-        // SAFETY: sending a signal to our own process.
-        unsafe {
-            libc::kill(libc::getpid(), libc::SIGKILL);
-        }
-    }
+        .and_then(|v| v.parse().ok())
 }
 
 /// Replace anything that looks like a secret with `[redacted]`: values under keys that name
