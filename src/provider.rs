@@ -140,6 +140,19 @@ impl ChangeRequest<'_> {
         self.diffs.iter().any(|d| d.name == name)
     }
 
+    /// The strings of a list attribute as AWS had it at plan time (empty when absent).
+    pub fn live_strings(&self, name: &str) -> std::collections::BTreeSet<String> {
+        self.live
+            .and_then(|l| l.attrs.get(name))
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// A live identifier recorded at plan time.
     pub fn id(&self, name: &str) -> Option<&str> {
         self.live?.ids.get(name)?.as_str()

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 use aws_sdk_organizations::types::{OrganizationFeatureSet, PolicyType, PolicyTypeStatus, Tag};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::{no_check, spec_of, Kind, Naming, Placing};
 use crate::aws::Context;
@@ -241,20 +241,6 @@ fn attrs(
     a
 }
 
-/// The strings of a list attribute as planned.
-fn planned_set(change: &ChangeRequest<'_>, name: &str) -> BTreeSet<String> {
-    change
-        .live
-        .and_then(|l| l.attrs.get(name))
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// Every delegated administrator: (service principal, account id).
 async fn delegated_administrators(
     client: &aws_sdk_organizations::Client,
@@ -452,7 +438,7 @@ impl Provider for OrganizationProvider {
             ));
         }
 
-        let enabled = planned_set(change, "policy-types");
+        let enabled = change.live_strings("policy-types");
         let missing: Vec<String> = sorted(&o.policy_types)
             .into_iter()
             .filter(|t| !enabled.contains(t))
@@ -482,7 +468,7 @@ impl Provider for OrganizationProvider {
             }
         }
 
-        let trusted = planned_set(change, "trusted-services");
+        let trusted = change.live_strings("trusted-services");
         for service in sorted(&o.trusted_services) {
             if !trusted.contains(&service) {
                 client

@@ -401,19 +401,6 @@ async fn target_id(cx: &Ctx<'_>, target: &AttachTarget) -> provider::Result<Stri
     found.ok_or_else(|| Error::State(format!("cannot attach to {target}: it does not exist")))
 }
 
-/// The strings of a list attribute.
-fn string_set(attrs: Option<&Attrs>, name: &str) -> BTreeSet<String> {
-    attrs
-        .and_then(|a| a.get(name))
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 async fn detach(
     client: &aws_sdk_organizations::Client,
     policy_id: &str,
@@ -548,7 +535,7 @@ impl Provider for ServiceControlPolicyProvider {
             id
         };
 
-        let live_targets = string_set(change.live.map(|l| &l.attrs), "targets");
+        let live_targets = change.live_strings("targets");
         let live_ids = change
             .live
             .and_then(|l| l.ids.get("targets"))
