@@ -76,3 +76,14 @@ fn a_tuned_value_is_checked_like_a_written_one() {
         _ => panic!("an unknown parameter must be refused"),
     }
 }
+
+#[test]
+fn a_param_without_a_value_is_refused_in_settings_too() {
+    match load("settings {\n    param \"retention-days\"\n}") {
+        Err(LoadError::Invalid(invalid)) => {
+            let text = format!("{:?}", invalid.problems);
+            assert!(text.contains("`param` needs a value"), "{text}");
+        }
+        _ => panic!("a param without a value must be refused"),
+    }
+}

@@ -165,6 +165,31 @@ struct Loader<'a> {
 
 const META_NODES: &[&str] = &["settings", "include", "param", "statement-of-applicability"];
 
+/// `param "name" VALUE`, in a baseline or in `settings`: the name, the value and the node's
+/// span. The value is taken as written, not through the typed readers: its type is
+/// whatever its uses expect, and they check it.
+fn param_entry(
+    mut r: NodeReader<'_>,
+    what: &str,
+) -> Option<(Spanned<String>, kdl::KdlValue, Span)> {
+    let name = r.arg_str(0, "the parameter's name");
+    let value = r.opt_arg_any(1).map(|e| e.value().clone());
+    let span = r.span();
+    if value.is_none() {
+        r.report(
+            Problem::new(
+                "baseline::missing-value",
+                r.name_span(),
+                format!("`param` needs a {what}"),
+            )
+            .label(format!("no {what}"))
+            .help("param \"retention-days\" 35"),
+        );
+    }
+    r.finish();
+    Some((name?, value?, span))
+}
+
 /// A parameter set in `settings` that no baseline declares is a mistake (a typo, most likely).
 fn check_overrides(cx: &Cx) {
     let params = cx.params.borrow();
@@ -335,24 +360,13 @@ impl<'a> Loader<'a> {
             s.max_concurrency = n.value;
         }
         s.change_log = r.child_str("change-log", "the change log's path");
-        for mut p in r.children("param") {
-            let name = p.arg_str(0, "the parameter's name");
-            let value = p
-                .node
-                .entries()
-                .iter()
-                .filter(|e| e.name().is_none())
-                .nth(1)
-                .cloned();
-            let _ = p.opt_arg_any(1);
-            let span = p.span();
-            p.finish();
-            if let (Some(name), Some(value)) = (name, value) {
+        for p in r.children("param") {
+            if let Some((name, value, span)) = param_entry(p, "value") {
                 self.cx
                     .params
                     .borrow_mut()
                     .overrides
-                    .insert(name.value, (value.value().clone(), span));
+                    .insert(name.value, (value, span));
             }
         }
         let span = r.name_span();
@@ -361,33 +375,8 @@ impl<'a> Loader<'a> {
     }
 
     /// `param "name" default`: a value the including file may set in `settings`.
-    fn param(&mut self, mut r: NodeReader<'_>) {
-        let name = r.arg_str(0, "the parameter's name");
-        let default = r
-            .node
-            .entries()
-            .iter()
-            .filter(|e| e.name().is_none())
-            .nth(1)
-            .cloned();
-        let span = r.name_span();
-        // The default is read here, not through the typed readers: its type is whatever
-        // the uses expect, and they check it.
-        let _ = r.opt_arg_any(1);
-        r.finish();
-        let missing_default = default.is_none();
-        let (Some(name), Some(default)) = (name, default) else {
-            if missing_default {
-                self.cx.report(
-                    Problem::new(
-                        "baseline::missing-value",
-                        span,
-                        "`param` needs a default value",
-                    )
-                    .label("no default")
-                    .help("param \"retention-days\" 35"),
-                );
-            }
+    fn param(&mut self, r: NodeReader<'_>) {
+        let Some((name, default, _)) = param_entry(r, "default value") else {
             return;
         };
         let mut params = self.cx.params.borrow_mut();
@@ -405,9 +394,7 @@ impl<'a> Loader<'a> {
             );
             return;
         }
-        params
-            .defaults
-            .insert(name.value, (default.value().clone(), name.span));
+        params.defaults.insert(name.value, (default, name.span));
     }
 
     /// `statement-of-applicability { exclude "ISO27001:2022:A.7.1" "why"; justify "..." "how" }`
