@@ -1101,6 +1101,14 @@ def apply() -> None:
     _patch_config_recorder_role()
     _patch_org_delegated_admins()
     _patch_org_attach_needs_enabled_type()
+    # The strict behaviours (AWS refusing what moto accepts) build on the fixes above.
+    import strict_access
+    import strict_consistency
+    import strict_policies
+
+    strict_access.apply()
+    strict_consistency.apply()
+    strict_policies.apply()
     _APPLIED = True
 
 

@@ -2,6 +2,7 @@
 """Run moto's server (with baseline's extension applied) on 127.0.0.1.
 
     <venv>/bin/python tests/emulator/server.py [--port N] [--log-requests]
+        [--consistency-window SECONDS] [--max-session-seconds N]
 
 --port 0 (the default) lets the OS pick a free port. Once listening, the
 server prints exactly one line to stdout and flushes it:
@@ -32,6 +33,8 @@ import threading
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import baseline_moto_ext  # noqa: E402  (applies the patches on import)
+import emulator_settings  # noqa: E402
+import strict_access  # noqa: E402
 from moto.moto_server.werkzeug_app import (  # noqa: E402
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -65,7 +68,22 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="do not exit on stdin EOF (stop with SIGTERM/SIGINT)",
     )
+    parser.add_argument(
+        "--consistency-window",
+        type=float,
+        help="seconds AWS takes to become consistent (default 0.5; 0 = at once)",
+    )
+    parser.add_argument(
+        "--max-session-seconds",
+        type=int,
+        help="longest assumed-role session (default 3600, AWS's limit for chained roles)",
+    )
     args = parser.parse_args(argv)
+    # The strict modules read their knobs from the environment (emulator_settings).
+    if args.consistency_window is not None:
+        os.environ[emulator_settings.CONSISTENCY_ENV] = str(args.consistency_window)
+    if args.max_session_seconds is not None:
+        os.environ[emulator_settings.MAX_SESSION_ENV] = str(args.max_session_seconds)
 
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
     logging.getLogger("werkzeug").setLevel(
@@ -87,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # Bind in the main thread (what moto's ThreadedMotoServer does inside its
     # thread), so a bind error fails fast instead of hanging start().
-    app = DomainDispatcherApplication(create_backend_app)
+    app = strict_access.wrap_wsgi(DomainDispatcherApplication(create_backend_app))
     server = make_server(
         HOST, args.port, app, threaded=True, request_handler=MotoRequestHandler
     )
