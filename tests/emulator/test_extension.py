@@ -104,6 +104,13 @@ def error_code(excinfo: pytest.ExceptionInfo) -> str:
     return excinfo.value.response["Error"]["Code"]
 
 
+def settled() -> None:
+    """Wait out the default consistency window (0.5 s): like AWS, the emulator
+    does not find a new KMS key, let services assume a new role or attach
+    policies of a just-enabled type at once (strict_consistency)."""
+    time.sleep(0.6)
+
+
 def member_account(endpoint: str) -> tuple[str, dict[str, str]]:
     """Create an organization + member account; return its id and assumed creds."""
     org = client(endpoint, "organizations")
@@ -427,6 +434,12 @@ def _plan(name: str = "baseline-daily", days: int = 35) -> dict[str, Any]:
 def test_backup_selections_crud(endpoint: str) -> None:
     b = client(endpoint, "backup")
     plan_id = b.create_backup_plan(BackupPlan=_plan())["BackupPlanId"]
+    client(endpoint, "iam").create_role(
+        RoleName="AWSBackupDefaultServiceRole", Path="/service-role/",
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "backup.amazonaws.com"},
+            "Action": "sts:AssumeRole"}]}))
+    settled()
     selection = {
         "SelectionName": "tagged",
         "IamRoleArn": f"arn:aws:iam::{MGMT_ACCOUNT}:role/service-role/AWSBackupDefaultServiceRole",
@@ -556,6 +569,7 @@ def test_backup_list_tags_with_and_without_trailing_slash(endpoint: str) -> None
 def test_kms_rotation_period_read_back(endpoint: str) -> None:
     kms = client(endpoint, "kms")
     key = kms.create_key()["KeyMetadata"]
+    settled()
     status = kms.get_key_rotation_status(KeyId=key["KeyId"])
     assert status["KeyRotationEnabled"] is False
     assert "RotationPeriodInDays" not in status
@@ -568,6 +582,7 @@ def test_kms_rotation_period_read_back(endpoint: str) -> None:
     assert "NextRotationDate" in status
 
     other = kms.create_key()["KeyMetadata"]["KeyId"]
+    settled()
     kms.enable_key_rotation(KeyId=other)
     assert kms.get_key_rotation_status(KeyId=other)["RotationPeriodInDays"] == 365
 
@@ -584,6 +599,7 @@ def test_kms_rotation_period_read_back(endpoint: str) -> None:
 def test_kms_key_policy_default_name(endpoint: str) -> None:
     kms = client(endpoint, "kms")
     key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+    settled()
     assert "Statement" in json.loads(kms.get_key_policy(KeyId=key_id)["Policy"])
     policy = json.dumps({"Version": "2012-10-17", "Statement": [{
         "Sid": "baseline", "Effect": "Allow",
@@ -600,6 +616,7 @@ def test_kms_key_policy_default_name(endpoint: str) -> None:
 def test_kms_schedule_key_deletion(endpoint: str) -> None:
     kms = client(endpoint, "kms")
     key = kms.create_key()["KeyMetadata"]
+    settled()
     with pytest.raises(ClientError) as exc:
         kms.schedule_key_deletion(KeyId=key["KeyId"], PendingWindowInDays=3)
     assert error_code(exc) == "ValidationException"
@@ -669,6 +686,10 @@ def test_cloudtrail_delete_trail_by_arn(endpoint: str) -> None:
     s3.create_bucket(Bucket="baseline-trail-logs")
     s3.put_bucket_policy(Bucket="baseline-trail-logs",
                          Policy=trail_bucket_policy("baseline-trail-logs"))
+    # An organization trail needs an organization with trusted access for CloudTrail.
+    org = client(endpoint, "organizations")
+    org.create_organization(FeatureSet="ALL")
+    org.enable_aws_service_access(ServicePrincipal="cloudtrail.amazonaws.com")
     ct = client(endpoint, "cloudtrail")
     arn = ct.create_trail(
         Name="org-trail", S3BucketName="baseline-trail-logs",
@@ -762,6 +783,7 @@ def test_organizations_attach_policy_needs_the_type_enabled(endpoint: str) -> No
     assert org.list_targets_for_policy(PolicyId=policy_id)["Targets"] == []
 
     org.enable_policy_type(RootId=root_id, PolicyType="SERVICE_CONTROL_POLICY")
+    settled()  # PENDING_ENABLE until then
     org.attach_policy(PolicyId=policy_id, TargetId=account_id)
     targets = org.list_targets_for_policy(PolicyId=policy_id)["Targets"]
     assert [t["TargetId"] for t in targets] == [account_id]
@@ -791,6 +813,7 @@ def test_config_recorder_needs_an_existing_role(endpoint: str) -> None:
     # CreateServiceLinkedRole names the role as AWS does.
     role = iam.create_service_linked_role(AWSServiceName="config.amazonaws.com")["Role"]
     assert role["Arn"] == slr
+    settled()
     cfg.put_configuration_recorder(ConfigurationRecorder=recorder)
     assert cfg.describe_configuration_recorders()["ConfigurationRecorders"][0]["roleARN"] == slr
     sh_role = iam.create_service_linked_role(AWSServiceName="securityhub.amazonaws.com")["Role"]
