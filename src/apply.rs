@@ -6,11 +6,12 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use futures::stream::{FuturesUnordered, StreamExt};
+use petgraph::visit::EdgeRef;
 use petgraph::Direction;
 
 use crate::aws::with_request_ids;
 use crate::expand::{Address, Instance};
-use crate::graph::ResourceGraph;
+use crate::graph::{Edge, ResourceGraph};
 use crate::plan::{provider_of, Plan, Planned};
 use crate::provider::{Action, AttrDiff, ChangeRequest, Ctx, Error};
 
@@ -61,8 +62,9 @@ pub trait Observer: Sync {
 ///
 /// A resource-level edge X -> Y makes each instance of Y wait for the instances of X on the
 /// same account and region when there are any (a recorder's delivery channel waits for that
-/// account-region's recorder), else for every instance of X (an organization trail waits
-/// for its one log bucket in the log-archive account).
+/// account-region's recorder), else for those in the same account (a backup selection waits
+/// for its account's one service role), else for every instance of X (an organization trail
+/// waits for its one log bucket in the log-archive account).
 pub fn instance_dependencies(graph: &ResourceGraph, instances: &[Instance]) -> Vec<Vec<usize>> {
     let mut by_resource: HashMap<(usize, usize), Vec<usize>> = HashMap::new();
     for (i, inst) in instances.iter().enumerate() {
@@ -83,23 +85,29 @@ pub fn instance_dependencies(graph: &ResourceGraph, instances: &[Instance]) -> V
                 return Vec::new();
             };
             let mut deps = Vec::new();
-            for pred in graph.graph.neighbors_directed(node, Direction::Incoming) {
+            for edge in graph.graph.edges_directed(node, Direction::Incoming) {
+                let pred = edge.source();
+                let same_site_only = matches!(edge.weight(), Edge::SameSite(_));
                 let r = &graph.graph[pred];
                 let Some(candidates) = by_resource.get(&(r.decl, r.part)) else {
                     continue;
                 };
-                let same_site: Vec<usize> = candidates
-                    .iter()
-                    .copied()
-                    .filter(|&c| {
-                        instances[c].account_id == inst.account_id
-                            && instances[c].region == inst.region
-                    })
-                    .collect();
-                deps.extend(if same_site.is_empty() {
-                    candidates.clone()
-                } else {
+                let nearest = |same: &dyn Fn(&Instance) -> bool| -> Vec<usize> {
+                    candidates
+                        .iter()
+                        .copied()
+                        .filter(|&c| same(&instances[c]))
+                        .collect()
+                };
+                let same_site =
+                    nearest(&|c| c.account_id == inst.account_id && c.region == inst.region);
+                let same_account = nearest(&|c| c.account_id == inst.account_id);
+                deps.extend(if !same_site.is_empty() || same_site_only {
                     same_site
+                } else if !same_account.is_empty() {
+                    same_account
+                } else {
+                    candidates.clone()
                 });
             }
             deps.sort_unstable();
@@ -127,6 +135,10 @@ pub async fn apply(
         .map(|(k, item)| (item.instance, k))
         .collect();
     let mut walk = Walk::new(&deps);
+    // What could not be read is not changed, and neither is anything that depends on it.
+    for (i, address) in plan.unread_instances() {
+        walk.failed_because.insert(i, address.clone());
+    }
     let mut outcomes: HashMap<usize, Outcome> = HashMap::new();
     let mut running = FuturesUnordered::new();
     let limit = parallelism.max(1);

@@ -8,10 +8,13 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
+use aws_config::identity::IdentityCache;
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::{future, ProvideCredentials, SharedCredentialsProvider};
 use aws_credential_types::Credentials;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::{
@@ -19,6 +22,7 @@ use aws_smithy_runtime_api::client::interceptors::context::{
     InterceptorContext,
 };
 use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction};
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
@@ -26,7 +30,6 @@ use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_types::request_id::RequestId;
-use tokio::sync::OnceCell;
 
 /// A failed AWS call, with the service's own code, message and request id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +39,8 @@ pub struct AwsError {
     pub code: Option<String>,
     pub message: String,
     pub request_id: Option<String>,
+    /// The HTTP status of AWS's answer, when there was one.
+    pub status: Option<u16>,
 }
 
 impl fmt::Display for AwsError {
@@ -45,21 +50,23 @@ impl fmt::Display for AwsError {
             write!(f, ": {code}")?;
         }
         write!(f, ": {}", self.message)?;
-        if let Some(id) = &self.request_id {
-            write!(f, " (request id {id})")?;
+        match (self.status, &self.request_id) {
+            (Some(status), Some(id)) => write!(f, " (HTTP {status}, request id {id})"),
+            (None, Some(id)) => write!(f, " (request id {id})"),
+            (Some(status), None) => write!(f, " (HTTP {status})"),
+            (None, None) => Ok(()),
         }
-        Ok(())
     }
 }
 
 impl std::error::Error for AwsError {}
 
 impl AwsError {
-    pub fn from_sdk<E, R>(operation: &str, err: SdkError<E, R>) -> AwsError
+    pub fn from_sdk<E>(operation: &str, err: SdkError<E, HttpResponse>) -> AwsError
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: fmt::Debug,
     {
+        let status = err.raw_response().map(|r| r.status().as_u16());
         let meta = match &err {
             SdkError::ServiceError(e) => Some(e.err().meta().clone()),
             _ => None,
@@ -79,6 +86,7 @@ impl AwsError {
             code,
             message,
             request_id,
+            status,
         }
     }
 
@@ -94,10 +102,9 @@ pub trait Context<T> {
     fn absent_on(self, operation: &str, codes: &[&str]) -> Result<Option<T>, AwsError>;
 }
 
-impl<T, E, R> Context<T> for Result<T, SdkError<E, R>>
+impl<T, E> Context<T> for Result<T, SdkError<E, HttpResponse>>
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: fmt::Debug,
 {
     fn ctx(self, operation: &str) -> Result<T, AwsError> {
         self.map_err(|e| AwsError::from_sdk(operation, e))
@@ -212,13 +219,15 @@ pub struct Aws {
     /// A custom endpoint (the emulator) wants path-style S3 addressing.
     custom_endpoint: bool,
     pub caller: Caller,
+    /// The caller's partition (`aws`, `aws-us-gov`, `aws-cn`): every ARN baseline writes and
+    /// the Organizations endpoint follow it.
+    pub partition: String,
     pub access_role: String,
     pub session_name: String,
     pub calls: CallCounter,
-    member_credentials: Mutex<HashMap<String, Arc<OnceCell<Credentials>>>>,
+    /// Account -> the access role's credentials there, refreshed before they expire.
+    members: Mutex<HashMap<String, Arc<AssumedRole>>>,
     configs: Mutex<HashMap<(String, String), SdkConfig>>,
-    /// Account -> ARN of the assumed role session there.
-    identities: Mutex<HashMap<String, String>>,
 }
 
 /// Attempts per call for errors AWS marks retryable (throttling, 5xx, transient).
@@ -250,16 +259,19 @@ impl Aws {
             account_id: identity.account().unwrap_or_default().to_string(),
             arn: identity.arn().unwrap_or_default().to_string(),
         };
+        let region = base.region().map(|r| r.to_string()).unwrap_or_default();
         Ok(Aws {
             custom_endpoint: base.endpoint_url().is_some(),
             session_name: session_name(&caller.arn),
+            partition: partition_of_arn(&caller.arn)
+                .unwrap_or_else(|| partition(&region))
+                .to_string(),
             base,
             caller,
             access_role: access_role.to_string(),
             calls,
-            member_credentials: Mutex::new(HashMap::new()),
+            members: Mutex::new(HashMap::new()),
             configs: Mutex::new(HashMap::new()),
-            identities: Mutex::new(HashMap::new()),
         })
     }
 
@@ -269,25 +281,30 @@ impl Aws {
         if account == self.caller.account_id {
             return self.caller.arn.clone();
         }
-        self.identities
-            .lock()
-            .expect("identity lock")
-            .get(account)
-            .cloned()
-            .unwrap_or_else(|| {
-                format!(
-                    "arn:aws:sts::{account}:assumed-role/{}/{}",
-                    self.access_role, self.session_name
-                )
-            })
+        format!(
+            "arn:{}:sts::{account}:assumed-role/{}/{}",
+            self.partition, self.access_role, self.session_name
+        )
     }
 
     pub fn management_account(&self) -> &str {
         &self.caller.account_id
     }
 
+    /// The region that answers AWS Organizations calls in the caller's partition: the
+    /// service has one endpoint per partition.
+    pub fn organizations_region(&self) -> &'static str {
+        match self.partition.as_str() {
+            "aws-us-gov" => "us-gov-west-1",
+            "aws-cn" => "cn-northwest-1",
+            _ => "us-east-1",
+        }
+    }
+
     /// The configuration for calls into `account` in `region`: the base credentials for the
-    /// caller's own account, the assumed access role (once per account) for the others.
+    /// caller's own account, the access role assumed there for the others (assumed on first
+    /// use, so an account that cannot be reached fails here, and refreshed before the
+    /// session expires: a chained role lasts one hour at most).
     pub async fn config(&self, account: &str, region: &str) -> Result<SdkConfig, AwsError> {
         let key = (account.to_string(), region.to_string());
         if let Some(config) = self.configs.lock().expect("config cache lock").get(&key) {
@@ -296,19 +313,27 @@ impl Aws {
         let mut builder = self.base.to_builder();
         builder.set_region(Some(Region::new(region.to_string())));
         if account != self.caller.account_id {
-            let cell = self
-                .member_credentials
+            let member = self
+                .members
                 .lock()
                 .expect("credential cache lock")
                 .entry(account.to_string())
-                .or_default()
+                .or_insert_with(|| {
+                    Arc::new(AssumedRole {
+                        role_arn: format!(
+                            "arn:{}:iam::{account}:role/{}",
+                            self.partition, self.access_role
+                        ),
+                        session_name: self.session_name.clone(),
+                        sts: sts_client(&self.base, &self.calls),
+                        current: tokio::sync::Mutex::new(None),
+                    })
+                })
                 .clone();
-            let credentials = cell
-                .get_or_try_init(|| self.assume_access_role(account))
-                .await?;
-            builder.set_credentials_provider(Some(SharedCredentialsProvider::new(
-                credentials.clone(),
-            )));
+            member.credentials().await?;
+            builder.set_credentials_provider(Some(SharedCredentialsProvider::new(Session(member))));
+            // The provider keeps and refreshes the session itself.
+            builder.set_identity_cache(Some(IdentityCache::no_cache()));
         }
         let config = builder.build();
         self.configs
@@ -318,39 +343,169 @@ impl Aws {
         Ok(config)
     }
 
-    async fn assume_access_role(&self, account: &str) -> Result<Credentials, AwsError> {
-        let role_arn = format!("arn:aws:iam::{account}:role/{}", self.access_role);
-        let out = sts_client(&self.base, &self.calls)
+    /// Whether `account` can be reached: its access role can be assumed (the caller's own
+    /// account always can).
+    pub async fn reach(&self, account: &str) -> Result<(), AwsError> {
+        self.config(
+            account,
+            self.base.region().map_or("us-east-1", |r| r.as_ref()),
+        )
+        .await
+        .map(|_| ())
+    }
+}
+
+/// The access role's session in one member account: assumed on first use and again when
+/// less than a quarter of the session (at most five minutes) is left, so that a long apply
+/// never signs with expired credentials.
+#[derive(Debug)]
+struct AssumedRole {
+    role_arn: String,
+    session_name: String,
+    sts: aws_sdk_sts::Client,
+    /// The current session and when it was issued. One refresh at a time: callers wait for
+    /// it instead of each assuming the role.
+    current: tokio::sync::Mutex<Option<(Credentials, SystemTime)>>,
+}
+
+/// The longest margin before expiry at which a session is renewed.
+const REFRESH_MARGIN: Duration = Duration::from_secs(300);
+
+impl AssumedRole {
+    async fn credentials(&self) -> Result<Credentials, AwsError> {
+        let mut current = self.current.lock().await;
+        let now = SystemTime::now();
+        if let Some((credentials, issued)) = current.as_ref() {
+            if !needs_refresh(*issued, credentials.expiry(), now) {
+                return Ok(credentials.clone());
+            }
+        }
+        let fresh = self.assume().await?;
+        *current = Some((fresh.clone(), now));
+        Ok(fresh)
+    }
+
+    async fn assume(&self) -> Result<Credentials, AwsError> {
+        let out = self
+            .sts
             .assume_role()
-            .role_arn(&role_arn)
+            .role_arn(&self.role_arn)
             .role_session_name(&self.session_name)
             .send()
             .await
             .map_err(|e| {
                 let mut e = AwsError::from_sdk("sts:AssumeRole", e);
-                e.message = format!("{} (assuming {role_arn})", e.message);
+                e.message = format!("{} (assuming {})", e.message, self.role_arn);
                 e
             })?;
-        if let Some(user) = out.assumed_role_user() {
-            self.identities
-                .lock()
-                .expect("identity lock")
-                .insert(account.to_string(), user.arn().to_string());
-        }
         let c = out.credentials().ok_or_else(|| AwsError {
             operation: "sts:AssumeRole".into(),
             code: None,
-            message: format!("no credentials returned for {role_arn}"),
+            message: format!("no credentials returned for {}", self.role_arn),
             request_id: None,
+            status: None,
         })?;
         Ok(Credentials::new(
             c.access_key_id(),
             c.secret_access_key(),
             Some(c.session_token().to_string()),
-            std::time::SystemTime::try_from(*c.expiration()).ok(),
+            SystemTime::try_from(*c.expiration()).ok(),
             "baseline-access-role",
         ))
     }
+}
+
+/// Whether a session issued at `issued` that expires at `expiry` should be renewed `now`:
+/// when less than a quarter of its life, and at most [`REFRESH_MARGIN`], is left.
+fn needs_refresh(issued: SystemTime, expiry: Option<SystemTime>, now: SystemTime) -> bool {
+    let Some(expiry) = expiry else {
+        return false;
+    };
+    let life = expiry.duration_since(issued).unwrap_or_default();
+    let margin = (life / 4).min(REFRESH_MARGIN);
+    now + margin >= expiry
+}
+
+/// The SDK's handle on one account's [`AssumedRole`].
+#[derive(Debug)]
+struct Session(Arc<AssumedRole>);
+
+impl ProvideCredentials for Session {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        future::ProvideCredentials::new(async move {
+            self.0
+                .credentials()
+                .await
+                .map_err(CredentialsError::provider_error)
+        })
+    }
+}
+
+/// How long baseline waits for AWS to become consistent (a new role usable by a service, a
+/// new key found, a policy type enabled) before it reports the error AWS keeps giving.
+/// AWS documents "a few seconds" to minutes; the AWS provider for Terraform waits two.
+pub const CONSISTENCY_BUDGET: Duration = Duration::from_secs(120);
+
+/// Bounded exponential backoff (0.25 s doubling to 8 s) within [`CONSISTENCY_BUDGET`], for
+/// waiting until AWS has caught up with a change it just accepted.
+#[derive(Debug)]
+pub struct Backoff {
+    started: std::time::Instant,
+    pause: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff {
+            started: std::time::Instant::now(),
+            pause: Duration::from_millis(250),
+        }
+    }
+}
+
+impl Backoff {
+    /// Sleep before the next attempt; `false` (at once) when the budget is spent.
+    pub async fn wait(&mut self) -> bool {
+        if self.started.elapsed() + self.pause > CONSISTENCY_BUDGET {
+            return false;
+        }
+        tokio::time::sleep(self.pause).await;
+        self.pause = (self.pause * 2).min(Duration::from_secs(8));
+        true
+    }
+}
+
+/// Run `op` until it succeeds or fails with an error that `transient` does not accept,
+/// with [`Backoff`] between attempts. For the documented moments in which AWS has not
+/// caught up with a change it just accepted: only the errors named by `transient` are
+/// waited out, and for [`CONSISTENCY_BUDGET`] at most.
+pub async fn until_consistent<T, F, Fut>(
+    transient: impl Fn(&AwsError) -> bool,
+    mut op: F,
+) -> Result<T, AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, AwsError>>,
+{
+    let mut backoff = Backoff::default();
+    loop {
+        match op().await {
+            Err(e) if transient(&e) && backoff.wait().await => {}
+            other => return other,
+        }
+    }
+}
+
+/// The partition named by an ARN (`arn:PARTITION:...`).
+pub fn partition_of_arn(arn: &str) -> Option<&str> {
+    let mut parts = arn.split(':');
+    (parts.next() == Some("arn"))
+        .then(|| parts.next())
+        .flatten()
+        .filter(|p| !p.is_empty())
 }
 
 /// The ARN partition of a region (`aws`, `aws-cn`, `aws-us-gov`), for the ARNs baseline
@@ -413,6 +568,7 @@ impl Aws {
     client!(backup, aws_sdk_backup);
     client!(kms, aws_sdk_kms);
     client!(sts, aws_sdk_sts);
+    client!(account, aws_sdk_account);
 
     /// Organizations, with `ConcurrentModificationException` retried as AWS advises ("try
     /// again later"): concurrent attachments of one policy hit it in large organizations.

@@ -13,7 +13,7 @@ pub const STANDALONE_ACCOUNT_NAME: &str = "management";
 /// path of its parent. An account outside any organization is its own, one-account org.
 pub async fn organization(aws: &Aws) -> Result<OrgStructure, AwsError> {
     let mgmt = aws.management_account();
-    let region = aws_region_for_organizations();
+    let region = aws.organizations_region();
     let client = aws.organizations(mgmt, region).await?;
     let described = client.describe_organization().send().await.absent_on(
         "organizations:DescribeOrganization",
@@ -27,6 +27,7 @@ pub async fn organization(aws: &Aws) -> Result<OrgStructure, AwsError> {
                 id: mgmt.to_string(),
                 name: STANDALONE_ACCOUNT_NAME.to_string(),
                 ou: "/".to_string(),
+                state: crate::org::ACTIVE.to_string(),
             }],
             organization_id: None,
             root_id: None,
@@ -82,10 +83,17 @@ pub async fn organization(aws: &Aws) -> Result<OrgStructure, AwsError> {
         while let Some(page) = members.next().await {
             let page = page.ctx("organizations:ListAccountsForParent")?;
             for a in page.accounts() {
+                // `State` supersedes the deprecated `Status` (which lacks the newer states).
+                let state = a
+                    .state()
+                    .map(|s| s.as_str().to_string())
+                    .or_else(|| a.status().map(|s| s.as_str().to_string()))
+                    .unwrap_or_else(|| crate::org::ACTIVE.to_string());
                 accounts.push(OrgAccount {
                     id: a.id().unwrap_or_default().to_string(),
                     name: a.name().unwrap_or_default().to_string(),
                     ou: parent_path.clone(),
+                    state,
                 });
             }
         }
@@ -105,9 +113,4 @@ pub async fn organization(aws: &Aws) -> Result<OrgStructure, AwsError> {
         root_id: Some(root_id),
         ou_ids,
     })
-}
-
-/// Organizations is a global service with its endpoint in us-east-1.
-pub fn aws_region_for_organizations() -> &'static str {
-    "us-east-1"
 }

@@ -143,6 +143,19 @@ pub fn expand(baseline: &Baseline, org: &OrgStructure) -> Result<Vec<Instance>, 
             }
             let org_wide = matches!(decl.placement, Placement::Organization);
             for (p, part) in parts(baseline, i).into_iter().enumerate() {
+                // An account-wide part: once per account, in the home region.
+                if part.per_account
+                    && out.iter().any(|o: &Instance| {
+                        o.decl == i && o.part == p && o.account_id == account.id
+                    })
+                {
+                    continue;
+                }
+                let region = if part.per_account {
+                    None
+                } else {
+                    region.clone()
+                };
                 out.push(Instance {
                     address: Address {
                         kind: part.kind,
@@ -153,7 +166,7 @@ pub fn expand(baseline: &Baseline, org: &OrgStructure) -> Result<Vec<Instance>, 
                     decl: i,
                     part: p,
                     account_id: account.id.clone(),
-                    region: region.clone().unwrap_or_else(|| home.clone()),
+                    region: region.unwrap_or_else(|| home.clone()),
                 });
             }
         }

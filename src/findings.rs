@@ -39,7 +39,9 @@ pub async fn publish(cx: &Ctx<'_>, plan: &Plan) -> Result<Published, AwsError> {
     let account = cx.org.management_account_id.as_str();
     let region = cx.baseline.settings.home_region();
     let hub = cx.aws.securityhub(account, &region).await?;
-    let product_arn = format!("arn:aws:securityhub:{region}:{account}:product/{account}/default");
+    let partition = cx.aws.partition.as_str();
+    let product_arn =
+        format!("arn:{partition}:securityhub:{region}:{account}:product/{account}/default");
     let now = crate::changelog::now_rfc3339();
 
     // What earlier runs published and is still active, by id.
@@ -128,7 +130,9 @@ pub async fn publish(cx: &Ctx<'_>, plan: &Plan) -> Result<Published, AwsError> {
                         .r#type("Other")
                         .id(&address)
                         .region(&item.region)
-                        .partition(aws_sdk_securityhub::types::Partition::Aws)
+                        .partition(aws_sdk_securityhub::types::Partition::from(
+                            cx.aws.partition.as_str(),
+                        ))
                         .build(),
                 )
                 .compliance(
@@ -180,6 +184,7 @@ pub async fn publish(cx: &Ctx<'_>, plan: &Plan) -> Result<Published, AwsError> {
                     failed.error_message().unwrap_or_default()
                 ),
                 request_id: None,
+                status: None,
             });
         }
     }

@@ -14,6 +14,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 use petgraph::Direction;
 
+use crate::kinds::config_recorder::RECORDING;
 use crate::kinds::Placing;
 use crate::lang::model::{Baseline, Part, Placement};
 use crate::lang::source::Span;
@@ -43,6 +44,9 @@ pub enum Edge {
     Written(Span),
     /// Implied by the kinds involved.
     Implied(&'static str),
+    /// Implied, and only between instances in the same account and region: Security Hub
+    /// after AWS Config where both are declared there.
+    SameSite(&'static str),
 }
 
 /// A cycle among resources.
@@ -65,6 +69,7 @@ pub fn parts(baseline: &Baseline, decl: usize) -> Vec<Part> {
         kind: d.kind.keyword().to_string(),
         name: d.name.value.clone(),
         after: vec![],
+        per_account: false,
     };
     std::iter::once(primary)
         .chain(d.spec.extra_parts(&d.name.value))
@@ -132,6 +137,20 @@ impl ResourceGraph {
                     from(0),
                     Edge::Implied("organization first"),
                 );
+            }
+            // Security Hub's controls evaluate AWS Config's records: AWS requires Config to
+            // be recording before Security Hub is enabled (Security Hub user guide, "Enabling
+            // and configuring AWS Config").
+            if decl.kind.keyword() == "security-hub" {
+                for (c, other) in baseline.declarations.iter().enumerate() {
+                    if other.kind.keyword() == "config-recorder" {
+                        graph.add_edge(
+                            nodes[&(c, RECORDING)],
+                            from(0),
+                            Edge::SameSite("AWS Config before Security Hub"),
+                        );
+                    }
+                }
             }
         }
         ResourceGraph { graph }
@@ -252,7 +271,7 @@ impl ResourceGraph {
         }
         let mut edges: BTreeSet<(String, String, bool)> = BTreeSet::new();
         for e in self.graph.edge_references() {
-            let implied = matches!(e.weight(), Edge::Implied(_));
+            let implied = matches!(e.weight(), Edge::Implied(_) | Edge::SameSite(_));
             edges.insert((self.address(e.source()), self.address(e.target()), implied));
         }
         for (from, to, implied) in edges {

@@ -12,10 +12,31 @@ pub struct OrgAccount {
     /// OU path of the account's parent, `/` for the root.
     #[serde(default = "root_path")]
     pub ou: String,
+    /// The account's state in the organization (`ACTIVE`, `PENDING_CLOSURE`, `SUSPENDED`,
+    /// ...): a closed account stays listed for up to 90 days.
+    #[serde(default = "active", skip_serializing_if = "is_active")]
+    pub state: String,
 }
+
+/// The state of an account that can be reached and changed.
+pub const ACTIVE: &str = "ACTIVE";
 
 fn root_path() -> String {
     "/".to_string()
+}
+
+fn active() -> String {
+    ACTIVE.to_string()
+}
+
+fn is_active(state: &str) -> bool {
+    state == ACTIVE
+}
+
+impl OrgAccount {
+    pub fn is_active(&self) -> bool {
+        is_active(&self.state)
+    }
 }
 
 /// Accounts and OUs of one organization.

@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::expand::{glob_match, Address, Instance};
 use crate::kinds::{Kind, Placing, KINDS};
 use crate::provider::{Action, AttrDiff, Attrs, Ctx, Error, Finding, Live, Observed, Provider};
+use crate::reach::{Reach, Skipped, Unreachable};
 
 /// Version of the JSON plan format (`baseline plan --format json`, docs/plan-format.md).
 pub const FORMAT_VERSION: &str = "1";
@@ -24,6 +25,10 @@ pub struct Planned {
     pub desired: Attrs,
     pub live: Option<Live>,
     pub findings: Vec<Finding>,
+    /// Who else configures the instance: it is reported, never changed (`action` is `None`,
+    /// `diffs` say how it differs from the baseline).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
     /// Index into the instances the plan was made from.
     #[serde(skip, default)]
     pub instance: usize,
@@ -34,6 +39,17 @@ pub struct Planned {
 pub struct ReadFailure {
     pub address: Address,
     pub error: Error,
+    /// The instance, when the failure is one instance's (not a search for orphans): apply
+    /// skips what depends on it.
+    pub instance: Option<usize>,
+}
+
+/// An account that could not be reached, and its instances, none of which was read.
+#[derive(Debug, Clone)]
+pub struct NotReached {
+    pub account: Unreachable,
+    /// Index and address of each instance in the account.
+    pub instances: Vec<(usize, Address)>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -58,11 +74,15 @@ pub struct Orphan {
     pub live: Live,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Plan {
     pub items: Vec<Planned>,
     pub orphans: Vec<Orphan>,
     pub failures: Vec<ReadFailure>,
+    /// Accounts whose access role could not be assumed.
+    pub unreachable: Vec<NotReached>,
+    /// Accounts and regions left out on purpose (closed accounts, disabled opt-in regions).
+    pub skipped: Vec<Skipped>,
 }
 
 impl Plan {
@@ -90,6 +110,24 @@ impl Plan {
                 .items
                 .iter()
                 .any(|i| i.action.is_some() || !i.findings.is_empty())
+    }
+
+    /// Whether something could not be read (the exit code is then 1).
+    pub fn has_errors(&self) -> bool {
+        !self.failures.is_empty() || !self.unreachable.is_empty()
+    }
+
+    /// The instances that were not read (whatever depends on them is skipped by apply).
+    pub fn unread_instances(&self) -> impl Iterator<Item = (usize, &Address)> + '_ {
+        let failed = self
+            .failures
+            .iter()
+            .filter_map(|f| Some((f.instance?, &f.address)));
+        let unreached = self
+            .unreachable
+            .iter()
+            .flat_map(|n| n.instances.iter().map(|(i, a)| (*i, a)));
+        failed.chain(unreached)
     }
 
     /// Whether apply has anything to do.
@@ -143,11 +181,32 @@ pub fn provider_of(cx: &Ctx<'_>, inst: &Instance) -> Result<&'static dyn Provide
 pub async fn plan(
     cx: &Ctx<'_>,
     instances: &[Instance],
+    reach: &Reach,
     parallelism: usize,
     scope: &Scope,
     read_so_far: &std::sync::atomic::AtomicUsize,
 ) -> Plan {
-    let results: Vec<_> = stream::iter(instances.iter().enumerate())
+    let mut plan = Plan {
+        skipped: reach.skipped.clone(),
+        ..Plan::default()
+    };
+    for account in &reach.unreachable {
+        let instances = instances
+            .iter()
+            .enumerate()
+            .filter(|(_, inst)| inst.account_id == account.account_id)
+            .map(|(i, inst)| (i, inst.address.clone()))
+            .collect();
+        plan.unreachable.push(NotReached {
+            account: account.clone(),
+            instances,
+        });
+    }
+    let reachable = instances
+        .iter()
+        .enumerate()
+        .filter(|(_, inst)| reach.unreachable(&inst.account_id).is_none());
+    let results: Vec<_> = stream::iter(reachable)
         .map(|(i, inst)| async move {
             let (desired, observed, replace_on) = match provider_of(cx, inst) {
                 Ok(provider) => (
@@ -163,15 +222,17 @@ pub async fn plan(
         .buffered(parallelism.max(1))
         .collect()
         .await;
-    let mut plan = Plan {
-        items: Vec::new(),
-        orphans: Vec::new(),
-        failures: Vec::new(),
-    };
     for (i, inst, desired, observed, replace_on) in results {
         match observed {
-            Ok(Observed { live, findings }) => {
-                let (action, diffs) = decide(&desired, live.as_ref(), replace_on);
+            Ok(Observed {
+                live,
+                findings,
+                owner,
+            }) => {
+                let (mut action, diffs) = decide(&desired, live.as_ref(), replace_on);
+                if owner.is_some() {
+                    action = None;
+                }
                 let decl = cx.decl(inst);
                 if action == Some(Action::Replace) && decl.prevent_destroy {
                     let attrs: Vec<&str> = diffs.iter().map(|d| d.name.as_str()).collect();
@@ -182,6 +243,7 @@ pub async fn plan(
                              remove `prevent-destroy` to allow the replacement",
                             attrs.join(", ")
                         )),
+                        instance: Some(i),
                     });
                     continue;
                 }
@@ -194,16 +256,18 @@ pub async fn plan(
                     desired,
                     live,
                     findings,
+                    owner,
                     instance: i,
                 });
             }
             Err(error) => plan.failures.push(ReadFailure {
                 address: inst.address.clone(),
                 error,
+                instance: Some(i),
             }),
         }
     }
-    find_orphans(cx, &mut plan).await;
+    find_orphans(cx, reach, &mut plan).await;
     plan.orphans
         .retain(|o| scope.keeps(&o.address, &o.account_id, &o.region));
     plan
@@ -212,7 +276,7 @@ pub async fn plan(
 /// Ask each kind for managed resources that no declaration names, wherever the kind can
 /// live: the management account for organization-wide kinds, every account (and region,
 /// for regional kinds) otherwise. Kinds that never delete answer at once, with no call.
-async fn find_orphans(cx: &Ctx<'_>, plan: &mut Plan) {
+async fn find_orphans(cx: &Ctx<'_>, reach: &Reach, plan: &mut Plan) {
     let home = cx.baseline.settings.home_region();
     let mut sites: Vec<(&'static Kind, String, String)> = Vec::new();
     for kind in KINDS.iter().copied().filter(|k| k.provider.is_some()) {
@@ -225,8 +289,25 @@ async fn find_orphans(cx: &Ctx<'_>, plan: &mut Plan) {
         } else {
             vec![home.clone()]
         };
-        for account in &cx.org.accounts {
+        // Only where the run goes: not into closed or unreachable accounts, nor disabled
+        // regions.
+        let reached = cx.org.accounts.iter().filter(|a| {
+            a.is_active()
+                && reach.unreachable(&a.id).is_none()
+                && !reach
+                    .skipped
+                    .iter()
+                    .any(|s| s.account_id == a.id && s.region.is_none())
+        });
+        for account in reached {
             for region in &regions {
+                if reach
+                    .skipped
+                    .iter()
+                    .any(|s| s.account_id == account.id && s.region.as_ref() == Some(region))
+                {
+                    continue;
+                }
                 sites.push((kind, account.id.clone(), region.clone()));
             }
         }
@@ -261,6 +342,7 @@ async fn find_orphans(cx: &Ctx<'_>, plan: &mut Plan) {
                     region: Some(region.clone()),
                 },
                 error,
+                instance: None,
             }),
         }
     }

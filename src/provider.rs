@@ -69,6 +69,9 @@ pub struct Finding {
 pub struct Observed {
     pub live: Option<Live>,
     pub findings: Vec<Finding>,
+    /// Who else configures this instance (Security Hub's central configuration, say): the
+    /// plan reports it and changes nothing, rather than fight the other owner.
+    pub owner: Option<String>,
 }
 
 impl Observed {
@@ -84,6 +87,7 @@ impl Observed {
                 managed,
             }),
             findings: Vec::new(),
+            owner: None,
         }
     }
 }
@@ -159,11 +163,47 @@ impl ChangeRequest<'_> {
     }
 }
 
-/// What providers may use: the AWS session, the baseline and the organization's structure.
+/// What providers may use: the AWS session, the baseline, the organization's structure and
+/// what other providers learned in this run.
 pub struct Ctx<'a> {
     pub aws: &'a Aws,
     pub baseline: &'a Baseline,
     pub org: &'a OrgStructure,
+    pub outputs: &'a Outputs,
+}
+
+/// Identifiers that a provider learned about a declared resource, by reading or creating
+/// it, and that its dependents need (a KMS key's ARN, say). Dependents take them from here
+/// instead of resolving the resource's name again, which AWS may not do yet for a moment
+/// after the resource was created.
+#[derive(Debug, Default)]
+pub struct Outputs(std::sync::Mutex<std::collections::HashMap<(String, String), Output>>);
+
+/// What is known of one declared resource, by (kind, declaration name).
+#[derive(Debug, Clone, Default)]
+pub struct Output {
+    pub values: Attrs,
+    /// Whether this run created it: AWS may not know it everywhere yet.
+    pub created: bool,
+}
+
+impl Outputs {
+    /// Record `values` of the declaration `name` of `kind`; `created` when this run made it.
+    pub fn publish(&self, kind: &str, name: &str, values: Attrs, created: bool) {
+        let mut all = self.0.lock().expect("outputs lock");
+        let entry = all.entry((kind.to_string(), name.to_string())).or_default();
+        entry.values.extend(values);
+        entry.created |= created;
+    }
+
+    /// What was recorded of the declaration `name` of `kind`.
+    pub fn get(&self, kind: &str, name: &str) -> Option<Output> {
+        self.0
+            .lock()
+            .expect("outputs lock")
+            .get(&(kind.to_string(), name.to_string()))
+            .cloned()
+    }
 }
 
 impl<'a> Ctx<'a> {

@@ -13,6 +13,7 @@ use similar::{ChangeTag, TextDiff};
 
 use crate::plan::{Plan, Planned, FORMAT_VERSION};
 use crate::provider::{sort_keys, Action, AttrDiff};
+use crate::reach::Skipped;
 
 /// ANSI styling, or none.
 #[derive(Debug, Clone, Copy)]
@@ -203,11 +204,43 @@ pub fn human(plan: &Plan, style: Style) -> String {
             failure.error
         );
     }
-    if !plan.failures.is_empty() {
+    for n in &plan.unreachable {
+        let _ = writeln!(
+            out,
+            "  {} account {} ({}): could not be reached, {} instance(s) not read: {}",
+            style.red("x"),
+            n.account.account,
+            n.account.account_id,
+            n.instances.len(),
+            n.account.error
+        );
+    }
+    if plan.has_errors() {
+        out.push('\n');
+    }
+    let owned: Vec<&Planned> = plan.items.iter().filter(|i| i.owner.is_some()).collect();
+    if !owned.is_empty() {
+        let _ = writeln!(out, "Managed elsewhere (reported, not changed):\n");
+        for item in owned {
+            let _ = writeln!(
+                out,
+                "  {} {}: {}",
+                style.cyan("="),
+                item.address,
+                owned_note(item)
+            );
+        }
+        out.push('\n');
+    }
+    if !plan.skipped.is_empty() {
+        let _ = writeln!(out, "Skipped (nothing there is read or changed):\n");
+        for s in &plan.skipped {
+            let _ = writeln!(out, "  - {}: {}", skipped_place(s), s.reason);
+        }
         out.push('\n');
     }
     let s = plan.summary();
-    if !plan.has_changes() && plan.failures.is_empty() {
+    if !plan.has_changes() && !plan.has_errors() {
         let _ = write!(
             out,
             "{} AWS matches the baseline ({} instances checked)",
@@ -244,6 +277,28 @@ pub fn human(plan: &Plan, style: Style) -> String {
     out
 }
 
+/// Who manages an instance instead of baseline, and whether it differs from the baseline.
+fn owned_note(item: &Planned) -> String {
+    let owner = item.owner.as_deref().unwrap_or("another owner");
+    if item.diffs.is_empty() {
+        format!("managed by {owner}; matches the baseline")
+    } else {
+        let names: Vec<&str> = item.diffs.iter().map(|d| d.name.as_str()).collect();
+        format!(
+            "managed by {owner}; differs from the baseline in {}",
+            names.join(", ")
+        )
+    }
+}
+
+/// Where a skip applies: `account NAME (ID)` or `region R of account NAME (ID)`.
+pub fn skipped_place(s: &Skipped) -> String {
+    match &s.region {
+        Some(r) => format!("region {r} of account {} ({})", s.account, s.account_id),
+        None => format!("account {} ({})", s.account, s.account_id),
+    }
+}
+
 /// `text`, cut to at most `max` bytes with an ellipsis when it is longer.
 pub fn ellipsize(text: String, max: usize) -> String {
     if text.len() <= max {
@@ -265,7 +320,7 @@ fn md_value(v: &Value) -> String {
 pub fn markdown(plan: &Plan) -> String {
     let s = plan.summary();
     let mut out = String::new();
-    let headline = if !plan.has_drift() && plan.failures.is_empty() {
+    let headline = if !plan.has_drift() && !plan.has_errors() {
         format!(
             "No changes: AWS matches the baseline ({} instances).",
             s.unchanged
@@ -296,6 +351,39 @@ pub fn markdown(plan: &Plan) -> String {
                 f.address,
                 f.error.to_string().replace('\n', " ")
             );
+        }
+        out.push('\n');
+    }
+    if !plan.unreachable.is_empty() {
+        let _ = writeln!(
+            out,
+            "**{} account(s) could not be reached:**\n",
+            plan.unreachable.len()
+        );
+        for n in &plan.unreachable {
+            let _ = writeln!(
+                out,
+                "- {} (`{}`), {} instance(s) not read: {}",
+                n.account.account,
+                n.account.account_id,
+                n.instances.len(),
+                n.account.error.to_string().replace('\n', " ")
+            );
+        }
+        out.push('\n');
+    }
+    let owned: Vec<&Planned> = plan.items.iter().filter(|i| i.owner.is_some()).collect();
+    if !owned.is_empty() {
+        let _ = writeln!(out, "**Managed elsewhere** (reported, not changed):\n");
+        for item in owned {
+            let _ = writeln!(out, "- `{}`: {}", item.address, owned_note(item));
+        }
+        out.push('\n');
+    }
+    if !plan.skipped.is_empty() {
+        let _ = writeln!(out, "**Skipped** (nothing there is read or changed):\n");
+        for s in &plan.skipped {
+            let _ = writeln!(out, "- {}: {}", skipped_place(s), s.reason);
         }
         out.push('\n');
     }
@@ -423,6 +511,31 @@ pub fn json(plan: &Plan) -> Value {
         .iter()
         .map(|f| json!({"address": f.address.to_string(), "message": f.error.to_string()}))
         .collect();
+    let unreachable: Vec<Value> = plan
+        .unreachable
+        .iter()
+        .map(|n| {
+            json!({
+                "account": n.account.account,
+                "account_id": n.account.account_id,
+                "instances": n.instances.len(),
+                "message": n.account.error.to_string(),
+            })
+        })
+        .collect();
+    let owned: Vec<Value> = plan
+        .items
+        .iter()
+        .filter_map(|i| {
+            Some(json!({
+                "address": i.address.to_string(),
+                "account_id": i.account_id,
+                "region": i.region,
+                "owner": i.owner.as_ref()?,
+                "attributes": i.diffs,
+            }))
+        })
+        .collect();
     json!({
         "format_version": FORMAT_VERSION,
         "drift": plan.has_drift(),
@@ -430,6 +543,9 @@ pub fn json(plan: &Plan) -> Value {
         "changes": changes,
         "findings": findings,
         "errors": errors,
+        "unreachable": unreachable,
+        "skipped": plan.skipped,
+        "managed_elsewhere": owned,
     })
 }
 

@@ -21,7 +21,8 @@ use crate::lang::diagnostic::{render, Style as DiagStyle};
 use crate::lang::model::Baseline;
 use crate::org::OrgStructure;
 use crate::plan::{plan, Plan, Scope};
-use crate::provider::{Ctx, Error};
+use crate::provider::{Ctx, Error, Outputs};
+use crate::reach::Reach;
 use crate::render::{self, Style};
 use crate::saved::{fingerprint, SavedPlan};
 
@@ -50,7 +51,11 @@ pub struct Session {
     pub aws: Aws,
     pub org: OrgStructure,
     pub instances: Vec<Instance>,
+    /// Accounts and regions the run skips or cannot reach.
+    pub reach: Reach,
     pub parallelism: usize,
+    /// What providers learned of declared resources (key ARNs), for their dependents.
+    pub outputs: Outputs,
 }
 
 impl Session {
@@ -59,6 +64,7 @@ impl Session {
             aws: &self.aws,
             baseline: &self.baseline,
             org: &self.org,
+            outputs: &self.outputs,
         }
     }
 }
@@ -108,12 +114,29 @@ async fn connect(baseline: Baseline, opts: &RunOptions) -> Result<Session, Strin
         .parallelism
         .unwrap_or(baseline.settings.max_concurrency as usize)
         .max(1);
+    let reach = crate::reach::survey(&aws, &org, &instances, parallelism).await;
+    reach.retain(&mut instances);
+    for s in &reach.skipped {
+        let place = match &s.region {
+            Some(r) => format!("region {r} of account {} ({})", s.account, s.account_id),
+            None => format!("account {} ({})", s.account, s.account_id),
+        };
+        eprintln!("notice: skipping {place}: {}", s.reason);
+    }
+    for (account, e) in &reach.unchecked {
+        eprintln!(
+            "warning: cannot tell which opt-in regions account {account} has enabled, so \
+             all its regions are read: {e}"
+        );
+    }
     Ok(Session {
         baseline,
         aws,
         org,
         instances,
+        reach,
         parallelism,
+        outputs: Outputs::default(),
     })
 }
 
@@ -129,6 +152,7 @@ async fn read(session: &Session, opts: &RunOptions) -> Plan {
     let reading = plan(
         &cx,
         &session.instances,
+        &session.reach,
         session.parallelism,
         &opts.scope,
         &read_so_far,
@@ -195,11 +219,21 @@ impl Progress<'_> {
     }
 }
 
+/// Report on stderr what could not be read; whether anything could not.
 fn report_failures(plan: &Plan) -> bool {
+    for n in &plan.unreachable {
+        eprintln!(
+            "error: account {} ({}) cannot be reached, so its {} instance(s) were not read: {}",
+            n.account.account,
+            n.account.account_id,
+            n.instances.len(),
+            n.account.error
+        );
+    }
     for f in &plan.failures {
         eprintln!("error: {}: {}", f.address, f.error);
     }
-    !plan.failures.is_empty()
+    plan.has_errors()
 }
 
 /// `baseline plan`.
@@ -318,12 +352,11 @@ pub fn apply_command(
         };
         let plan = read(&session, opts).await;
         print!("{}", render::human(&plan, opts.style));
-        if report_failures(&plan) {
-            eprintln!("error: nothing was changed: some instances could not be read");
-            return exit::ERROR;
-        }
+        // What could not be read is not changed, nor is what depends on it; everything
+        // else is, and the run still ends in an error.
+        let unread = report_failures(&plan);
         if !plan.has_changes() {
-            return exit::OK;
+            return if unread { exit::ERROR } else { exit::OK };
         }
         if !auto_approve {
             if !std::io::stdin().is_terminal() {
@@ -543,7 +576,25 @@ async fn execute(session: &Session, plan: &Plan, opts: &RunOptions, evidence: Ev
     if opts.verbose {
         eprintln!("{} API calls in total", session.aws.calls.get());
     }
-    if failed > 0 || skipped > 0 {
+    if plan.has_errors() {
+        let accounts: Vec<String> = plan
+            .unreachable
+            .iter()
+            .map(|n| n.account.account.clone())
+            .collect();
+        let mut why = Vec::new();
+        if !accounts.is_empty() {
+            why.push(format!("account(s) {} not reached", accounts.join(", ")));
+        }
+        if !plan.failures.is_empty() {
+            why.push(format!("{} instance(s) not read", plan.failures.len()));
+        }
+        eprintln!(
+            "error: the apply is incomplete: {}; see the errors above",
+            why.join(", ")
+        );
+    }
+    if failed > 0 || skipped > 0 || plan.has_errors() {
         exit::ERROR
     } else {
         exit::OK

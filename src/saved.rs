@@ -137,6 +137,8 @@ impl SavedPlan {
             items: self.items.clone(),
             orphans,
             failures: Vec::new(),
+            unreachable: Vec::new(),
+            skipped: Vec::new(),
         })
     }
 

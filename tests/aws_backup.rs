@@ -9,6 +9,31 @@ use support::*;
 
 const PLAN: &str = "backup-plan.daily[prod-app/us-east-1]";
 const SELECTION: &str = "backup-selection.daily/tagged-daily[prod-app/us-east-1]";
+/// AWS Backup's default service role, which baseline keeps in each account.
+const ROLE: &str = "backup-service-role.daily[prod-app]";
+const ROLE_NAME: &str = "AWSBackupDefaultServiceRole";
+const BACKUP_POLICY: &str =
+    "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup";
+const RESTORE_POLICY: &str =
+    "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores";
+const BACKUP_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"backup.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+
+/// The managed policies attached to the default service role, sorted.
+async fn role_policies(iam: &aws_sdk_iam::Client) -> Vec<String> {
+    let attached = iam
+        .list_attached_role_policies()
+        .role_name(ROLE_NAME)
+        .send()
+        .await
+        .unwrap();
+    sorted(
+        attached
+            .attached_policies()
+            .iter()
+            .filter_map(|p| p.policy_arn().map(str::to_string))
+            .collect(),
+    )
+}
 
 fn plan_baseline(selection_value: &str) -> String {
     format!(
@@ -57,19 +82,37 @@ async fn backup_plan_and_selection_converge_and_repair_drift() {
         vec![
             "backup-plan.daily[prod-app/us-east-1]",
             SELECTION,
+            ROLE,
             "backup-vault.central[prod-app/us-east-1]",
         ],
         "{}",
         plan.stdout
     );
     assert!(
-        plan.stdout.contains("Plan: 3 to create, 0 to adopt"),
+        plan.stdout.contains("Plan: 4 to create, 0 to adopt"),
         "{}",
         plan.stdout
     );
 
+    // A fresh account has no AWSBackupDefaultServiceRole (only the console makes it) and
+    // AWS Backup refuses a selection whose role does not exist, or is too new: apply
+    // creates the role, then waits until AWS Backup accepts it.
     baseline(&emulator, &["apply", root, "--auto-approve"]).expect(0);
     baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(0);
+    let iam = aws_sdk_iam::Client::new(&sdk_config(&emulator, Some(&accounts["prod-app"])).await);
+    let role = iam.get_role().role_name(ROLE_NAME).send().await.unwrap();
+    let role = role.role().unwrap();
+    assert_eq!(role.path(), "/service-role/");
+    assert!(
+        role.tags()
+            .iter()
+            .any(|t| t.key() == "managed-by" && t.value() == "baseline"),
+        "{role:?}"
+    );
+    assert_eq!(
+        role_policies(&iam).await,
+        vec![BACKUP_POLICY, RESTORE_POLICY]
+    );
 
     // What apply made: a tagged plan with both rules into the vault, and the selection.
     let backup = backup_client(&emulator, &accounts["prod-app"]).await;
@@ -467,4 +510,83 @@ async fn backup_vault_lock_drift_and_adoption_of_vault_and_plan() {
         (legacy.locked(), legacy.min_retention_days()),
         (Some(false), None)
     );
+}
+
+/// A console-made default role (untagged, the restore policy missing, another policy of the
+/// team's) is adopted and completed without losing what the team added; a selection naming
+/// a role that does not exist fails at plan time, not at apply.
+#[tokio::test(flavor = "multi_thread")]
+async fn backup_service_role_is_adopted_and_a_missing_declared_role_fails_the_plan() {
+    let emulator = Emulator::start();
+    let accounts = seed_organization(&emulator).await;
+    let iam = aws_sdk_iam::Client::new(&sdk_config(&emulator, Some(&accounts["prod-app"])).await);
+    iam.create_role()
+        .role_name(ROLE_NAME)
+        .path("/service-role/")
+        .assume_role_policy_document(BACKUP_TRUST)
+        .send()
+        .await
+        .unwrap();
+    let team_policy = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+    for policy in [BACKUP_POLICY, team_policy] {
+        iam.attach_role_policy()
+            .role_name(ROLE_NAME)
+            .policy_arn(policy)
+            .send()
+            .await
+            .unwrap();
+    }
+    after_consistency_window().await;
+
+    let dir = baseline_dir(&plan_baseline("daily"), &[]);
+    let root = dir.path().to_str().unwrap();
+    let plan = baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(2);
+    assert!(
+        plan.stdout.contains(&format!("{ROLE}  (adopt)")),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("AWSBackupServiceRolePolicyForRestores"),
+        "{}",
+        plan.stdout
+    );
+    baseline(&emulator, &["apply", root, "--auto-approve"]).expect(0);
+    baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(0);
+    assert_eq!(
+        role_policies(&iam).await,
+        sorted(vec![
+            BACKUP_POLICY.to_string(),
+            RESTORE_POLICY.to_string(),
+            team_policy.to_string()
+        ])
+    );
+
+    // A selection that names its own role, which prod-app does not have.
+    let declared = plan_baseline("daily").replace(
+        r#"value="daily""#,
+        r#"value="daily" role="backup-operator""#,
+    );
+    let dir = baseline_dir(&declared, &[]);
+    let root = dir.path().to_str().unwrap();
+    let failed = baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(1);
+    assert!(
+        failed.stderr.contains(SELECTION)
+            && failed
+                .stderr
+                .contains("role/backup-operator, which does not exist"),
+        "{}",
+        failed.stderr
+    );
+    // Created moments before the apply: AWS Backup refuses it for a moment, and apply
+    // waits that out (the role is new) instead of failing.
+    iam.create_role()
+        .role_name("backup-operator")
+        .assume_role_policy_document(BACKUP_TRUST)
+        .send()
+        .await
+        .unwrap();
+    baseline(&emulator, &["apply", root, "--auto-approve"]).expect(0);
+    baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(0);
 }

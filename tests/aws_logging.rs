@@ -7,6 +7,8 @@ use support::*;
 
 const STACK: &str = r#"
 settings { default-regions "us-east-1" }
+// CloudTrail creates an organization trail only with trusted access.
+organization { trusted-services "cloudtrail.amazonaws.com" }
 kms-key "org-logs" {
     account "log-archive"
     alias "alias/org-logs"
@@ -26,22 +28,23 @@ organization-trail "org-trail" {
 "#;
 
 const KEY: &str = "kms-key.org-logs[log-archive/us-east-1]";
+const ORGANIZATION: &str = "organization.default";
 const BUCKET: &str = "log-bucket.org-trail-logs[log-archive/us-east-1]";
 // The trail lives in the management account, which moto names "master".
 const TRAIL: &str = "organization-trail.org-trail[master/us-east-1]";
 
-/// The org-logs key's ARN, as the log-archive account sees it.
+/// The org-logs key's ARN, as the log-archive account sees it (once KMS resolves the alias
+/// an apply has just created).
 async fn org_logs_arn(kms: &aws_sdk_kms::Client) -> String {
-    kms.describe_key()
-        .key_id("alias/org-logs")
-        .send()
-        .await
-        .unwrap()
-        .key_metadata()
-        .unwrap()
-        .arn()
-        .unwrap()
-        .to_string()
+    eventually(&["NotFoundException"], || {
+        kms.describe_key().key_id("alias/org-logs").send()
+    })
+    .await
+    .key_metadata()
+    .unwrap()
+    .arn()
+    .unwrap()
+    .to_string()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -54,13 +57,13 @@ async fn logging_stack_converges_and_repairs_drift() {
     let plan = baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(2);
     assert_eq!(
         sorted(plan.planned()),
-        vec![KEY, BUCKET, TRAIL],
+        vec![KEY, BUCKET, TRAIL, ORGANIZATION],
         "{}",
         plan.stdout
     );
     assert!(
         plan.stdout
-            .contains("Plan: 3 to create, 0 to adopt, 0 to update"),
+            .contains("Plan: 3 to create, 0 to adopt, 1 to update"),
         "{}",
         plan.stdout
     );
@@ -163,7 +166,9 @@ async fn logging_stack_converges_and_repairs_drift() {
     assert!(status.key_rotation_enabled());
     assert_eq!(status.rotation_period_in_days(), Some(365));
 
-    // Out of band: suspend versioning and delete the bucket policy.
+    // Out of band: suspend versioning, and replace the bucket policy with one statement of
+    // another team's; and replace the key policy with the owner's full control and another
+    // team's statement (CloudTrail loses its statements).
     s3.put_bucket_versioning()
         .bucket("acme-org-trail-logs")
         .versioning_configuration(
@@ -174,26 +179,100 @@ async fn logging_stack_converges_and_repairs_drift() {
         .send()
         .await
         .unwrap();
-    s3.delete_bucket_policy()
+    let audit_read = serde_json::json!({
+        "Sid": "AuditTeamReads", "Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{}:root", accounts["audit"])},
+        "Action": "s3:GetObject", "Resource": "arn:aws:s3:::acme-org-trail-logs/*"
+    });
+    s3.put_bucket_policy()
         .bucket("acme-org-trail-logs")
+        .policy(serde_json::json!({"Version": "2012-10-17", "Statement": [audit_read]}).to_string())
+        .send()
+        .await
+        .unwrap();
+    let audit_decrypt = serde_json::json!({
+        "Sid": "AuditTeamDecrypts", "Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{}:root", accounts["audit"])},
+        "Action": "kms:Decrypt", "Resource": "*"
+    });
+    let owner = serde_json::json!({
+        "Sid": "Enable IAM User Permissions", "Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{}:root", accounts["log-archive"])},
+        "Action": "kms:*", "Resource": "*"
+    });
+    kms.put_key_policy()
+        .key_id(&key_arn)
+        .policy_name("default")
+        .policy(
+            serde_json::json!({"Version": "2012-10-17", "Statement": [owner, audit_decrypt]})
+                .to_string(),
+        )
         .send()
         .await
         .unwrap();
     let drift = baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(2);
-    assert_eq!(drift.planned(), vec![BUCKET], "{}", drift.stdout);
+    assert_eq!(drift.planned(), vec![KEY, BUCKET], "{}", drift.stdout);
     assert!(
         drift.shows_line("versioning : false -> true"),
         "{}",
         drift.stdout
     );
+    // Only baseline's own statements are drift: the other team's are not shown.
     assert!(drift.stdout.contains("      policy:"), "{}", drift.stdout);
     assert!(
-        drift.stdout.contains("\"Sid\": \"CloudTrailWrite\""),
+        drift.stdout.contains("\"BaselineCloudTrailWrite\": {")
+            && drift
+                .stdout
+                .contains("\"BaselineCloudTrailEncryptLogs\": {"),
         "{}",
         drift.stdout
     );
+    assert!(!drift.stdout.contains("AuditTeam"), "{}", drift.stdout);
     baseline(&emulator, &["apply", root, "--auto-approve"]).expect(0);
     baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(0);
+    // The other team's statements are still there, next to baseline's.
+    let bucket_policy: serde_json::Value = serde_json::from_str(
+        s3.get_bucket_policy()
+            .bucket("acme-org-trail-logs")
+            .send()
+            .await
+            .unwrap()
+            .policy()
+            .unwrap(),
+    )
+    .unwrap();
+    let key_policy: serde_json::Value = serde_json::from_str(
+        kms.get_key_policy()
+            .key_id(&key_arn)
+            .policy_name("default")
+            .send()
+            .await
+            .unwrap()
+            .policy()
+            .unwrap(),
+    )
+    .unwrap();
+    for (policy, theirs, ours) in [
+        (&bucket_policy, "AuditTeamReads", "BaselineCloudTrailWrite"),
+        (
+            &key_policy,
+            "AuditTeamDecrypts",
+            "BaselineCloudTrailEncryptLogs",
+        ),
+        (
+            &key_policy,
+            "Enable IAM User Permissions",
+            "BaselineCloudTrailDescribeKey",
+        ),
+    ] {
+        let sids: Vec<&str> = policy["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|s| s["Sid"].as_str())
+            .collect();
+        assert!(sids.contains(&theirs) && sids.contains(&ours), "{sids:?}");
+    }
 
     // Out of band: schedule the key's deletion. baseline cannot use or recreate a key
     // whose alias still points at it, so the plan fails and says why.
@@ -235,12 +314,13 @@ async fn untagged_key_bucket_and_trail_are_adopted() {
         .unwrap()
         .key_id()
         .to_string();
-    kms.create_alias()
-        .alias_name("alias/org-logs")
-        .target_key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
+    eventually(&["NotFoundException"], || {
+        kms.create_alias()
+            .alias_name("alias/org-logs")
+            .target_key_id(&key_id)
+            .send()
+    })
+    .await;
     s3.create_bucket()
         .bucket("acme-org-trail-logs")
         .send()
@@ -294,13 +374,13 @@ async fn untagged_key_bucket_and_trail_are_adopted() {
     let plan = baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(2);
     assert_eq!(
         sorted(plan.planned()),
-        vec![KEY, BUCKET, TRAIL],
+        vec![KEY, BUCKET, TRAIL, ORGANIZATION],
         "{}",
         plan.stdout
     );
     assert!(
         plan.stdout
-            .contains("Plan: 0 to create, 3 to adopt, 0 to update"),
+            .contains("Plan: 0 to create, 3 to adopt, 1 to update"),
         "{}",
         plan.stdout
     );
@@ -399,8 +479,11 @@ async fn kms_rotation_rule_turns_rotation_on_where_it_is_off() {
     // The declared key keeps its rotation off: the rule leaves it to its declaration.
     baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(0);
 
-    // Out of band in prod-app: a key without rotation, a key rotating every 90 days, and
-    // keys the rule must ignore (asymmetric, disabled, excluded by alias, AWS managed).
+    // Out of band in prod-app: a key without rotation, a key rotating every 365 days (less
+    // often than the rule's 180), a key rotating every 90 days (more often: stricter, so
+    // compliant), and keys the rule must ignore (asymmetric, disabled, excluded by alias,
+    // AWS managed). KMS may not find a key for a moment after creating it.
+    let not_yet = &["NotFoundException"];
     let app = aws_sdk_kms::Client::new(&sdk_config(&emulator, Some(&accounts["prod-app"])).await);
     let create = |spec: Option<aws_sdk_kms::types::KeySpec>| {
         let app = app.clone();
@@ -421,23 +504,28 @@ async fn kms_rotation_rule_turns_rotation_on_where_it_is_off() {
         }
     };
     let unrotated = create(None).await;
+    let long_period = create(None).await;
     let short_period = create(None).await;
-    app.enable_key_rotation()
-        .key_id(&short_period)
-        .rotation_period_in_days(90)
-        .send()
-        .await
-        .unwrap();
+    for (key, days) in [(&long_period, 365), (&short_period, 90)] {
+        eventually(not_yet, || {
+            app.enable_key_rotation()
+                .key_id(key)
+                .rotation_period_in_days(days)
+                .send()
+        })
+        .await;
+    }
     let _asymmetric = create(Some(aws_sdk_kms::types::KeySpec::Rsa2048)).await;
     let disabled = create(None).await;
-    app.disable_key().key_id(&disabled).send().await.unwrap();
+    eventually(not_yet, || app.disable_key().key_id(&disabled).send()).await;
     let legacy = create(None).await;
-    app.create_alias()
-        .alias_name("alias/legacy-import")
-        .target_key_id(&legacy)
-        .send()
-        .await
-        .unwrap();
+    eventually(not_yet, || {
+        app.create_alias()
+            .alias_name("alias/legacy-import")
+            .target_key_id(&legacy)
+            .send()
+    })
+    .await;
     // Describing the reserved alias makes KMS create the AWS-managed S3 key (rotated
     // yearly by AWS, not at the rule's 180 days: the rule must not touch it).
     app.describe_key()
@@ -448,7 +536,7 @@ async fn kms_rotation_rule_turns_rotation_on_where_it_is_off() {
 
     let drift = baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(2);
     assert_eq!(drift.planned(), vec![RULE_PROD_APP], "{}", drift.stdout);
-    let mut expected = vec![unrotated.clone(), short_period.clone()];
+    let mut expected = vec![unrotated.clone(), long_period.clone()];
     expected.sort();
     assert!(
         drift.shows_line(&format!(
@@ -461,7 +549,7 @@ async fn kms_rotation_rule_turns_rotation_on_where_it_is_off() {
 
     baseline(&emulator, &["apply", root, "--auto-approve"]).expect(0);
     baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(0);
-    for key in [&unrotated, &short_period] {
+    for (key, days) in [(&unrotated, 180), (&long_period, 180), (&short_period, 90)] {
         let status = app
             .get_key_rotation_status()
             .key_id(key)
@@ -469,7 +557,7 @@ async fn kms_rotation_rule_turns_rotation_on_where_it_is_off() {
             .await
             .unwrap();
         assert!(status.key_rotation_enabled());
-        assert_eq!(status.rotation_period_in_days(), Some(180));
+        assert_eq!(status.rotation_period_in_days(), Some(days), "{key}");
     }
     for key in [&disabled, &legacy] {
         let status = app

@@ -9,6 +9,7 @@ fn org() -> OrgStructure {
         id: id.into(),
         name: name.into(),
         ou: ou.into(),
+        state: baseline::org::ACTIVE.into(),
     };
     OrgStructure {
         management_account_id: "111111111111".into(),

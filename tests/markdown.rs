@@ -21,6 +21,7 @@ fn item(kind: &str, name: &str, account: Option<&str>, action: Option<Action>) -
         desired: Attrs::new(),
         live: None,
         findings: vec![],
+        owner: None,
         instance: 0,
     }
 }
@@ -67,8 +68,7 @@ fn markdown_plan_snapshot() {
     let unchanged = item("kms-key", "org-logs", Some("log-archive"), None);
     let plan = Plan {
         items: vec![scp, pw, hub, mfa, unchanged],
-        orphans: vec![],
-        failures: vec![],
+        ..Plan::default()
     };
     insta::assert_snapshot!(baseline::render::markdown(&plan));
 }

@@ -286,6 +286,9 @@ async fn every_action_and_read_errors_match_the_schema() {
             "changes": [],
             "findings": [],
             "errors": [],
+            "unreachable": [],
+            "skipped": [],
+            "managed_elsewhere": [],
         })
     );
 

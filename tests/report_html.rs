@@ -66,12 +66,12 @@ fn html_report_renders_in_headless_chromium() {
         desired: Attrs::new(),
         live: None,
         findings: vec![],
+        owner: None,
         instance: 0,
     };
     let plan = Plan {
         items: vec![trail],
-        orphans: vec![],
-        failures: vec![],
+        ..Plan::default()
     };
     let report =
         baseline::report::build(Framework::Soc2, &baseline, &plan, "a plan given as values");

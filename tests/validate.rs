@@ -218,7 +218,7 @@ fn policy_over_size_limit() {
         &[expect!(
             "policy-too-large.kdl:2:14",
             "policy-too-large",
-            "8482 characters without whitespace; AWS allows 5120"
+            "11002 characters without whitespace; AWS allows 10240"
         )],
     );
 }
@@ -228,9 +228,9 @@ fn too_many_scps_on_one_target() {
     check(
         "too-many-scps.kdl",
         &[expect!(
-            "too-many-scps.kdl:20:12",
+            "too-many-scps.kdl:40:12",
             "too-many-scps",
-            "OU \"Workloads\" would have 6 SCPs"
+            "OU \"Workloads\" would have 11 SCPs"
         )],
     );
 }

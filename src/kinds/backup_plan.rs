@@ -8,9 +8,9 @@ use serde_json::{json, Value};
 
 use super::backup_vault::{has_managed_tag, tag_managed, BackupVault};
 use super::{spec_of, Kind, Naming, Placing};
-use crate::aws::partition;
-use crate::aws::Context;
+use crate::aws::{AwsError, Context};
 use crate::expand::Instance;
+use crate::iam::{with_new_role, BACKUP_SERVICE_ROLE};
 use crate::lang::checks::{check_schedule, Schedule};
 use crate::lang::diagnostic::Problem;
 use crate::lang::model::{Baseline, Declaration, Part, Reference, Spec};
@@ -59,6 +59,19 @@ pub struct BackupPlan {
     pub selections: Vec<Selection>,
 }
 
+impl BackupPlan {
+    /// Whether a selection names no role of its own, so that baseline keeps AWS Backup's
+    /// default service role in each account.
+    pub fn uses_service_role(&self) -> bool {
+        self.selections.iter().any(|s| s.role.is_none())
+    }
+
+    /// The part index of the first selection (after the plan, and the role when there is one).
+    fn first_selection_part(&self) -> usize {
+        1 + usize::from(self.uses_service_role())
+    }
+}
+
 impl Spec for BackupPlan {
     fn references(&self) -> Vec<Reference> {
         let mut refs: Vec<Reference> = Vec::new();
@@ -70,15 +83,28 @@ impl Spec for BackupPlan {
         refs
     }
 
+    /// After the plan itself: AWS Backup's service role, once per account, when a selection
+    /// relies on it; then one part per selection.
     fn extra_parts(&self, name: &str) -> Vec<Part> {
-        self.selections
-            .iter()
-            .map(|s| Part {
-                kind: "backup-selection".into(),
-                name: format!("{name}/{}", s.name.value),
-                after: vec![0],
-            })
-            .collect()
+        let has_role = self.uses_service_role();
+        let role = has_role.then(|| Part {
+            kind: ROLE_KIND.into(),
+            name: name.to_string(),
+            after: vec![],
+            per_account: true,
+        });
+        let selections = self.selections.iter().map(|s| Part {
+            kind: SELECTION_KIND.into(),
+            name: format!("{name}/{}", s.name.value),
+            // A selection needs its plan, and the service role it names.
+            after: if s.role.is_none() && has_role {
+                vec![0, 1]
+            } else {
+                vec![0]
+            },
+            per_account: false,
+        });
+        role.into_iter().chain(selections).collect()
     }
     crate::spec_any!();
 }
@@ -189,28 +215,59 @@ fn parse_selection(mut c: NodeReader) -> Option<Selection> {
     })
 }
 
-/// A rule whose retention falls outside its vault's lock would fail at backup time.
+/// A rule whose retention falls outside its vault's lock would fail at backup time, and so
+/// would a rule without an expiry into a vault whose lock has a maximum retention: AWS Backup
+/// refuses recovery points that outlive the lock's maximum, and one that never expires does
+/// (AWS Backup developer guide, "AWS Backup Vault Lock"). Either way every job fails,
+/// silently, long after apply said it succeeded.
 fn check_retention_within_lock(baseline: &Baseline, decls: &[&Declaration], cx: &Cx) {
     for decl in decls {
         let Some(plan) = spec_of::<BackupPlan>(decl) else {
             continue;
         };
         for rule in &plan.rules {
-            let lock = baseline
+            let Some(lock) = baseline
                 .find("backup-vault", &rule.vault.value)
                 .and_then(spec_of::<BackupVault>)
-                .and_then(|v| v.lock.as_ref());
-            let (Some(lock), Some(days)) = (lock, &rule.delete_after_days) else {
+                .and_then(|v| v.lock.as_ref())
+            else {
                 continue;
             };
-            if !(lock.min_retention_days..=lock.max_retention_days).contains(&days.value) {
+            let Some(days) = &rule.delete_after_days else {
+                if let Some(max) = lock.max_retention_days {
+                    cx.report(
+                        Problem::new(
+                            "baseline::retention-outside-lock",
+                            rule.name.span,
+                            format!(
+                                "rule \"{}\" keeps backups forever, but vault \"{}\" is locked with a \
+                                 maximum retention of {max} days",
+                                rule.name.value, rule.vault.value
+                            ),
+                        )
+                        .label("no delete-after-days")
+                        .also(lock.span, "vault lock")
+                        .help(format!(
+                            "AWS Backup would fail every job of this rule; add delete-after-days={max} \
+                             (or less)"
+                        )),
+                    );
+                }
+                continue;
+            };
+            let max = lock.max_retention_days.unwrap_or(u32::MAX);
+            if !(lock.min_retention_days..=max).contains(&days.value) {
+                let range = match lock.max_retention_days {
+                    Some(max) => format!("{} to {max} days", lock.min_retention_days),
+                    None => format!("at least {} days", lock.min_retention_days),
+                };
                 cx.report(
                     Problem::new(
                         "baseline::retention-outside-lock",
                         days.span,
                         format!(
-                            "retention of {} days is outside the lock of vault \"{}\" ({} to {} days)",
-                            days.value, rule.vault.value, lock.min_retention_days, lock.max_retention_days
+                            "retention of {} days is outside the lock of vault \"{}\" ({range})",
+                            days.value, rule.vault.value
                         ),
                     )
                     .label("AWS Backup would refuse these backups")
@@ -231,6 +288,7 @@ fn check_retention_within_lock(baseline: &Baseline, decls: &[&Declaration], cx: 
 pub struct BackupPlanProvider;
 
 const SELECTION_KIND: &str = "backup-selection";
+const ROLE_KIND: &str = "backup-service-role";
 
 /// One rule as compared: what the declaration says and what GetBackupPlan returns.
 fn rule_json(
@@ -266,21 +324,25 @@ fn selection_attrs(tag_key: Option<&str>, tag_value: Option<&str>, role_arn: &st
 
 /// The selection an instance stands for: parts after the plan are its selections, in order.
 fn selection_of<'p>(plan: &'p BackupPlan, inst: &Instance) -> Option<&'p Selection> {
-    plan.selections.get(inst.part.checked_sub(1)?)
+    plan.selections
+        .get(inst.part.checked_sub(plan.first_selection_part())?)
 }
 
 /// The role AWS Backup assumes for a selection: an ARN as written, a role name in the
-/// selection's account, or AWS Backup's default service role.
-fn role_arn(sel: &Selection, inst: &Instance) -> String {
-    let p = partition(&inst.region);
+/// selection's account, or AWS Backup's default service role (which baseline keeps).
+fn role_arn(cx: &Ctx<'_>, sel: &Selection, inst: &Instance) -> String {
+    let p = &cx.aws.partition;
     match &sel.role {
         Some(r) if r.starts_with("arn:") => r.clone(),
         Some(name) => format!("arn:{p}:iam::{}:role/{name}", inst.account_id),
-        None => format!(
-            "arn:{p}:iam::{}:role/service-role/AWSBackupDefaultServiceRole",
-            inst.account_id
-        ),
+        None => BACKUP_SERVICE_ROLE.arn(p, &inst.account_id),
     }
+}
+
+/// AWS Backup refusing a selection's role: it does not exist, or IAM has not caught up.
+fn role_refused(e: &AwsError) -> bool {
+    e.is("InvalidParameterValueException")
+        && (e.message.contains("cannot be assumed") || e.message.contains("Unable to assume role"))
 }
 
 fn build_error(what: &str, e: impl std::fmt::Display) -> Error {
@@ -407,6 +469,24 @@ impl BackupPlanProvider {
         else {
             return Ok(Observed::absent());
         };
+        // A declared role must exist: AWS Backup refuses a selection naming one that does
+        // not, and finding out at plan time beats a failed apply. (The default service role
+        // is baseline's own part.)
+        if sel.role.is_some() {
+            let arn = role_arn(cx, sel, inst);
+            if crate::iam::role_account(&arn) == Some(inst.account_id.as_str())
+                && crate::iam::role_created(cx, &inst.account_id, &arn)
+                    .await?
+                    .is_none()
+            {
+                return Err(Error::State(format!(
+                    "selection \"{}\" names the role {arn}, which does not exist in account {}; \
+                     create it (trusting backup.amazonaws.com), or leave `role` out to have \
+                     baseline keep AWS Backup's default service role",
+                    sel.name.value, inst.account_id
+                )));
+            }
+        }
         let Some((plan_id, _)) = find_plan(&backup, plan_name).await? else {
             return Ok(Observed::absent());
         };
@@ -547,17 +627,22 @@ impl BackupPlanProvider {
             .map_err(|e| build_error("selection condition", e))?;
         let selection = BackupSelection::builder()
             .selection_name(&sel.name.value)
-            .iam_role_arn(role_arn(sel, inst))
+            .iam_role_arn(role_arn(cx, sel, inst))
             .list_of_tags(condition)
             .build()
             .map_err(|e| build_error("backup selection", e))?;
-        backup
-            .create_backup_selection()
-            .backup_plan_id(plan_id)
-            .backup_selection(selection)
-            .send()
-            .await
-            .ctx("backup:CreateBackupSelection")?;
+        // AWS Backup refuses a role IAM created moments ago (this run's service role, say).
+        let role = role_arn(cx, sel, inst);
+        with_new_role(cx, &inst.account_id, &role, role_refused, || async {
+            backup
+                .create_backup_selection()
+                .backup_plan_id(&plan_id)
+                .backup_selection(selection.clone())
+                .send()
+                .await
+                .ctx("backup:CreateBackupSelection")
+        })
+        .await?;
         Ok(())
     }
 }
@@ -570,8 +655,11 @@ impl Provider for BackupPlanProvider {
         };
         if inst.address.kind == SELECTION_KIND {
             return selection_of(plan, inst).map_or_else(Attrs::new, |s| {
-                selection_attrs(Some(&s.tag_key), Some(&s.tag_value), &role_arn(s, inst))
+                selection_attrs(Some(&s.tag_key), Some(&s.tag_value), &role_arn(cx, s, inst))
             });
+        }
+        if inst.address.kind == ROLE_KIND {
+            return BACKUP_SERVICE_ROLE.desired();
         }
         rules_attrs(
             plan.rules
@@ -590,10 +678,10 @@ impl Provider for BackupPlanProvider {
     }
 
     async fn read(&self, cx: &Ctx<'_>, inst: &Instance) -> provider::Result<Observed> {
-        if inst.address.kind == SELECTION_KIND {
-            self.read_selection(cx, inst).await
-        } else {
-            self.read_plan(cx, inst).await
+        match inst.address.kind.as_str() {
+            SELECTION_KIND => self.read_selection(cx, inst).await,
+            ROLE_KIND => BACKUP_SERVICE_ROLE.read(cx, &inst.account_id).await,
+            _ => self.read_plan(cx, inst).await,
         }
     }
 
@@ -606,10 +694,14 @@ impl Provider for BackupPlanProvider {
         let Some(plan) = spec_of::<BackupPlan>(cx.decl(inst)) else {
             return Ok(());
         };
-        if inst.address.kind == SELECTION_KIND {
-            self.apply_selection(cx, inst, plan, change).await
-        } else {
-            self.apply_plan(cx, inst, plan, change).await
+        match inst.address.kind.as_str() {
+            SELECTION_KIND => self.apply_selection(cx, inst, plan, change).await,
+            ROLE_KIND => {
+                BACKUP_SERVICE_ROLE
+                    .apply(cx, &inst.account_id, change)
+                    .await
+            }
+            _ => self.apply_plan(cx, inst, plan, change).await,
         }
     }
 

@@ -34,7 +34,9 @@ pub const RETENTION_DAYS: std::ops::RangeInclusive<u32> = 1..=36500;
 #[derive(Debug, Clone)]
 pub struct VaultLock {
     pub min_retention_days: u32,
-    pub max_retention_days: u32,
+    /// Only when declared: with a maximum, AWS fails every backup job whose recovery points
+    /// never expire.
+    pub max_retention_days: Option<u32>,
     /// Compliance mode: the lock becomes immutable after this many days (at least 3).
     pub changeable_for_days: Option<u32>,
     pub span: Span,
@@ -87,7 +89,7 @@ fn parse(r: &mut NodeReader, name: &Spanned<String>) -> Box<dyn Spec> {
         c.finish();
         VaultLock {
             min_retention_days: min.map_or(1, |m| m.value),
-            max_retention_days: max.map_or(*RETENTION_DAYS.end(), |m| m.value),
+            max_retention_days: max.map(|m| m.value),
             changeable_for_days: changeable.map(|c| c.value),
             span,
         }
@@ -120,7 +122,7 @@ fn desired_attrs(v: &BackupVault) -> Attrs {
     match &v.lock {
         Some(l) => lock_attrs(
             Some(l.min_retention_days.into()),
-            Some(l.max_retention_days.into()),
+            l.max_retention_days.map(i64::from),
             Some(if l.changeable_for_days.is_some() {
                 COMPLIANCE
             } else {
@@ -220,7 +222,7 @@ async fn put_lock(
         .put_backup_vault_lock_configuration()
         .backup_vault_name(name)
         .min_retention_days(lock.min_retention_days.into())
-        .max_retention_days(lock.max_retention_days.into())
+        .set_max_retention_days(lock.max_retention_days.map(i64::from))
         .set_changeable_for_days(lock.changeable_for_days.map(i64::from))
         .send()
         .await

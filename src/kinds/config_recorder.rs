@@ -1,20 +1,19 @@
 //! `config-recorder`: AWS Config in every targeted account and region: the recorder, its
 //! delivery channel, its recording status and managed rules, as four kinds of parts.
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use aws_sdk_config::types::{
     ConfigRule, ConfigSnapshotDeliveryProperties, ConfigurationRecorder, DeliveryChannel,
     MaximumExecutionFrequency, Owner, RecordingGroup, RecordingStrategy, RecordingStrategyType,
-    Source, Tag,
+    ResourceType, Source, Tag,
 };
 use serde_json::{json, Value};
 
 use super::log_bucket::bucket_name_of;
 use super::{no_check, spec_of, Kind, Naming, Placing};
-use crate::aws::{partition, AwsError, Context};
+use crate::aws::{AwsError, Context};
 use crate::expand::Instance;
+use crate::iam::with_new_role;
 use crate::lang::diagnostic::{did_you_mean, Problem};
 use crate::lang::model::{Part, Reference, Spec};
 use crate::lang::reader::NodeReader;
@@ -68,6 +67,8 @@ pub struct ManagedRule {
 #[derive(Debug, Clone)]
 pub struct ConfigRecorder {
     pub all_supported: bool,
+    /// What to record when not every supported type is (`all-supported #false`).
+    pub resource_types: Vec<String>,
     /// The one region that records global resources (IAM); AWS advises recording them once.
     pub global_resources_region: Option<Spanned<String>>,
     /// Role ARN or name; the Config service-linked role when absent.
@@ -90,17 +91,20 @@ impl Spec for ConfigRecorder {
                 kind: "config-delivery-channel".into(),
                 name: name.to_string(),
                 after: vec![0],
+                per_account: false,
             },
             Part {
                 kind: "config-recording".into(),
                 name: name.to_string(),
                 after: vec![DELIVERY_CHANNEL],
+                per_account: false,
             },
         ];
         parts.extend(self.rules.iter().map(|rule| Part {
             kind: "config-rule".into(),
             name: rule.name.value.clone(),
             after: vec![RECORDING],
+            per_account: false,
         }));
         parts
     }
@@ -108,7 +112,15 @@ impl Spec for ConfigRecorder {
 }
 
 fn parse(r: &mut NodeReader, _name: &Spanned<String>) -> Box<dyn Spec> {
-    let all_supported = r.child_bool("all-supported").is_none_or(|b| b.value);
+    let all_supported_node = r.child_bool("all-supported");
+    let all_supported = all_supported_node.as_ref().is_none_or(|b| b.value);
+    let resource_types = r
+        .child_strs(
+            "resource-types",
+            "resource types such as \"AWS::S3::Bucket\"",
+        )
+        .unwrap_or_default();
+    check_recording_group(r, all_supported_node.as_ref(), &resource_types);
     let global_resources_region = r.child_str("global-resources-region", "a region name");
     if let Some(reg) = &global_resources_region {
         check_region(r, reg);
@@ -129,11 +141,67 @@ fn parse(r: &mut NodeReader, _name: &Spanned<String>) -> Box<dyn Spec> {
         .collect();
     Box::new(ConfigRecorder {
         all_supported,
+        resource_types: resource_types
+            .into_iter()
+            .map(|t| t.value)
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect(),
         global_resources_region,
         role,
         delivery,
         rules,
     })
+}
+
+/// AWS Config refuses a recording group that records nothing (`allSupported` false and no
+/// resource types) and one that names types while recording all of them
+/// (InvalidRecordingGroupException, PutConfigurationRecorder).
+fn check_recording_group(
+    r: &NodeReader,
+    all_supported: Option<&Spanned<bool>>,
+    resource_types: &[Spanned<String>],
+) {
+    match (all_supported, resource_types.first()) {
+        (Some(off), None) if !off.value => r.report(
+            Problem::new(
+                "baseline::invalid-value",
+                off.span,
+                "this recorder would record nothing: `all-supported #false` needs `resource-types`",
+            )
+            .label("records no resource type")
+            .help("name what to record, e.g. resource-types \"AWS::IAM::Role\" \"AWS::S3::Bucket\", or record everything with `all-supported #true`"),
+        ),
+        (None | Some(Spanned { value: true, .. }), Some(first)) => r.report(
+            Problem::new(
+                "baseline::invalid-value",
+                first.span,
+                "`resource-types` only applies with `all-supported #false`",
+            )
+            .label("all supported types are recorded already")
+            .help("add `all-supported #false` to record only these types, or remove `resource-types`"),
+        ),
+        _ => {}
+    }
+    for t in resource_types {
+        let parts: Vec<&str> = t.value.split("::").collect();
+        let ok = parts.len() == 3
+            && parts[0] == "AWS"
+            && parts[1..]
+                .iter()
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric()));
+        if !ok {
+            r.report(
+                Problem::new(
+                    "baseline::invalid-value",
+                    t.span,
+                    format!("\"{}\" is not a resource type", t.value),
+                )
+                .label("expected AWS::Service::Type")
+                .help("AWS Config resource types read like \"AWS::S3::Bucket\""),
+            );
+        }
+    }
 }
 
 fn parse_delivery(mut d: NodeReader) -> Option<Delivery> {
@@ -162,6 +230,19 @@ fn parse_delivery(mut d: NodeReader) -> Option<Delivery> {
             prefix,
         })
     }
+}
+
+/// The key prefixes of every declared Config delivery into the log bucket declared as
+/// `bucket` (`None`: no prefix), for the bucket's policy.
+pub fn deliveries_into(cx: &Ctx<'_>, bucket: &str) -> Vec<Option<String>> {
+    cx.baseline
+        .declarations
+        .iter()
+        .filter(|d| std::ptr::eq(d.kind, &KIND))
+        .filter_map(|d| spec_of::<ConfigRecorder>(d)?.delivery.as_ref())
+        .filter(|d| d.bucket.value == bucket)
+        .map(|d| d.prefix.clone())
+        .collect()
 }
 
 fn parse_rule(mut c: NodeReader) -> Option<ManagedRule> {
@@ -216,20 +297,17 @@ const SERVICE_LINKED_ROLE: &str = "AWSServiceRoleForConfig";
 /// What AWS Config uses when a channel names no frequency.
 const DEFAULT_FREQUENCY: &str = "TwentyFour_Hours";
 
-fn service_linked_role_arn(account: &str, region: &str) -> String {
-    format!(
-        "arn:{}:iam::{account}:role/aws-service-role/{CONFIG_PRINCIPAL}/{SERVICE_LINKED_ROLE}",
-        partition(region)
-    )
+fn service_linked_role_arn(partition: &str, account: &str) -> String {
+    format!("arn:{partition}:iam::{account}:role/aws-service-role/{CONFIG_PRINCIPAL}/{SERVICE_LINKED_ROLE}")
 }
 
 /// The recorder's role: an ARN as written, a name in the instance's account, or the
 /// Config service-linked role.
-fn role_arn(spec: &ConfigRecorder, account: &str, region: &str) -> String {
+fn role_arn(spec: &ConfigRecorder, partition: &str, account: &str) -> String {
     match spec.role.as_deref() {
         Some(arn) if arn.starts_with("arn:") => arn.to_string(),
-        Some(name) => format!("arn:{}:iam::{account}:role/{name}", partition(region)),
-        None => service_linked_role_arn(account, region),
+        Some(name) => format!("arn:{partition}:iam::{account}:role/{name}"),
+        None => service_linked_role_arn(partition, account),
     }
 }
 
@@ -311,8 +389,8 @@ async fn existing_channel(
 }
 
 /// Create the Config service-linked role if the account lacks it (API callers must; only
-/// the console does it implicitly). Returns whether it was created.
-async fn ensure_service_linked_role(cx: &Ctx<'_>, inst: &Instance) -> provider::Result<bool> {
+/// the console does it implicitly).
+async fn ensure_service_linked_role(cx: &Ctx<'_>, inst: &Instance) -> provider::Result<()> {
     let iam = cx.aws.iam(&inst.account_id, &inst.region).await?;
     let role = iam
         .get_role()
@@ -321,7 +399,7 @@ async fn ensure_service_linked_role(cx: &Ctx<'_>, inst: &Instance) -> provider::
         .await
         .absent_on("iam:GetRole", &["NoSuchEntity"])?;
     if role.is_some() {
-        return Ok(false);
+        return Ok(());
     }
     if let Err(e) = iam
         .create_service_linked_role()
@@ -341,7 +419,7 @@ async fn ensure_service_linked_role(cx: &Ctx<'_>, inst: &Instance) -> provider::
             return Err(e.into());
         }
     }
-    Ok(true)
+    Ok(())
 }
 
 impl ConfigRecorderProvider {
@@ -351,9 +429,12 @@ impl ConfigRecorderProvider {
             "config-recorder" => {
                 a.insert(
                     "role-arn".into(),
-                    json!(role_arn(spec, &inst.account_id, &inst.region)),
+                    json!(role_arn(spec, &cx.aws.partition, &inst.account_id)),
                 );
                 a.insert("all-supported".into(), json!(spec.all_supported));
+                if !spec.all_supported {
+                    a.insert("resource-types".into(), json!(spec.resource_types));
+                }
                 a.insert(
                     "include-global-resources".into(),
                     json!(include_global(spec, &inst.region)),
@@ -425,8 +506,10 @@ impl ConfigRecorderProvider {
         spec: &ConfigRecorder,
         change: &ChangeRequest<'_>,
     ) -> provider::Result<()> {
-        let role = role_arn(spec, &inst.account_id, &inst.region);
-        let created_role = spec.role.is_none() && ensure_service_linked_role(cx, inst).await?;
+        let role = role_arn(spec, &cx.aws.partition, &inst.account_id);
+        if spec.role.is_none() {
+            ensure_service_linked_role(cx, inst).await?;
+        }
         let mut group = RecordingGroup::builder()
             .all_supported(spec.all_supported)
             .include_global_resource_types(include_global(spec, &inst.region));
@@ -436,31 +519,43 @@ impl ConfigRecorderProvider {
                     .use_only(RecordingStrategyType::AllSupportedResourceTypes)
                     .build(),
             );
+        } else {
+            group = group
+                .set_resource_types(Some(
+                    spec.resource_types
+                        .iter()
+                        .map(|t| ResourceType::from(t.as_str()))
+                        .collect(),
+                ))
+                .recording_strategy(
+                    RecordingStrategy::builder()
+                        .use_only(RecordingStrategyType::InclusionByResourceTypes)
+                        .build(),
+                );
         }
         let recorder = ConfigurationRecorder::builder()
             .name(change.id("name").unwrap_or(DEFAULT_NAME))
             .role_arn(&role)
             .recording_group(group.build())
             .build();
-        // A role IAM has just created takes a few seconds to be usable by Config.
-        let attempts = if created_role { 6 } else { 1 };
-        for attempt in 1..=attempts {
-            match config
-                .put_configuration_recorder()
-                .configuration_recorder(recorder.clone())
-                .send()
-                .await
-                .ctx("config:PutConfigurationRecorder")
-            {
-                Err(e) if e.is("InvalidRoleException") && attempt < attempts => {
-                    tokio::time::sleep(Duration::from_secs(5)).await;
-                }
-                other => {
-                    other?;
-                    break;
-                }
-            }
-        }
+        // A role IAM has just created (by this run, or by someone moments ago) is refused
+        // by Config for a moment; an older role that Config refuses is a wrong role,
+        // reported at once.
+        with_new_role(
+            cx,
+            &inst.account_id,
+            &role,
+            |e| e.is("InvalidRoleException"),
+            || async {
+                config
+                    .put_configuration_recorder()
+                    .configuration_recorder(recorder.clone())
+                    .send()
+                    .await
+                    .ctx("config:PutConfigurationRecorder")
+            },
+        )
+        .await?;
         Ok(())
     }
 
@@ -567,6 +662,14 @@ impl Provider for ConfigRecorderProvider {
                     "all-supported".into(),
                     json!(group.is_some_and(|g| g.all_supported())),
                 );
+                let mut types: Vec<&str> = group
+                    .map(|g| g.resource_types())
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|t| t.as_str())
+                    .collect();
+                types.sort_unstable();
+                attrs.insert("resource-types".into(), json!(types));
                 attrs.insert(
                     "include-global-resources".into(),
                     json!(group.is_some_and(|g| g.include_global_resource_types())),

@@ -2,14 +2,18 @@
 
 use async_trait::async_trait;
 use aws_sdk_kms::types::{KeyManagerType, KeyMetadata, KeySpec, KeyState, KeyUsageType, Tag};
-use serde_json::json;
+use serde_json::{json, Map, Value};
 
+use super::config_recorder::deliveries_into;
+use super::log_bucket;
+use super::organization_trail::trails;
 use super::{no_check, spec_of, Kind, Naming, Placing};
-use crate::aws::{partition, Context};
+use crate::aws::{until_consistent, AwsError, Context};
 use crate::expand::Instance;
 use crate::lang::checks::check_kms_alias;
 use crate::lang::diagnostic::Problem;
 use crate::lang::model::{Declaration, Spec};
+use crate::lang::policy::{canonical_statement, is_baseline_sid, merge_owned, owned_statements};
 use crate::lang::reader::NodeReader;
 use crate::lang::source::Spanned;
 use crate::provider::{
@@ -105,7 +109,12 @@ pub fn alias_of(cx: &Ctx<'_>, name: &str) -> String {
 
 /// The live ARN of the declared kms-key `key_decl_name` (in its own account and region),
 /// or `None` while it does not exist (or is pending deletion, which makes it unusable).
+/// The ARN the key's own provider read or created in this run comes first: right after a
+/// key or alias is created, AWS may not resolve the alias for a moment.
 pub async fn key_arn(cx: &Ctx<'_>, key_decl_name: &str) -> provider::Result<Option<String>> {
+    if let Some(arn) = published_arn(cx, key_decl_name) {
+        return Ok(Some(arn));
+    }
     let Some(decl) = key_decl(cx, key_decl_name) else {
         return Err(Error::State(format!(
             "no kms-key named \"{key_decl_name}\" is declared"
@@ -128,18 +137,67 @@ pub async fn key_arn(cx: &Ctx<'_>, key_decl_name: &str) -> provider::Result<Opti
     Ok(meta.arn().map(str::to_string))
 }
 
-/// DescribeKey, `None` when the alias or key does not exist.
+/// The ARN of the declared kms-key `name` as its provider published it in this run.
+fn published_arn(cx: &Ctx<'_>, name: &str) -> Option<String> {
+    let out = cx.outputs.get(KIND.keyword, name)?;
+    out.values.get("arn")?.as_str().map(str::to_string)
+}
+
+/// Whether this run created the declared kms-key `name` (so AWS may not know it everywhere
+/// yet: services that look the key up may answer "not found" for a moment).
+pub fn created_in_this_run(cx: &Ctx<'_>, name: &str) -> bool {
+    cx.outputs
+        .get(KIND.keyword, name)
+        .is_some_and(|o| o.created)
+}
+
+fn publish_arn(cx: &Ctx<'_>, inst: &Instance, arn: &str, created: bool) {
+    let mut values = Attrs::new();
+    values.insert("arn".into(), json!(arn));
+    cx.outputs
+        .publish(KIND.keyword, &cx.decl(inst).name.value, values, created);
+}
+
+/// DescribeKey, `None` when the alias or key does not exist. An alias KMS does not resolve
+/// may just have been created (KMS is eventually consistent): when ListAliases lists it, its
+/// key is described until KMS finds it.
 async fn describe(
     kms: &aws_sdk_kms::Client,
     key_id: &str,
 ) -> provider::Result<Option<KeyMetadata>> {
-    let out = kms
-        .describe_key()
-        .key_id(key_id)
+    let describe = |id: String| async move {
+        kms.describe_key()
+            .key_id(id)
+            .send()
+            .await
+            .ctx("kms:DescribeKey")
+            .map(|o| o.key_metadata)
+    };
+    match describe(key_id.to_string()).await {
+        Ok(meta) => return Ok(meta),
+        Err(e) if !e.is("NotFoundException") => return Err(e.into()),
+        Err(_) if !key_id.starts_with("alias/") => return Ok(None),
+        Err(_) => {}
+    }
+    let listed = kms
+        .list_aliases()
+        .into_paginator()
+        .items()
         .send()
+        .try_collect()
         .await
-        .absent_on("kms:DescribeKey", &["NotFoundException"])?;
-    Ok(out.and_then(|o| o.key_metadata))
+        .ctx("kms:ListAliases")?
+        .into_iter()
+        .find(|a| a.alias_name() == Some(key_id))
+        .and_then(|a| a.target_key_id);
+    match listed {
+        Some(target) => Ok(until_consistent(
+            |e| e.is("NotFoundException"),
+            || describe(target.clone()),
+        )
+        .await?),
+        None => Ok(None),
+    }
 }
 
 /// Rotation as the attributes show it: (on, period in days when on).
@@ -172,56 +230,161 @@ fn attrs(k: &KmsKey) -> Attrs {
     a
 }
 
-/// The key policy: the owning account keeps full control through IAM; CloudTrail (trails
-/// of the management account) and Config may encrypt with the key and describe it.
-fn key_policy(cx: &Ctx<'_>, account_id: &str, region: &str) -> String {
-    let p = partition(region);
-    let management = &cx.org.management_account_id;
+/// The policy a new key starts with: AWS's default key policy, which lets the owning
+/// account control the key through IAM. It is not baseline's to manage afterwards (only the
+/// `Baseline*` statements are), and it keeps KMS's lockout check satisfied.
+fn default_policy(cx: &Ctx<'_>, account_id: &str) -> Value {
     json!({
         "Version": "2012-10-17",
-        "Id": "baseline-log-key",
-        "Statement": [
-            {
-                "Sid": "AccountAdministersKeyThroughIam",
+        "Id": "key-default-1",
+        "Statement": [{
+            "Sid": "Enable IAM User Permissions",
+            "Effect": "Allow",
+            "Principal": {"AWS": format!("arn:{}:iam::{account_id}:root", cx.aws.partition)},
+            "Action": "kms:*",
+            "Resource": "*"
+        }]
+    })
+}
+
+/// The statements baseline owns in the key policy of the declared key `name`: what the
+/// services the baseline points at this key need, and no more. Each is limited to the
+/// baseline's own resources (`aws:SourceArn`, `aws:SourceAccount`) so that no other trail or
+/// organization can have the service use the key (the confused-deputy problem). Following
+/// the CloudTrail user guide ("Configure AWS KMS key policies for CloudTrail") and the
+/// Config developer guide ("Permissions for the KMS key").
+pub fn key_statements(cx: &Ctx<'_>, name: &str) -> Map<String, Value> {
+    let p = &cx.aws.partition;
+    let management = &cx.org.management_account_id;
+    let mut statements = Map::new();
+    let trails = trails(cx, |t| t.kms_key.as_ref().is_some_and(|k| k.value == name));
+    if !trails.is_empty() {
+        let arns: Vec<&str> = trails.iter().map(|t| t.arn.as_str()).collect();
+        let cloudtrail = json!({"Service": "cloudtrail.amazonaws.com"});
+        statements.insert(
+            "BaselineCloudTrailEncryptLogs".into(),
+            json!({
                 "Effect": "Allow",
-                "Principal": {"AWS": format!("arn:{p}:iam::{account_id}:root")},
-                "Action": "kms:*",
-                "Resource": "*"
-            },
-            {
-                "Sid": "CloudTrailEncryptsLogs",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Principal": cloudtrail,
                 "Action": "kms:GenerateDataKey*",
                 "Resource": "*",
-                "Condition": {"StringLike": {
-                    "kms:EncryptionContext:aws:cloudtrail:arn":
-                        format!("arn:{p}:cloudtrail:*:{management}:trail/*")
-                }}
-            },
-            {
-                "Sid": "CloudTrailDescribesKey",
+                "Condition": {
+                    "StringLike": {
+                        "kms:EncryptionContext:aws:cloudtrail:arn":
+                            format!("arn:{p}:cloudtrail:*:{management}:trail/*")
+                    },
+                    "StringEquals": {"aws:SourceArn": arns}
+                }
+            }),
+        );
+        statements.insert(
+            "BaselineCloudTrailDescribeKey".into(),
+            json!({
                 "Effect": "Allow",
-                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Principal": cloudtrail,
                 "Action": "kms:DescribeKey",
-                "Resource": "*"
-            },
-            {
-                "Sid": "ConfigEncryptsDeliveries",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceArn": arns}}
+            }),
+        );
+        // A trail writing into a bucket whose S3 Bucket Key is this very key: S3 asks KMS
+        // on CloudTrail's behalf with the bucket as encryption context, and CloudTrail
+        // needs kms:Decrypt to create or update the trail at all.
+        let into_own_bucket: Vec<&str> = trails
+            .iter()
+            .filter(|t| {
+                t.spec
+                    .bucket
+                    .as_ref()
+                    .and_then(|b| cx.baseline.find(log_bucket::KIND.keyword, &b.value))
+                    .and_then(spec_of::<log_bucket::LogBucket>)
+                    .and_then(|b| b.kms_key.as_ref())
+                    .is_some_and(|k| k.value == name)
+            })
+            .map(|t| t.arn.as_str())
+            .collect();
+        if !into_own_bucket.is_empty() {
+            statements.insert(
+                "BaselineCloudTrailBucketKey".into(),
+                json!({
+                    "Effect": "Allow",
+                    "Principal": cloudtrail,
+                    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"aws:SourceArn": into_own_bucket}}
+                }),
+            );
+        }
+    }
+    let config_delivers_here = cx
+        .baseline
+        .declarations
+        .iter()
+        .filter(|d| std::ptr::eq(d.kind, &log_bucket::KIND))
+        .filter(|d| {
+            spec_of::<log_bucket::LogBucket>(d)
+                .and_then(|b| b.kms_key.as_ref())
+                .is_some_and(|k| k.value == name)
+        })
+        .any(|d| !deliveries_into(cx, &d.name.value).is_empty());
+    if config_delivers_here {
+        statements.insert(
+            "BaselineConfigEncryptDeliveries".into(),
+            json!({
                 "Effect": "Allow",
                 "Principal": {"Service": "config.amazonaws.com"},
-                "Action": ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
-                "Resource": "*"
-            }
-        ]
-    })
-    .to_string()
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": "*",
+                "Condition": {"StringEquals": config_source_accounts(cx)}
+            }),
+        );
+    }
+    statements
+        .into_iter()
+        .map(|(sid, st)| (sid, canonical_statement(&st)))
+        .collect()
+}
+
+/// The condition that limits AWS Config's service principal to the organization's own
+/// accounts: `aws:SourceAccount`, the key the Config developer guide documents for its
+/// bucket and key policies, with every active account (Config does not document the
+/// organization keys, `aws:SourceOrgID`, for its deliveries).
+pub fn config_source_accounts(cx: &Ctx<'_>) -> Value {
+    let accounts: Vec<&str> = cx
+        .org
+        .accounts
+        .iter()
+        .filter(|a| a.is_active())
+        .map(|a| a.id.as_str())
+        .collect();
+    json!({"aws:SourceAccount": accounts})
+}
+
+/// The key policy as AWS has it, parsed (`None` when it is not JSON, which no key policy
+/// AWS accepted can be).
+async fn live_policy(kms: &aws_sdk_kms::Client, key_id: &str) -> provider::Result<Option<Value>> {
+    let out = kms
+        .get_key_policy()
+        .key_id(key_id)
+        .policy_name("default")
+        .send()
+        .await
+        .ctx("kms:GetKeyPolicy")?;
+    Ok(out.policy().and_then(|p| serde_json::from_str(p).ok()))
 }
 
 #[async_trait]
 impl Provider for KmsKeyProvider {
     fn desired(&self, cx: &Ctx<'_>, inst: &Instance) -> Attrs {
-        spec_of::<KmsKey>(cx.decl(inst)).map_or_else(Attrs::new, attrs)
+        let Some(spec) = spec_of::<KmsKey>(cx.decl(inst)) else {
+            return Attrs::new();
+        };
+        let mut a = attrs(spec);
+        a.insert(
+            "policy".into(),
+            Value::Object(key_statements(cx, &cx.decl(inst).name.value)),
+        );
+        a
     }
 
     async fn read(&self, cx: &Ctx<'_>, inst: &Instance) -> provider::Result<Observed> {
@@ -283,9 +446,23 @@ impl Provider for KmsKeyProvider {
         );
         live.insert("rotation".into(), json!(rotation));
         live.insert("rotation-period-days".into(), json!(period));
+        // Only baseline's own statements are compared: what others put into the policy is
+        // theirs.
+        let policy = live_policy(&kms, &key_id).await?;
+        live.insert(
+            "policy".into(),
+            Value::Object(
+                policy
+                    .as_ref()
+                    .map(|p| owned_statements(p, is_baseline_sid))
+                    .unwrap_or_default(),
+            ),
+        );
+        let arn = meta.arn().unwrap_or_default().to_string();
+        publish_arn(cx, inst, &arn, false);
         let mut ids = Attrs::new();
         ids.insert("key-id".into(), json!(key_id));
-        ids.insert("arn".into(), json!(meta.arn().unwrap_or_default()));
+        ids.insert("arn".into(), json!(arn));
         Ok(Observed::present(live, ids, Some(managed)))
     }
 
@@ -307,29 +484,51 @@ impl Provider for KmsKeyProvider {
             .tag_value(MANAGED_TAG_VALUE)
             .build()
             .map_err(|e| Error::State(format!("kms tag: {e}")))?;
+        let wanted = key_statements(cx, &cx.decl(inst).name.value);
         if change.action == Action::Create {
+            let policy = merge_owned(
+                Some(&default_policy(cx, &inst.account_id)),
+                is_baseline_sid,
+                &wanted,
+            );
             let created = kms
                 .create_key()
                 .key_spec(KeySpec::SymmetricDefault)
                 .key_usage(KeyUsageType::EncryptDecrypt)
                 .set_description(spec.description.as_ref().map(|d| d.value.clone()))
-                .policy(key_policy(cx, &inst.account_id, &inst.region))
+                .policy(policy.to_string())
                 .tags(managed_tag)
                 .send()
                 .await
                 .ctx("kms:CreateKey")?;
-            let key_id = created
+            let meta = created
                 .key_metadata()
-                .map(|m| m.key_id().to_string())
                 .ok_or_else(|| Error::State("kms:CreateKey returned no key".into()))?;
-            kms.create_alias()
-                .alias_name(&alias.value)
-                .target_key_id(&key_id)
-                .send()
-                .await
-                .ctx("kms:CreateAlias")?;
+            let key_id = meta.key_id().to_string();
+            // Dependents get the ARN from here: the alias may not resolve for a moment.
+            if let Some(arn) = meta.arn() {
+                publish_arn(cx, inst, arn, true);
+            }
+            // KMS may not find a key it has just created for a moment (NotFoundException
+            // on the key id); any other error is real.
+            until_consistent(
+                |e| e.is("NotFoundException"),
+                || async {
+                    kms.create_alias()
+                        .alias_name(&alias.value)
+                        .target_key_id(&key_id)
+                        .send()
+                        .await
+                        .ctx("kms:CreateAlias")
+                },
+            )
+            .await?;
             if spec.rotation {
-                enable_rotation(&kms, &key_id, spec.rotation_period_days).await?;
+                until_consistent(
+                    |e| e.is("NotFoundException"),
+                    || enable_rotation(&kms, &key_id, spec.rotation_period_days),
+                )
+                .await?;
             }
             return Ok(());
         }
@@ -359,6 +558,19 @@ impl Provider for KmsKeyProvider {
                 .await
                 .ctx("kms:UpdateKeyDescription")?;
         }
+        if change.changes("policy") {
+            // Merged into the policy as it is now, so that a statement another producer
+            // added since the plan is kept too.
+            let live = live_policy(&kms, key_id).await?;
+            let policy = merge_owned(live.as_ref(), is_baseline_sid, &wanted);
+            kms.put_key_policy()
+                .key_id(key_id)
+                .policy_name("default")
+                .policy(policy.to_string())
+                .send()
+                .await
+                .ctx("kms:PutKeyPolicy")?;
+        }
         if change.changes("rotation") || change.changes("rotation-period-days") {
             if spec.rotation {
                 enable_rotation(&kms, key_id, spec.rotation_period_days).await?;
@@ -379,7 +591,7 @@ pub(crate) async fn enable_rotation(
     kms: &aws_sdk_kms::Client,
     key_id: &str,
     days: u32,
-) -> provider::Result<()> {
+) -> Result<(), AwsError> {
     kms.enable_key_rotation()
         .key_id(key_id)
         .rotation_period_in_days(days as i32)

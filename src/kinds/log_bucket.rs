@@ -7,20 +7,22 @@ use aws_sdk_s3::types::{
     ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging,
     VersioningConfiguration,
 };
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
-use super::kms_key::{alias_of, key_arn};
+use super::config_recorder::deliveries_into;
+use super::kms_key::{alias_of, config_source_accounts, key_arn};
+use super::organization_trail::trails;
 use super::{no_check, spec_of, Kind, Naming, Placing};
-use crate::aws::partition;
 use crate::aws::Context;
 use crate::expand::Instance;
 use crate::lang::checks::check_bucket_name;
 use crate::lang::diagnostic::Problem;
 use crate::lang::model::{Declaration, Reference, Spec};
+use crate::lang::policy::{canonical_statement, is_baseline_sid, merge_owned, owned_statements};
 use crate::lang::reader::NodeReader;
 use crate::lang::source::Spanned;
 use crate::provider::{
-    self, is_managed_tag, sort_keys, Action, Attrs, ChangeRequest, Ctx, Error, Observed, Provider,
+    self, is_managed_tag, Action, Attrs, ChangeRequest, Ctx, Error, Observed, Provider,
     MANAGED_TAG_KEY, MANAGED_TAG_VALUE,
 };
 
@@ -38,8 +40,10 @@ pub static KIND: Kind = Kind {
 
 #[derive(Debug, Clone)]
 pub struct LogBucket {
-    /// The S3 bucket name (globally unique); defaults to the declaration's name.
-    pub bucket_name: Spanned<String>,
+    /// The S3 bucket name as declared. Without one, the name is the declaration's name with
+    /// the owning account's id appended: bucket names are global, and a plain name such as
+    /// `org-trail-logs` is almost certainly another AWS customer's already.
+    pub bucket_name: Option<Spanned<String>>,
     /// Declared `kms-key` encrypting the bucket; S3-managed keys when absent.
     pub kms_key: Option<Spanned<String>>,
     pub versioning: bool,
@@ -56,21 +60,33 @@ impl Spec for LogBucket {
     crate::spec_any!();
 }
 
+/// The default bucket name of the declaration `name` in `account_id`.
+fn default_bucket_name(name: &str, account_id: &str) -> String {
+    format!("{name}-{account_id}")
+}
+
 fn parse(r: &mut NodeReader, name: &Spanned<String>) -> Box<dyn Spec> {
-    let bucket_name = r
-        .child_str("bucket-name", "the S3 bucket name")
-        .unwrap_or_else(|| name.clone());
-    if let Err(e) = check_bucket_name(&bucket_name.value) {
+    let bucket_name = r.child_str("bucket-name", "the S3 bucket name");
+    // Checked as it will be: declared, or the default with an account id appended.
+    let (checked, span) = match &bucket_name {
+        Some(b) => (b.value.clone(), b.span),
+        None => (default_bucket_name(&name.value, "123456789012"), name.span),
+    };
+    if let Err(e) = check_bucket_name(&checked) {
+        let (message, help) = match &bucket_name {
+            Some(b) => (format!("\"{}\" is not a valid bucket name", b.value), e),
+            None => (
+                format!(
+                    "\"{}\" does not make a valid bucket name with the account id appended",
+                    name.value
+                ),
+                format!("{e}; set `bucket-name`, or shorten the name (at most 50 characters)"),
+            ),
+        };
         r.report(
-            Problem::new(
-                "baseline::invalid-value",
-                bucket_name.span,
-                format!("\"{}\" is not a valid bucket name", bucket_name.value),
-            )
-            .label("invalid bucket name")
-            .help(format!(
-                "{e}; set `bucket-name` if the declaration's name cannot be one"
-            )),
+            Problem::new("baseline::invalid-value", span, message)
+                .label("invalid bucket name")
+                .help(help),
         );
     }
     let kms_key = r.child_str("kms-key", "the name of a declared kms-key");
@@ -90,150 +106,129 @@ fn parse(r: &mut NodeReader, name: &Spanned<String>) -> Box<dyn Spec> {
 /// adopted (tags merged); never deleted by baseline (it holds the audit trail).
 pub struct LogBucketProvider;
 
-/// The S3 bucket name of the declared log-bucket `name` (for the trail and Config).
+/// The S3 bucket name of the declared log-bucket `name` (for the trail and Config): as
+/// declared, else the declaration's name with its account's id appended.
 pub fn bucket_name_of(cx: &Ctx<'_>, name: &str) -> String {
-    cx.baseline
-        .find(KIND.keyword, name)
-        .and_then(spec_of::<LogBucket>)
-        .map_or_else(|| name.to_string(), |b| b.bucket_name.value.clone())
-}
-
-/// The bucket policy baseline writes: CloudTrail and Config may check the bucket ACL and
-/// write under `AWSLogs/` (with or without a key prefix before it) granting the bucket
-/// owner full control; Config may also check that the bucket exists; and nobody may use
-/// the bucket over plain HTTP.
-pub fn bucket_policy(bucket: &str, region: &str) -> Value {
-    let arn = format!("arn:{}:s3:::{bucket}", partition(region));
-    let logs = json!([format!("{arn}/AWSLogs/*"), format!("{arn}/*/AWSLogs/*")]);
-    let owner_control = json!({"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}});
-    let service = |s: &str| json!({"Service": s});
-    canonical_policy(json!({
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "CloudTrailAclCheck",
-                "Effect": "Allow",
-                "Principal": service("cloudtrail.amazonaws.com"),
-                "Action": "s3:GetBucketAcl",
-                "Resource": arn
-            },
-            {
-                "Sid": "CloudTrailWrite",
-                "Effect": "Allow",
-                "Principal": service("cloudtrail.amazonaws.com"),
-                "Action": "s3:PutObject",
-                "Resource": logs,
-                "Condition": owner_control
-            },
-            {
-                "Sid": "ConfigAclCheck",
-                "Effect": "Allow",
-                "Principal": service("config.amazonaws.com"),
-                "Action": "s3:GetBucketAcl",
-                "Resource": arn
-            },
-            {
-                "Sid": "ConfigExistenceCheck",
-                "Effect": "Allow",
-                "Principal": service("config.amazonaws.com"),
-                "Action": "s3:ListBucket",
-                "Resource": arn
-            },
-            {
-                "Sid": "ConfigWrite",
-                "Effect": "Allow",
-                "Principal": service("config.amazonaws.com"),
-                "Action": "s3:PutObject",
-                "Resource": logs,
-                "Condition": owner_control
-            },
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": [arn, format!("{arn}/*")],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}}
-            }
-        ]
-    }))
-}
-
-/// A policy document in a form where equal meaning is equal JSON: lists are sorted and
-/// deduplicated (a list of one becomes its value), scalar condition values become
-/// strings, and statements are sorted.
-pub fn canonical_policy(doc: Value) -> Value {
-    fn string_list(v: &Value) -> Value {
-        let mut items: Vec<String> = match v {
-            Value::Array(a) => a.iter().map(scalar).collect(),
-            other => vec![scalar(other)],
-        };
-        items.sort();
-        items.dedup();
-        // One value reads better bare, and bare is as canonical as a list of one.
-        match items.as_slice() {
-            [one] => json!(one),
-            _ => json!(items),
-        }
-    }
-    fn scalar(v: &Value) -> String {
-        match v {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        }
-    }
-    fn statement(s: &Value) -> Value {
-        let Value::Object(map) = s else {
-            return s.clone();
-        };
-        let mut out = serde_json::Map::new();
-        for (k, v) in map {
-            let v = match k.as_str() {
-                "Action" | "NotAction" | "Resource" | "NotResource" => string_list(v),
-                "Principal" | "NotPrincipal" => match v {
-                    Value::Object(p) => {
-                        Value::Object(p.iter().map(|(k, v)| (k.clone(), string_list(v))).collect())
-                    }
-                    other => other.clone(),
-                },
-                "Condition" => match v {
-                    Value::Object(ops) => Value::Object(
-                        ops.iter()
-                            .map(|(op, keys)| {
-                                let keys = match keys {
-                                    Value::Object(m) => Value::Object(
-                                        m.iter()
-                                            .map(|(k, v)| (k.clone(), string_list(v)))
-                                            .collect(),
-                                    ),
-                                    other => other.clone(),
-                                };
-                                (op.clone(), keys)
-                            })
-                            .collect(),
-                    ),
-                    other => other.clone(),
-                },
-                _ => v.clone(),
-            };
-            out.insert(k.clone(), v);
-        }
-        Value::Object(out)
-    }
-    let Value::Object(mut map) = doc else {
-        return doc;
+    let Some(decl) = cx.baseline.find(KIND.keyword, name) else {
+        return name.to_string();
     };
-    if let Some(s) = map.get("Statement") {
-        let mut statements: Vec<Value> = match s {
-            Value::Array(a) => a.iter().map(statement).collect(),
-            one => vec![statement(one)],
-        };
-        // Sorted by their text with keys sorted, so that key order (which AWS may change
-        // when it stores a policy) cannot reorder them.
-        statements.sort_by_cached_key(|s| sort_keys(s).to_string());
-        map.insert("Statement".into(), Value::Array(statements));
+    match spec_of::<LogBucket>(decl).and_then(|b| b.bucket_name.as_ref()) {
+        Some(declared) => declared.value.clone(),
+        None => default_bucket_name(name, &cx.account_of(decl)),
     }
-    Value::Object(map)
+}
+
+/// The statements baseline owns in the policy of the declared log bucket `name` (S3 name
+/// `bucket`): CloudTrail may check the bucket ACL and write its logs for the declared trails
+/// that point here (`aws:SourceArn`), Config may check the bucket and deliver for the
+/// organization's accounts (`aws:SourceAccount`), each object written with the bucket owner in
+/// full control; and nobody may use the bucket over plain HTTP. Following the CloudTrail
+/// user guide ("Amazon S3 bucket policy for CloudTrail", organization trails) and the Config
+/// developer guide ("Permissions for the Amazon S3 bucket").
+pub fn bucket_statements(cx: &Ctx<'_>, name: &str, bucket: &str) -> Map<String, Value> {
+    let arn = format!("arn:{}:s3:::{bucket}", cx.aws.partition);
+    let under = |prefix: Option<&str>, rest: &str| match prefix {
+        Some(p) => format!("{arn}/{p}/{rest}"),
+        None => format!("{arn}/{rest}"),
+    };
+    let owner_control = "bucket-owner-full-control";
+    let mut statements = Map::new();
+    let trails = trails(cx, |t| t.bucket.as_ref().is_some_and(|b| b.value == name));
+    if !trails.is_empty() {
+        let arns: Vec<&str> = trails.iter().map(|t| t.arn.as_str()).collect();
+        let cloudtrail = json!({"Service": "cloudtrail.amazonaws.com"});
+        // An organization trail writes the management account's logs under its id and
+        // the member accounts' under the organization's id.
+        let mut logs = Vec::new();
+        for t in &trails {
+            let prefix = t.spec.s3_key_prefix.as_ref().map(|p| p.value.as_str());
+            logs.push(under(
+                prefix,
+                &format!("AWSLogs/{}/*", cx.org.management_account_id),
+            ));
+            if let Some(org) = &cx.org.organization_id {
+                logs.push(under(prefix, &format!("AWSLogs/{org}/*")));
+            }
+        }
+        statements.insert(
+            "BaselineCloudTrailAclCheck".into(),
+            json!({
+                "Effect": "Allow",
+                "Principal": cloudtrail,
+                "Action": "s3:GetBucketAcl",
+                "Resource": arn,
+                "Condition": {"StringEquals": {"aws:SourceArn": arns}}
+            }),
+        );
+        statements.insert(
+            "BaselineCloudTrailWrite".into(),
+            json!({
+                "Effect": "Allow",
+                "Principal": cloudtrail,
+                "Action": "s3:PutObject",
+                "Resource": logs,
+                "Condition": {"StringEquals": {
+                    "s3:x-amz-acl": owner_control,
+                    "aws:SourceArn": arns
+                }}
+            }),
+        );
+    }
+    let deliveries = deliveries_into(cx, name);
+    if !deliveries.is_empty() {
+        let config = json!({"Service": "config.amazonaws.com"});
+        let source = config_source_accounts(cx);
+        let mut write_condition = source.clone();
+        write_condition["s3:x-amz-acl"] = json!(owner_control);
+        let logs: Vec<String> = deliveries
+            .iter()
+            .map(|prefix| under(prefix.as_deref(), "AWSLogs/*/Config/*"))
+            .collect();
+        statements.insert(
+            "BaselineConfigAclCheck".into(),
+            json!({
+                "Effect": "Allow",
+                "Principal": config,
+                "Action": "s3:GetBucketAcl",
+                "Resource": arn,
+                "Condition": {"StringEquals": source}
+            }),
+        );
+        statements.insert(
+            "BaselineConfigExistenceCheck".into(),
+            json!({
+                "Effect": "Allow",
+                "Principal": config,
+                "Action": "s3:ListBucket",
+                "Resource": arn,
+                "Condition": {"StringEquals": source}
+            }),
+        );
+        statements.insert(
+            "BaselineConfigWrite".into(),
+            json!({
+                "Effect": "Allow",
+                "Principal": config,
+                "Action": "s3:PutObject",
+                "Resource": logs,
+                "Condition": {"StringEquals": write_condition}
+            }),
+        );
+    }
+    statements.insert(
+        "BaselineDenyInsecureTransport".into(),
+        json!({
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [arn, format!("{arn}/*")],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}}
+        }),
+    );
+    statements
+        .into_iter()
+        .map(|(sid, st)| (sid, canonical_statement(&st)))
+        .collect()
 }
 
 fn spec_and_decl<'a>(cx: &Ctx<'a>, inst: &Instance) -> (&'a Declaration, Option<&'a LogBucket>) {
@@ -241,7 +236,7 @@ fn spec_and_decl<'a>(cx: &Ctx<'a>, inst: &Instance) -> (&'a Declaration, Option<
     (decl, spec_of::<LogBucket>(decl))
 }
 
-fn attrs(cx: &Ctx<'_>, b: &LogBucket, region: &str) -> Attrs {
+fn attrs(cx: &Ctx<'_>, name: &str, b: &LogBucket) -> Attrs {
     let mut a = Attrs::new();
     let encryption = b
         .kms_key
@@ -250,8 +245,51 @@ fn attrs(cx: &Ctx<'_>, b: &LogBucket, region: &str) -> Attrs {
     a.insert("encryption".into(), json!(encryption));
     a.insert("versioning".into(), json!(b.versioning));
     a.insert("block-public-access".into(), json!(b.block_public_access));
-    a.insert("policy".into(), bucket_policy(&b.bucket_name.value, region));
+    a.insert(
+        "policy".into(),
+        Value::Object(bucket_statements(cx, name, &bucket_name_of(cx, name))),
+    );
     a
+}
+
+/// The region of `bucket`, or `None` when no bucket has the name. A name that another
+/// account owns is an error here, at plan time: bucket names are global, and HeadBucket
+/// answers 403 to anyone but the owner (and those its policy lets in).
+async fn bucket_region(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    account_id: &str,
+) -> provider::Result<Option<String>> {
+    let head = match s3
+        .head_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .ctx("s3:HeadBucket")
+    {
+        Ok(head) => head,
+        Err(e) if e.is("NotFound") || e.is("NoSuchBucket") || e.status == Some(404) => {
+            return Ok(None)
+        }
+        Err(e) if e.status == Some(403) => {
+            return Err(Error::State(format!(
+                "the bucket name {bucket} is taken by another AWS account (bucket names are \
+                 global, and account {account_id} may not read it); choose another with \
+                 `bucket-name`, or leave it out to get one with the account id appended"
+            )))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(region) = head.bucket_region() {
+        return Ok(Some(region.to_string()));
+    }
+    let location = s3
+        .get_bucket_location()
+        .bucket(bucket)
+        .send()
+        .await
+        .ctx("s3:GetBucketLocation")?;
+    Ok(Some(location_region(location.location_constraint())))
 }
 
 /// The bucket's region from GetBucketLocation (empty is us-east-1, `EU` is eu-west-1).
@@ -268,11 +306,12 @@ fn location_region(c: Option<&BucketLocationConstraint>) -> String {
 async fn live_encryption(
     cx: &Ctx<'_>,
     b: &LogBucket,
+    bucket: &str,
     s3: &aws_sdk_s3::Client,
 ) -> provider::Result<Value> {
     let out = s3
         .get_bucket_encryption()
-        .bucket(&b.bucket_name.value)
+        .bucket(bucket)
         .send()
         .await
         .absent_on(
@@ -322,46 +361,28 @@ fn tag(key: &str, value: &str) -> provider::Result<Tag> {
 impl Provider for LogBucketProvider {
     fn desired(&self, cx: &Ctx<'_>, inst: &Instance) -> Attrs {
         match spec_and_decl(cx, inst) {
-            (_, Some(b)) => attrs(cx, b, &inst.region),
+            (decl, Some(b)) => attrs(cx, &decl.name.value, b),
             _ => Attrs::new(),
         }
     }
 
     async fn read(&self, cx: &Ctx<'_>, inst: &Instance) -> provider::Result<Observed> {
-        let (_, Some(b)) = spec_and_decl(cx, inst) else {
+        let (decl, Some(b)) = spec_and_decl(cx, inst) else {
             return Ok(Observed::absent());
         };
-        let bucket = b.bucket_name.value.as_str();
+        let bucket = bucket_name_of(cx, &decl.name.value);
+        let bucket = bucket.as_str();
         let s3 = cx.aws.s3(&inst.account_id, &inst.region).await?;
-        let location = s3
-            .get_bucket_location()
-            .bucket(bucket)
-            .send()
-            .await
-            .absent_on("s3:GetBucketLocation", &["NoSuchBucket", "NotFound"])
-            .map_err(|e| {
-                if e.is("AccessDenied") {
-                    // Bucket names are global: another account may own this one.
-                    Error::State(format!(
-                        "bucket {bucket} exists but account {} may not read it; \
-                         another account may own the name: {e}",
-                        inst.account_id
-                    ))
-                } else {
-                    e.into()
-                }
-            })?;
-        let Some(location) = location else {
+        let Some(region) = bucket_region(&s3, bucket, &inst.account_id).await? else {
             return Ok(Observed::absent());
         };
-        let region = location_region(location.location_constraint());
         if region != inst.region {
             return Err(Error::State(format!(
                 "bucket {bucket} exists in {region}, but is declared in {}",
                 inst.region
             )));
         }
-        let encryption = live_encryption(cx, b, &s3).await?;
+        let encryption = live_encryption(cx, b, bucket, &s3).await?;
         let versioning = s3
             .get_bucket_versioning()
             .bucket(bucket)
@@ -396,11 +417,14 @@ impl Provider for LogBucketProvider {
             .send()
             .await
             .absent_on("s3:GetBucketPolicy", &["NoSuchBucketPolicy"])?;
-        let policy = match policy.as_ref().and_then(|p| p.policy()) {
-            // An unparseable document cannot equal ours: show it as text.
-            Some(text) => serde_json::from_str(text).map_or_else(|_| json!(text), canonical_policy),
-            None => Value::Null,
-        };
+        // Only baseline's own statements are compared: what others put into the policy is
+        // theirs. (A document that is not JSON holds none of ours.)
+        let policy: Map<String, Value> = policy
+            .as_ref()
+            .and_then(|p| p.policy())
+            .and_then(|text| serde_json::from_str::<Value>(text).ok())
+            .map(|doc| owned_statements(&doc, is_baseline_sid))
+            .unwrap_or_default();
         let tags = s3
             .get_bucket_tagging()
             .bucket(bucket)
@@ -419,7 +443,7 @@ impl Provider for LogBucketProvider {
             json!(versioning.status() == Some(&BucketVersioningStatus::Enabled)),
         );
         live.insert("block-public-access".into(), json!(all_blocked));
-        live.insert("policy".into(), policy);
+        live.insert("policy".into(), Value::Object(policy));
         Ok(Observed::present(live, Attrs::new(), Some(managed)))
     }
 
@@ -429,10 +453,11 @@ impl Provider for LogBucketProvider {
         inst: &Instance,
         change: &ChangeRequest<'_>,
     ) -> provider::Result<()> {
-        let (_, Some(b)) = spec_and_decl(cx, inst) else {
+        let (decl, Some(b)) = spec_and_decl(cx, inst) else {
             return Ok(());
         };
-        let bucket = b.bucket_name.value.as_str();
+        let bucket = bucket_name_of(cx, &decl.name.value);
+        let bucket = bucket.as_str();
         let s3 = cx.aws.s3(&inst.account_id, &inst.region).await?;
         let create = change.action == Action::Create;
         if create {
@@ -445,7 +470,19 @@ impl Provider for LogBucketProvider {
                         .build(),
                 );
             }
-            req.send().await.ctx("s3:CreateBucket")?;
+            match req.send().await.ctx("s3:CreateBucket") {
+                // Created since the plan read it absent (by an earlier, interrupted run).
+                Err(e) if e.is("BucketAlreadyOwnedByYou") => {}
+                Err(e) if e.is("BucketAlreadyExists") => {
+                    return Err(Error::State(format!(
+                        "the bucket name {bucket} belongs to another AWS account (bucket \
+                         names are global); choose another with `bucket-name`: {e}"
+                    )))
+                }
+                other => {
+                    other?;
+                }
+            }
         }
         if create || change.action == Action::Adopt {
             // Keep whatever tags an adopted bucket already has.
@@ -542,33 +579,25 @@ impl Provider for LogBucketProvider {
                 .ctx("s3:PutBucketVersioning")?;
         }
         if create || change.changes("policy") {
+            // Merged into the policy as it is now, so that a statement another producer
+            // added since the plan is kept too.
+            let live = s3
+                .get_bucket_policy()
+                .bucket(bucket)
+                .send()
+                .await
+                .absent_on("s3:GetBucketPolicy", &["NoSuchBucketPolicy"])?
+                .and_then(|p| p.policy)
+                .and_then(|text| serde_json::from_str::<Value>(&text).ok());
+            let wanted = bucket_statements(cx, &decl.name.value, bucket);
+            let policy = merge_owned(live.as_ref(), is_baseline_sid, &wanted);
             s3.put_bucket_policy()
                 .bucket(bucket)
-                .policy(bucket_policy(bucket, &inst.region).to_string())
+                .policy(policy.to_string())
                 .send()
                 .await
                 .ctx("s3:PutBucketPolicy")?;
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::canonical_policy;
-    use serde_json::json;
-
-    #[test]
-    fn statement_order_does_not_depend_on_key_order() {
-        let a = json!({"Version": "2012-10-17", "Statement": [
-            {"Sid": "A", "Effect": "Allow", "Action": "s3:GetBucketAcl", "Resource": "arn:aws:s3:::b"},
-            {"Sid": "B", "Effect": "Deny", "Action": "s3:*", "Resource": "arn:aws:s3:::b/*"}
-        ]});
-        // As a store might return it: keys reordered, statements swapped.
-        let b = json!({"Statement": [
-            {"Action": ["s3:*"], "Effect": "Deny", "Resource": "arn:aws:s3:::b/*", "Sid": "B"},
-            {"Sid": "A", "Effect": "Allow", "Resource": "arn:aws:s3:::b", "Action": "s3:GetBucketAcl"}
-        ], "Version": "2012-10-17"});
-        assert_eq!(canonical_policy(a), canonical_policy(b));
     }
 }

@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 use futures::stream::{self, StreamExt, TryStreamExt};
+use serde_json::json;
 
 use super::{no_check, spec_of, Kind, Naming, Placing};
 use crate::aws::Context;
@@ -53,6 +54,42 @@ pub struct MfaProvider;
 /// Users whose MFA devices are checked at a time.
 const USER_PARALLELISM: usize = 8;
 
+/// Whether the organization manages its member accounts' root credentials centrally
+/// (`iam:ListOrganizationsFeatures` of the management account lists
+/// RootCredentialsManagement). Asked once per run; an organization without the feature, or
+/// without trusted access for IAM, answers no.
+async fn root_credentials_managed_centrally(cx: &Ctx<'_>) -> provider::Result<bool> {
+    const ASKED: (&str, &str) = ("organization-features", "iam");
+    if let Some(known) = cx.outputs.get(ASKED.0, ASKED.1) {
+        return Ok(known.values.get(ROOT_CREDENTIALS) == Some(&json!(true)));
+    }
+    let iam = cx
+        .aws
+        .iam(
+            &cx.org.management_account_id,
+            &cx.baseline.settings.home_region(),
+        )
+        .await?;
+    let features = iam.list_organizations_features().send().await.absent_on(
+        "iam:ListOrganizationsFeatures",
+        &[
+            "ServiceAccessNotEnabledException",
+            "OrganizationNotFoundException",
+            "AccountNotManagementOrDelegatedAdministratorException",
+        ],
+    )?;
+    let on = features.is_some_and(|f| {
+        f.enabled_features()
+            .contains(&aws_sdk_iam::types::FeatureType::RootCredentialsManagement)
+    });
+    let mut values = Attrs::new();
+    values.insert(ROOT_CREDENTIALS.into(), json!(on));
+    cx.outputs.publish(ASKED.0, ASKED.1, values, false);
+    Ok(on)
+}
+
+const ROOT_CREDENTIALS: &str = "root-credentials-management";
+
 #[async_trait]
 impl Provider for MfaProvider {
     fn desired(&self, _cx: &Ctx<'_>, _inst: &Instance) -> Attrs {
@@ -65,7 +102,12 @@ impl Provider for MfaProvider {
             return Ok(observed);
         };
         let iam = cx.aws.iam(&inst.account_id, &inst.region).await?;
-        if spec.root_mfa {
+        // A member account whose root credentials the organization manages centrally has
+        // no root password or keys to protect (IAM user guide, "Centrally manage root
+        // access for member accounts"): there is no MFA to ask of it.
+        let root_managed_centrally = inst.account_id != cx.org.management_account_id
+            && root_credentials_managed_centrally(cx).await?;
+        if spec.root_mfa && !root_managed_centrally {
             let summary = iam
                 .get_account_summary()
                 .send()

@@ -8,8 +8,7 @@ use aws_sdk_organizations::types::{OrganizationFeatureSet, PolicyType, PolicyTyp
 use serde_json::json;
 
 use super::{no_check, spec_of, Kind, Naming, Placing};
-use crate::aws::Context;
-use crate::discover::aws_region_for_organizations;
+use crate::aws::{Backoff, Context, CONSISTENCY_BUDGET};
 use crate::expand::Instance;
 use crate::lang::diagnostic::{did_you_mean, Problem};
 use crate::lang::model::Spec;
@@ -159,10 +158,7 @@ pub struct OrganizationProvider;
 pub(crate) async fn org_client(cx: &Ctx<'_>) -> provider::Result<aws_sdk_organizations::Client> {
     Ok(cx
         .aws
-        .organizations(
-            &cx.org.management_account_id,
-            aws_region_for_organizations(),
-        )
+        .organizations(&cx.org.management_account_id, cx.aws.organizations_region())
         .await?)
 }
 
@@ -211,6 +207,76 @@ pub(crate) async fn tag_managed(
         .await
         .ctx("organizations:TagResource")?;
     Ok(())
+}
+
+/// The service principals with trusted access in the organization.
+pub(crate) async fn trusted_services(cx: &Ctx<'_>) -> provider::Result<BTreeSet<String>> {
+    let client = org_client(cx).await?;
+    let mut trusted = BTreeSet::new();
+    let mut pages = client
+        .list_aws_service_access_for_organization()
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.ctx("organizations:ListAWSServiceAccessForOrganization")?;
+        trusted.extend(
+            page.enabled_service_principals()
+                .iter()
+                .filter_map(|s| s.service_principal())
+                .map(str::to_string),
+        );
+    }
+    Ok(trusted)
+}
+
+/// The status of `policy_type` on the organization's root (`None`: not enabled at all).
+async fn policy_type_status(
+    client: &aws_sdk_organizations::Client,
+    policy_type: &str,
+) -> provider::Result<Option<PolicyTypeStatus>> {
+    let roots = client
+        .list_roots()
+        .send()
+        .await
+        .ctx("organizations:ListRoots")?;
+    Ok(roots
+        .roots()
+        .first()
+        .map(|r| r.policy_types())
+        .unwrap_or_default()
+        .iter()
+        .find(|t| t.r#type().map(|t| t.as_str()) == Some(policy_type))
+        .and_then(|t| t.status().cloned()))
+}
+
+/// Wait until `policy_type` is ENABLED on the root. EnablePolicyType answers while the type
+/// is still PENDING_ENABLE, and until it is ENABLED, AttachPolicy of that type fails with
+/// PolicyTypeNotEnabledException (Organizations API reference, EnablePolicyType).
+pub(crate) async fn wait_policy_type_enabled(
+    client: &aws_sdk_organizations::Client,
+    policy_type: &str,
+) -> provider::Result<()> {
+    let mut backoff = Backoff::default();
+    loop {
+        match policy_type_status(client, policy_type).await? {
+            Some(PolicyTypeStatus::Enabled) => return Ok(()),
+            Some(PolicyTypeStatus::PendingEnable) if backoff.wait().await => {}
+            Some(PolicyTypeStatus::PendingEnable) => {
+                return Err(Error::State(format!(
+                    "{policy_type} is still PENDING_ENABLE on the organization's root after {}s; \
+                     plan again later",
+                    CONSISTENCY_BUDGET.as_secs()
+                )))
+            }
+            other => {
+                return Err(Error::State(format!(
+                    "{policy_type} is not enabled on the organization's root ({}); declare it in \
+                     `organization {{ policy-types ... }}`",
+                    other.as_ref().map_or("off", |s| s.as_str())
+                )))
+            }
+        }
+    }
 }
 
 /// `service=account`, one delegated administrator as plans show it.
@@ -303,12 +369,23 @@ impl Provider for OrganizationProvider {
             .into_iter()
             .collect();
         // Only the ALL feature set is accepted by the language (SCPs need it).
-        attrs(
+        let mut a = attrs(
             sorted(&o.policy_types),
             sorted(&o.trusted_services),
             delegated,
             OrganizationFeatureSet::All.as_str(),
-        )
+        );
+        if let Some(admin) = security_hub_administrator(o) {
+            let per_region: Vec<String> = cx
+                .baseline
+                .settings
+                .regions()
+                .iter()
+                .map(|r| format!("{r}={admin}"))
+                .collect();
+            a.insert(SECURITY_HUB_ADMINS.into(), json!(per_region));
+        }
+        a
     }
 
     async fn read(&self, cx: &Ctx<'_>, inst: &Instance) -> provider::Result<Observed> {
@@ -336,17 +413,13 @@ impl Provider for OrganizationProvider {
             .ctx("organizations:ListRoots")?;
         let root = roots.roots().first();
         let declared_types = sorted(&o.policy_types);
-        // A type being enabled counts as on: enabling it again would fail.
+        // Only ENABLED counts: while a type is PENDING_ENABLE, policies of that type cannot
+        // be attached yet (apply waits for it instead of enabling it again).
         let policy_types: Vec<String> = root
             .map(|r| r.policy_types())
             .unwrap_or_default()
             .iter()
-            .filter(|t| {
-                matches!(
-                    t.status(),
-                    Some(PolicyTypeStatus::Enabled | PolicyTypeStatus::PendingEnable)
-                )
-            })
+            .filter(|t| t.status() == Some(&PolicyTypeStatus::Enabled))
             .filter_map(|t| t.r#type().map(|t| t.as_str().to_string()))
             .filter(|t| declared_types.contains(t))
             .collect::<BTreeSet<_>>()
@@ -354,21 +427,11 @@ impl Provider for OrganizationProvider {
             .collect();
 
         let declared_services = sorted(&o.trusted_services);
-        let mut trusted = BTreeSet::new();
-        let mut pages = client
-            .list_aws_service_access_for_organization()
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.ctx("organizations:ListAWSServiceAccessForOrganization")?;
-            trusted.extend(
-                page.enabled_service_principals()
-                    .iter()
-                    .filter_map(|s| s.service_principal())
-                    .filter(|s| declared_services.iter().any(|d| d == s))
-                    .map(str::to_string),
-            );
-        }
+        let trusted: BTreeSet<String> = trusted_services(cx)
+            .await?
+            .into_iter()
+            .filter(|s| declared_services.contains(s))
+            .collect();
 
         // Delegated administrators of the declared services only; an account is shown by
         // the reference the baseline uses for it, else by its name.
@@ -399,16 +462,25 @@ impl Provider for OrganizationProvider {
             ids.insert("root-id".into(), json!(root_id));
         }
         ids.insert("delegated-administrators".into(), json!(delegated_ids));
-        Ok(Observed::present(
-            attrs(
-                policy_types,
-                trusted.into_iter().collect(),
-                delegated.into_iter().collect(),
-                &feature_set,
-            ),
-            ids,
-            None,
-        ))
+        let mut live = attrs(
+            policy_types,
+            trusted.into_iter().collect(),
+            delegated.into_iter().collect(),
+            &feature_set,
+        );
+        if security_hub_administrator(o).is_some() {
+            let mut shown = Vec::new();
+            let mut by_region = BTreeMap::new();
+            for region in cx.baseline.settings.regions() {
+                if let Some(id) = security_hub_admin_in(cx, &region).await? {
+                    shown.push(format!("{region}={}", label(&id)));
+                    by_region.insert(region, id);
+                }
+            }
+            live.insert(SECURITY_HUB_ADMINS.into(), json!(shown));
+            ids.insert(SECURITY_HUB_ADMINS.into(), json!(by_region));
+        }
+        Ok(Observed::present(live, ids, None))
     }
 
     async fn apply(
@@ -455,16 +527,21 @@ impl Provider for OrganizationProvider {
                     })?,
             };
             for t in missing {
-                client
-                    .enable_policy_type()
-                    .root_id(&root_id)
-                    .policy_type(PolicyType::from(t.as_str()))
-                    .send()
-                    .await
-                    .absent_on(
-                        "organizations:EnablePolicyType",
-                        &["PolicyTypeAlreadyEnabledException"],
-                    )?;
+                // A type already on its way (PENDING_ENABLE) is only waited for.
+                if policy_type_status(&client, &t).await? != Some(PolicyTypeStatus::PendingEnable) {
+                    client
+                        .enable_policy_type()
+                        .root_id(&root_id)
+                        .policy_type(PolicyType::from(t.as_str()))
+                        .send()
+                        .await
+                        .absent_on(
+                            "organizations:EnablePolicyType",
+                            &["PolicyTypeAlreadyEnabledException"],
+                        )?;
+                }
+                // Dependents (SCP attachments) need it ENABLED, not PENDING_ENABLE.
+                wait_policy_type_enabled(&client, &t).await?;
             }
         }
 
@@ -519,6 +596,72 @@ impl Provider for OrganizationProvider {
                     )?;
             }
         }
+        if change.changes(SECURITY_HUB_ADMINS) {
+            if let Some(admin) = security_hub_administrator(o) {
+                let admin = account_id(cx, admin)?;
+                let live: BTreeMap<String, String> = change
+                    .live
+                    .and_then(|l| l.ids.get(SECURITY_HUB_ADMINS))
+                    .and_then(|v| serde_json::from_value(v.clone()).ok())
+                    .unwrap_or_default();
+                for region in cx.baseline.settings.regions() {
+                    let current = live.get(&region);
+                    if current == Some(&admin) {
+                        continue;
+                    }
+                    let sh = cx
+                        .aws
+                        .securityhub(&cx.org.management_account_id, &region)
+                        .await?;
+                    // One administrator per organization: another one steps down first.
+                    if let Some(other) = current {
+                        sh.disable_organization_admin_account()
+                            .admin_account_id(other)
+                            .send()
+                            .await
+                            .ctx("securityhub:DisableOrganizationAdminAccount")?;
+                    }
+                    sh.enable_organization_admin_account()
+                        .admin_account_id(&admin)
+                        .send()
+                        .await
+                        .ctx("securityhub:EnableOrganizationAdminAccount")?;
+                }
+            }
+        }
         Ok(())
     }
+}
+
+/// Security Hub's administrator, designated region by region: Organizations' delegated
+/// administrator for securityhub.amazonaws.com is not enough, Security Hub's own
+/// EnableOrganizationAdminAccount must name it in every region (Security Hub user guide,
+/// "Designating a delegated Security Hub administrator").
+const SECURITY_HUB_ADMINS: &str = "security-hub-administrator";
+const SECURITY_HUB_PRINCIPAL: &str = "securityhub.amazonaws.com";
+
+/// The account the baseline names as Security Hub's delegated administrator.
+fn security_hub_administrator(o: &Organization) -> Option<&str> {
+    o.delegated_administrators
+        .iter()
+        .find(|d| d.service.value == SECURITY_HUB_PRINCIPAL)
+        .map(|d| d.account.value.as_str())
+}
+
+/// The Security Hub administrator designated in `region`, if any.
+async fn security_hub_admin_in(cx: &Ctx<'_>, region: &str) -> provider::Result<Option<String>> {
+    let sh = cx
+        .aws
+        .securityhub(&cx.org.management_account_id, region)
+        .await?;
+    let admins = sh
+        .list_organization_admin_accounts()
+        .send()
+        .await
+        .ctx("securityhub:ListOrganizationAdminAccounts")?;
+    Ok(admins
+        .admin_accounts()
+        .iter()
+        .find(|a| a.status().is_some_and(|s| s.as_str() == "ENABLED"))
+        .and_then(|a| a.account_id().map(str::to_string)))
 }

@@ -4,14 +4,15 @@ use async_trait::async_trait;
 use aws_sdk_cloudtrail::types::Tag;
 use serde_json::{json, Value};
 
-use super::kms_key::{alias_of, key_arn};
+use super::kms_key::{alias_of, created_in_this_run, key_arn};
 use super::log_bucket::bucket_name_of;
-use super::{no_check, spec_of, Kind, Naming, Placing};
-use crate::aws::Context;
+use super::organization::trusted_services;
+use super::{spec_of, Kind, Naming, Placing};
+use crate::aws::{until_consistent, AwsError, Context};
 use crate::expand::Instance;
 use crate::lang::diagnostic::Problem;
-use crate::lang::model::{Reference, Spec};
-use crate::lang::reader::NodeReader;
+use crate::lang::model::{Baseline, Declaration, Placement, Reference, Spec};
+use crate::lang::reader::{Cx, NodeReader};
 use crate::lang::source::Spanned;
 use crate::provider::{
     self, is_managed_tag, Action, Attrs, ChangeRequest, Ctx, Error, Observed, Provider,
@@ -26,7 +27,7 @@ pub static KIND: Kind = Kind {
     regional: true,
     nests: false,
     parse,
-    check_all: no_check,
+    check_all: check_in_management_account,
     provider: Some(&OrganizationTrailProvider),
 };
 
@@ -82,11 +83,95 @@ fn parse(r: &mut NodeReader, name: &Spanned<String>) -> Box<dyn Spec> {
     })
 }
 
+/// An organization trail is created by the organization's management account: CloudTrail
+/// refuses it elsewhere (NotOrganizationMasterAccountException, CreateTrail).
+fn check_in_management_account(_: &Baseline, decls: &[&Declaration], cx: &Cx) {
+    for decl in decls {
+        if let Placement::Single {
+            account: Some(account),
+            ..
+        } = &decl.placement
+        {
+            cx.report(
+                Problem::new(
+                    "baseline::invalid-placement",
+                    account.span,
+                    "an organization trail lives in the management account",
+                )
+                .label("not an account of its own")
+                .help(
+                    "remove `account`: the trail is created by the management account, and its \
+                     bucket and key may live in another account (log-archive)",
+                ),
+            );
+        }
+    }
+}
+
 // --- AWS -------------------------------------------------------------------------------
 
 /// The organization trail, by name, in its home region. Tagged at creation; an untagged
 /// trail with the declared name is adopted; never deleted by baseline.
 pub struct OrganizationTrailProvider;
+
+/// A declared trail that writes into a log bucket or encrypts with a key, as the bucket and
+/// key policies need it.
+pub struct TrailUse<'a> {
+    /// `arn:PARTITION:cloudtrail:HOME:MANAGEMENT:trail/NAME`: the `aws:SourceArn` CloudTrail
+    /// sends, against which bucket and key policies limit what CloudTrail may do.
+    pub arn: String,
+    pub spec: &'a OrganizationTrail,
+}
+
+/// Every declared organization trail `keep` accepts.
+pub fn trails<'a>(cx: &Ctx<'a>, keep: impl Fn(&OrganizationTrail) -> bool) -> Vec<TrailUse<'a>> {
+    cx.baseline
+        .declarations
+        .iter()
+        .filter(|d| std::ptr::eq(d.kind, &KIND))
+        .filter_map(|d| {
+            let spec = spec_of::<OrganizationTrail>(d).filter(|t| keep(t))?;
+            Some(TrailUse {
+                arn: format!(
+                    "arn:{}:cloudtrail:{}:{}:trail/{}",
+                    cx.aws.partition,
+                    cx.region_of(d),
+                    cx.org.management_account_id,
+                    d.name.value
+                ),
+                spec,
+            })
+        })
+        .collect()
+}
+
+/// CloudTrail creates an organization trail only with trusted access for
+/// `cloudtrail.amazonaws.com` enabled in Organizations, which the console turns on by itself
+/// and the API does not (CloudTrail user guide, "Prepare for creating a trail for your
+/// organization"; CloudTrailAccessNotEnabledException). Checked at plan time: enabled now,
+/// or declared in `organization { trusted-services }` (applied before the trail).
+async fn require_trusted_access(cx: &Ctx<'_>) -> provider::Result<()> {
+    let declared = cx
+        .baseline
+        .declarations
+        .iter()
+        .filter_map(spec_of::<super::organization::Organization>)
+        .any(|o| {
+            o.trusted_services
+                .iter()
+                .any(|s| s.value == CLOUDTRAIL_PRINCIPAL)
+        });
+    if declared || trusted_services(cx).await?.contains(CLOUDTRAIL_PRINCIPAL) {
+        return Ok(());
+    }
+    Err(Error::State(format!(
+        "trusted access for {CLOUDTRAIL_PRINCIPAL} is not enabled in the organization, and \
+         CloudTrail refuses to create an organization trail without it; declare \
+         `organization {{ trusted-services \"{CLOUDTRAIL_PRINCIPAL}\" }}`"
+    )))
+}
+
+const CLOUDTRAIL_PRINCIPAL: &str = "cloudtrail.amazonaws.com";
 
 /// Attributes that UpdateTrail sets (all of them at once).
 const SETTINGS: &[&str] = &[
@@ -164,6 +249,7 @@ impl Provider for OrganizationTrailProvider {
             .await
             .absent_on("cloudtrail:GetTrail", &["TrailNotFoundException"])?;
         let Some(trail) = out.and_then(|o| o.trail) else {
+            require_trusted_access(cx).await?;
             return Ok(Observed::absent());
         };
         let arn = trail.trail_arn().unwrap_or_default().to_string();
@@ -257,20 +343,36 @@ impl Provider for OrganizationTrailProvider {
             .ok_or_else(|| Error::State(format!("trail {name} names no bucket")))?;
         let ct = cx.aws.cloudtrail(&inst.account_id, &inst.region).await?;
         let prefix = spec.s3_key_prefix.as_ref().map(|p| p.value.clone());
+        // A key this run created may not be found by CloudTrail for a moment; only then are
+        // "key not found" and "key policy insufficient" waited out.
+        let key_is_new = spec
+            .kms_key
+            .as_ref()
+            .is_some_and(|k| created_in_this_run(cx, &k.value));
+        let key_not_yet_visible = |e: &AwsError| {
+            key_is_new
+                && (e.is("KmsKeyNotFoundException")
+                    || e.is("InsufficientEncryptionPolicyException"))
+        };
         if change.action == Action::Create {
-            ct.create_trail()
-                .name(name)
-                .s3_bucket_name(&bucket)
-                .set_s3_key_prefix(prefix)
-                .set_kms_key_id(declared_key_arn(cx, spec).await?)
-                .is_organization_trail(true)
-                .is_multi_region_trail(spec.multi_region)
-                .include_global_service_events(true)
-                .enable_log_file_validation(spec.log_file_validation)
-                .tags_list(managed_tag()?)
-                .send()
-                .await
-                .ctx("cloudtrail:CreateTrail")?;
+            let key = declared_key_arn(cx, spec).await?;
+            let tag = managed_tag()?;
+            until_consistent(key_not_yet_visible, || async {
+                ct.create_trail()
+                    .name(name)
+                    .s3_bucket_name(&bucket)
+                    .set_s3_key_prefix(prefix.clone())
+                    .set_kms_key_id(key.clone())
+                    .is_organization_trail(true)
+                    .is_multi_region_trail(spec.multi_region)
+                    .include_global_service_events(true)
+                    .enable_log_file_validation(spec.log_file_validation)
+                    .tags_list(tag.clone())
+                    .send()
+                    .await
+                    .ctx("cloudtrail:CreateTrail")
+            })
+            .await?;
             if spec.logging {
                 ct.start_logging()
                     .name(name)
@@ -296,18 +398,21 @@ impl Provider for OrganizationTrailProvider {
             let key = declared_key_arn(cx, spec).await?;
             let key = key.or_else(|| change.changes("kms-key").then(String::new));
             let prefix = prefix.or_else(|| change.changes("s3-key-prefix").then(String::new));
-            ct.update_trail()
-                .name(arn)
-                .s3_bucket_name(&bucket)
-                .set_s3_key_prefix(prefix)
-                .set_kms_key_id(key)
-                .is_organization_trail(true)
-                .is_multi_region_trail(spec.multi_region)
-                .include_global_service_events(true)
-                .enable_log_file_validation(spec.log_file_validation)
-                .send()
-                .await
-                .ctx("cloudtrail:UpdateTrail")?;
+            until_consistent(key_not_yet_visible, || async {
+                ct.update_trail()
+                    .name(arn)
+                    .s3_bucket_name(&bucket)
+                    .set_s3_key_prefix(prefix.clone())
+                    .set_kms_key_id(key.clone())
+                    .is_organization_trail(true)
+                    .is_multi_region_trail(spec.multi_region)
+                    .include_global_service_events(true)
+                    .enable_log_file_validation(spec.log_file_validation)
+                    .send()
+                    .await
+                    .ctx("cloudtrail:UpdateTrail")
+            })
+            .await?;
         }
         if change.changes("logging") {
             if spec.logging {

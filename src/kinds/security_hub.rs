@@ -155,6 +155,131 @@ impl Provider for SecurityHubProvider {
     }
 
     async fn read(&self, cx: &Ctx<'_>, inst: &Instance) -> provider::Result<Observed> {
+        let owner = central_configuration_owner(cx, inst).await?;
+        let mut observed = self.read_hub(cx, inst).await?;
+        observed.owner = owner;
+        Ok(observed)
+    }
+
+    async fn apply(
+        &self,
+        cx: &Ctx<'_>,
+        inst: &Instance,
+        change: &ChangeRequest<'_>,
+    ) -> provider::Result<()> {
+        self.apply_hub(cx, inst, change).await
+    }
+}
+
+/// What Security Hub's organization configuration is in one region: its administrator
+/// account, and whether it configures accounts centrally.
+struct Organization {
+    administrator: Option<String>,
+    central: bool,
+}
+
+/// The organization configuration of Security Hub in `region`, read once per run: the
+/// administrator the management account designated there, and its configuration type.
+async fn organization_configuration(cx: &Ctx<'_>, region: &str) -> provider::Result<Organization> {
+    const ASKED: &str = "security-hub-organization";
+    if let Some(known) = cx.outputs.get(ASKED, region) {
+        return Ok(Organization {
+            administrator: known
+                .values
+                .get("administrator")
+                .and_then(|v| v.as_str())
+                .map(str::to_string),
+            central: known.values.get("central") == Some(&json!(true)),
+        });
+    }
+    let management = cx
+        .aws
+        .securityhub(&cx.org.management_account_id, region)
+        .await?;
+    // Outside an organization (or before it has Security Hub at all) nobody is designated.
+    let admins = management
+        .list_organization_admin_accounts()
+        .send()
+        .await
+        .absent_on(
+            "securityhub:ListOrganizationAdminAccounts",
+            &[
+                "InvalidAccessException",
+                "AccessDeniedException",
+                "InvalidInputException",
+            ],
+        )?;
+    let administrator = admins.and_then(|a| {
+        a.admin_accounts()
+            .iter()
+            .find(|a| a.status().is_some_and(|s| s.as_str() == "ENABLED"))
+            .and_then(|a| a.account_id().map(str::to_string))
+    });
+    let mut central = false;
+    if let Some(admin) = &administrator {
+        let sh = cx.aws.securityhub(admin, region).await?;
+        let config = sh
+            .describe_organization_configuration()
+            .send()
+            .await
+            .absent_on(
+                "securityhub:DescribeOrganizationConfiguration",
+                &["InvalidAccessException"],
+            )?;
+        central = config
+            .and_then(|c| c.organization_configuration)
+            .and_then(|c| c.configuration_type)
+            .is_some_and(|t| t.as_str() == "CENTRAL");
+    }
+    let mut values = Attrs::new();
+    values.insert("administrator".into(), json!(administrator));
+    values.insert("central".into(), json!(central));
+    cx.outputs.publish(ASKED, region, values, false);
+    Ok(Organization {
+        administrator,
+        central,
+    })
+}
+
+/// Under central configuration, Security Hub's administrator configures the member accounts
+/// its configuration policies apply to, and those accounts cannot change themselves (Security
+/// Hub user guide, "Understanding central configuration"): such an instance is reported as
+/// managed by the administrator, never changed. `None` for an account that configures itself.
+async fn central_configuration_owner(
+    cx: &Ctx<'_>,
+    inst: &Instance,
+) -> provider::Result<Option<String>> {
+    let org = organization_configuration(cx, &inst.region).await?;
+    let Some(admin) = org.administrator.filter(|_| org.central) else {
+        return Ok(None);
+    };
+    if admin == inst.account_id {
+        return Ok(None);
+    }
+    let sh = cx.aws.securityhub(&admin, &inst.region).await?;
+    let association = sh
+        .get_configuration_policy_association()
+        .target(aws_sdk_securityhub::types::Target::AccountId(
+            inst.account_id.clone(),
+        ))
+        .send()
+        .await
+        .absent_on(
+            "securityhub:GetConfigurationPolicyAssociation",
+            &["ResourceNotFoundException"],
+        )?;
+    let policy = association.and_then(|a| a.configuration_policy_id);
+    Ok(policy.filter(|p| p != SELF_MANAGED).map(|policy| {
+        let name = cx.org.account(&admin).map_or(admin.as_str(), |a| a.name.as_str());
+        format!("Security Hub central configuration (administrator {name}, configuration policy {policy})")
+    }))
+}
+
+/// The configuration policy id of an account that configures Security Hub itself.
+const SELF_MANAGED: &str = "SELF_MANAGED_SECURITY_HUB";
+
+impl SecurityHubProvider {
+    async fn read_hub(&self, cx: &Ctx<'_>, inst: &Instance) -> provider::Result<Observed> {
         let sh = cx.aws.securityhub(&inst.account_id, &inst.region).await?;
         // Not subscribed: DescribeHub answers InvalidAccessException.
         let Some(hub) = sh
@@ -206,7 +331,7 @@ impl Provider for SecurityHubProvider {
         Ok(Observed::present(attrs, ids, Some(managed)))
     }
 
-    async fn apply(
+    async fn apply_hub(
         &self,
         cx: &Ctx<'_>,
         inst: &Instance,

@@ -6,16 +6,16 @@ use async_trait::async_trait;
 use aws_sdk_organizations::types::{PolicySummary, PolicyType, TargetType};
 use serde_json::{json, Value};
 
+use super::organization::wait_policy_type_enabled;
 use super::organization::{is_managed, managed_tag, org_client, tag_managed};
 use super::organizational_unit::{ou_id, ou_path, root_id};
 use super::{spec_of, Kind, Naming, Placing};
-use crate::aws::Context;
-use crate::discover::aws_region_for_organizations;
+use crate::aws::{until_consistent, Context};
 use crate::expand::Instance;
 use crate::lang::checks::SCP_MAX_CHARS;
 use crate::lang::diagnostic::Problem;
 use crate::lang::model::{Baseline, Declaration, Reference, Spec};
-use crate::lang::policy::{parse_document, PolicyDocument, PolicyRules};
+use crate::lang::policy::{parse_document, resolve_variables, PolicyDocument, PolicyRules};
 use crate::lang::reader::{Cx, NodeReader};
 use crate::lang::source::{Span, Spanned};
 use crate::lang::targets::check_account_ref;
@@ -35,9 +35,10 @@ pub static KIND: Kind = Kind {
     provider: Some(&ServiceControlPolicyProvider),
 };
 
-/// AWS allows 5 SCPs per root, OU or account, and `FullAWSAccess` (attached by default, and
-/// never detached by baseline) is one of them.
-pub const MAX_SCPS_PER_TARGET: usize = 5;
+/// AWS allows 10 SCPs per root, OU or account (5 until 15 May 2026; Organizations user guide,
+/// "Quotas for AWS Organizations"), and `FullAWSAccess` (attached by default, and never
+/// detached by baseline) is one of them.
+pub const MAX_SCPS_PER_TARGET: usize = 10;
 pub const RESERVED_BY_FULL_AWS_ACCESS: usize = 1;
 
 /// Where an SCP is attached.
@@ -401,6 +402,85 @@ async fn target_id(cx: &Ctx<'_>, target: &AttachTarget) -> provider::Result<Stri
     found.ok_or_else(|| Error::State(format!("cannot attach to {target}: it does not exist")))
 }
 
+/// Before the plan promises an attachment, count what the target already has: SCPs attached
+/// outside the baseline (by hand, by another tool) count against AWS's limit of
+/// [`MAX_SCPS_PER_TARGET`] too, and AttachPolicy would fail on ConstraintViolationException
+/// (POLICY_NUMBER_LIMIT_EXCEEDED) half-way through an apply. Only targets this SCP is not
+/// attached to yet are looked at; a target that does not exist yet has only what the
+/// baseline gives it.
+async fn check_room_on_new_targets(
+    cx: &Ctx<'_>,
+    client: &aws_sdk_organizations::Client,
+    decl: &Declaration,
+    live: Option<&Live>,
+) -> provider::Result<()> {
+    let Some(scp) = spec_of::<ServiceControlPolicy>(decl) else {
+        return Ok(());
+    };
+    let attached_now: BTreeSet<String> = live
+        .and_then(|l| l.attrs.get("targets"))
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    for target in scp.attachments.iter().map(|a| &a.value) {
+        if attached_now.contains(&target_key(target)) {
+            continue;
+        }
+        let Ok(id) = target_id(cx, target).await else {
+            continue;
+        };
+        let mut on_target: BTreeSet<String> = BTreeSet::new();
+        let mut pages = client
+            .list_policies_for_target()
+            .target_id(&id)
+            .filter(scp_type())
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.ctx("organizations:ListPoliciesForTarget")?;
+            on_target.extend(
+                page.policies()
+                    .iter()
+                    .filter_map(|p| p.name().map(str::to_string)),
+            );
+        }
+        let declared: BTreeSet<String> = cx
+            .baseline
+            .declarations
+            .iter()
+            .filter(|d| std::ptr::eq(d.kind, &KIND))
+            .filter(|d| {
+                spec_of::<ServiceControlPolicy>(d)
+                    .is_some_and(|s| s.attachments.iter().any(|a| &a.value == target))
+            })
+            .map(|d| d.name.value.clone())
+            .collect();
+        let outside: Vec<&String> = on_target.difference(&declared).collect();
+        let total = on_target.union(&declared).count();
+        if total > MAX_SCPS_PER_TARGET {
+            let outside: Vec<&str> = outside.iter().map(|s| s.as_str()).collect();
+            return Err(Error::State(format!(
+                "{target} would have {total} SCPs, and AWS allows {MAX_SCPS_PER_TARGET} per target: \
+                 besides the {} the baseline attaches, it already has {} attached outside the \
+                 baseline ({}); detach one of those or merge policies",
+                declared.len(),
+                outside.len(),
+                outside.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The document as AWS gets it: baseline's variables (the access role) resolved.
+fn document(cx: &Ctx<'_>, doc: &PolicyDocument) -> Value {
+    resolve_variables(&doc.json, &cx.baseline.settings.access_role)
+}
+
 async fn detach(
     client: &aws_sdk_organizations::Client,
     policy_id: &str,
@@ -431,7 +511,7 @@ impl Provider for ServiceControlPolicyProvider {
             a.insert("description".into(), json!(d.value));
         }
         if let Some(doc) = &scp.document {
-            a.insert("document".into(), canonical_document(&doc.json));
+            a.insert("document".into(), canonical_document(&document(cx, doc)));
         }
         let targets: BTreeSet<String> = scp
             .attachments
@@ -451,6 +531,7 @@ impl Provider for ServiceControlPolicyProvider {
             .into_iter()
             .find(|p| p.name() == Some(name.as_str()));
         let Some(summary) = found else {
+            check_room_on_new_targets(cx, &client, decl, None).await?;
             return Ok(Observed::absent());
         };
         if summary.aws_managed() {
@@ -470,9 +551,10 @@ impl Provider for ServiceControlPolicyProvider {
             })
             .unwrap_or_default();
         let live = live_policy(cx, &client, &summary, &account_refs).await?;
+        check_room_on_new_targets(cx, &client, decl, Some(&live)).await?;
         Ok(Observed {
             live: Some(live),
-            findings: Vec::new(),
+            ..Observed::default()
         })
     }
 
@@ -490,7 +572,7 @@ impl Provider for ServiceControlPolicyProvider {
         let content = scp
             .document
             .as_ref()
-            .map(|d| d.minified())
+            .map(|d| document(cx, d).to_string())
             .ok_or_else(|| Error::State(format!("SCP \"{name}\" has no document")))?;
         let description = scp.description.as_ref().map(|d| d.value.clone());
         let client = org_client(cx).await?;
@@ -558,16 +640,29 @@ impl Provider for ServiceControlPolicyProvider {
                 continue;
             }
             let id = target_id(cx, target).await?;
-            client
-                .attach_policy()
-                .policy_id(&policy_id)
-                .target_id(id)
-                .send()
-                .await
-                .absent_on(
-                    "organizations:AttachPolicy",
-                    &["DuplicatePolicyAttachmentException"],
-                )?;
+            let attach = || async {
+                client
+                    .attach_policy()
+                    .policy_id(&policy_id)
+                    .target_id(&id)
+                    .send()
+                    .await
+                    .absent_on(
+                        "organizations:AttachPolicy",
+                        &["DuplicatePolicyAttachmentException"],
+                    )
+            };
+            match attach().await {
+                // SCPs were just enabled (PENDING_ENABLE, by this run or another): wait for
+                // ENABLED, which fails at once if nobody enabled them, then attach.
+                Err(e) if e.is("PolicyTypeNotEnabledException") => {
+                    wait_policy_type_enabled(&client, scp_type().as_str()).await?;
+                    until_consistent(|e| e.is("PolicyTypeNotEnabledException"), attach).await?;
+                }
+                other => {
+                    other?;
+                }
+            }
         }
         Ok(())
     }
@@ -581,7 +676,7 @@ impl Provider for ServiceControlPolicyProvider {
     ) -> provider::Result<Vec<(String, Live)>> {
         let client = cx
             .aws
-            .organizations(account_id, aws_region_for_organizations())
+            .organizations(account_id, cx.aws.organizations_region())
             .await?;
         let mut out = Vec::new();
         for summary in all_policies(&client).await? {
@@ -617,7 +712,7 @@ impl Provider for ServiceControlPolicyProvider {
             .ok_or_else(|| Error::State(format!("SCP \"{name}\": no id was recorded")))?;
         let client = cx
             .aws
-            .organizations(account_id, aws_region_for_organizations())
+            .organizations(account_id, cx.aws.organizations_region())
             .await?;
         // DeletePolicy refuses an attached policy: detach from every current target first.
         for (_, target) in targets_of(&client, id).await? {

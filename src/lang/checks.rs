@@ -294,8 +294,9 @@ fn check_cron_field(
     Ok(())
 }
 
-/// The policy document limits AWS Organizations enforces, in characters of the minified JSON.
-pub const SCP_MAX_CHARS: usize = 5120;
+/// The policy document limits AWS Organizations enforces, in characters of the minified JSON
+/// (SCPs: 10,240 since 15 May 2026, 5,120 before).
+pub const SCP_MAX_CHARS: usize = 10240;
 
 /// What is wrong with a policy document's shape, beyond being JSON.
 pub fn check_policy_shape(doc: &serde_json::Value, allow_principal: bool) -> Vec<String> {

@@ -173,6 +173,9 @@ pub struct Part {
     pub name: String,
     /// Indexes of earlier parts of the same declaration this one needs.
     pub after: Vec<usize>,
+    /// One instance per account (in the home region), however many regions the declaration
+    /// targets: for account-wide resources of a regional kind (an IAM role).
+    pub per_account: bool,
 }
 
 /// What a kind parsed from its node. Each kind defines its own type.

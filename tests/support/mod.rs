@@ -142,6 +142,40 @@ pub async fn sdk_config_in(
         .build()
 }
 
+/// The emulator's eventual-consistency window (server.py's default): how long a new role,
+/// key or alias stays unusable by the services that refer to it.
+pub const CONSISTENCY_WINDOW: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Wait until what the test created out of band is visible to every service (a role that
+/// only a service uses, which no call of the test can probe).
+pub async fn after_consistency_window() {
+    tokio::time::sleep(CONSISTENCY_WINDOW + std::time::Duration::from_millis(200)).await;
+}
+
+/// Retry an out-of-band SDK call for a while when it fails with one of `codes`: right after
+/// a change, AWS (and the strict emulator) may not see what was just created yet, and test
+/// seeding must wait for it like any client of AWS. Panics on any other error.
+pub async fn eventually<T, E, F, Fut>(codes: &[&str], mut call: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::fmt::Debug,
+{
+    let started = std::time::Instant::now();
+    loop {
+        match call().await {
+            Ok(v) => return v,
+            Err(e)
+                if codes.contains(&e.code().unwrap_or_default())
+                    && started.elapsed() < std::time::Duration::from_secs(30) =>
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+}
+
 pub fn sorted(mut v: Vec<String>) -> Vec<String> {
     v.sort();
     v

@@ -1,0 +1,365 @@
+//! IAM roles that AWS services assume on an account's behalf (Config's recorder, Backup's
+//! selections). IAM is eventually consistent: a service may refuse a role for a moment after
+//! it was created, so a refusal is waited out only for a role that is that new.
+
+use std::time::{Duration, SystemTime};
+
+use crate::aws::{AwsError, Context, CONSISTENCY_BUDGET};
+use crate::provider::{self, Ctx};
+
+/// The role name of a role ARN (`arn:PARTITION:iam::ACCOUNT:role/PATH/NAME`).
+pub fn role_name(role_arn: &str) -> &str {
+    role_arn.rsplit('/').next().unwrap_or(role_arn)
+}
+
+/// The account of a role ARN.
+pub fn role_account(role_arn: &str) -> Option<&str> {
+    role_arn.split(':').nth(4).filter(|a| !a.is_empty())
+}
+
+/// When the role `role_arn` was created, `None` when it does not exist (or lives in an
+/// account baseline does not reach for it).
+pub async fn role_created(
+    cx: &Ctx<'_>,
+    account_id: &str,
+    role_arn: &str,
+) -> provider::Result<Option<SystemTime>> {
+    if role_account(role_arn).is_some_and(|a| a != account_id) {
+        return Ok(None);
+    }
+    let iam = cx
+        .aws
+        .iam(account_id, &cx.baseline.settings.home_region())
+        .await?;
+    let role = iam
+        .get_role()
+        .role_name(role_name(role_arn))
+        .send()
+        .await
+        .absent_on("iam:GetRole", &["NoSuchEntity"])?;
+    Ok(role
+        .and_then(|r| r.role)
+        .and_then(|r| SystemTime::try_from(r.create_date).ok()))
+}
+
+/// Whether a service's refusal of `role_arn` may be IAM not having caught up yet: the role
+/// exists and was created within [`CONSISTENCY_BUDGET`].
+pub async fn is_new_role(cx: &Ctx<'_>, account_id: &str, role_arn: &str) -> bool {
+    matches!(
+        role_created(cx, account_id, role_arn).await,
+        Ok(Some(created)) if SystemTime::now()
+            .duration_since(created)
+            .unwrap_or(Duration::ZERO)
+            < CONSISTENCY_BUDGET
+    )
+}
+
+/// Run `call` (which hands `role_arn` to a service), waiting out the service's refusal
+/// (`refused` says which errors are one) while the role is new; any other error, or a
+/// refusal of an older role, is returned at once.
+pub async fn with_new_role<T, F, Fut>(
+    cx: &Ctx<'_>,
+    account_id: &str,
+    role_arn: &str,
+    refused: impl Fn(&AwsError) -> bool,
+    mut call: F,
+) -> Result<T, AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, AwsError>>,
+{
+    match call().await {
+        Err(e) if refused(&e) && is_new_role(cx, account_id, role_arn).await => {
+            crate::aws::until_consistent(&refused, call).await
+        }
+        other => other,
+    }
+}
+
+/// An IAM role an AWS service assumes in each account, created and kept by baseline: its
+/// trust of the service and the AWS managed policies the service needs. Found by name; an
+/// existing untagged role (one the console made) is adopted: tagged, and given what it
+/// lacks. Nothing else on it (other trusted principals, other policies) is taken away.
+#[derive(Debug)]
+pub struct ServiceRole {
+    pub name: &'static str,
+    /// IAM path, e.g. `/service-role/`.
+    pub path: &'static str,
+    /// The service principal that assumes it.
+    pub service: &'static str,
+    /// AWS managed policies it needs, by their name under `arn:PARTITION:iam::aws:policy/`.
+    pub managed_policies: &'static [&'static str],
+    pub description: &'static str,
+}
+
+/// AWS Backup's default service role (AWS Backup developer guide, "IAM service roles"):
+/// what the console creates the first time someone uses it, so a fresh account has none.
+pub const BACKUP_SERVICE_ROLE: ServiceRole = ServiceRole {
+    name: "AWSBackupDefaultServiceRole",
+    path: "/service-role/",
+    service: "backup.amazonaws.com",
+    managed_policies: &[
+        "service-role/AWSBackupServiceRolePolicyForBackup",
+        "service-role/AWSBackupServiceRolePolicyForRestores",
+    ],
+    description: "Lets AWS Backup back up and restore resources (managed by baseline)",
+};
+
+const TRUSTS: &str = "trusts-service";
+const POLICIES: &str = "managed-policies";
+
+impl ServiceRole {
+    pub fn arn(&self, partition: &str, account_id: &str) -> String {
+        format!(
+            "arn:{partition}:iam::{account_id}:role{}{}",
+            self.path, self.name
+        )
+    }
+
+    fn policy_arn(partition: &str, name: &str) -> String {
+        format!("arn:{partition}:iam::aws:policy/{name}")
+    }
+
+    fn trust_statement(&self) -> serde_json::Value {
+        serde_json::json!({
+            "Sid": format!("{}Trusts{}", crate::lang::policy::OWNED_SID_PREFIX,
+                           self.service.split('.').next().unwrap_or_default()),
+            "Effect": "Allow",
+            "Principal": {"Service": self.service},
+            "Action": "sts:AssumeRole"
+        })
+    }
+
+    /// What baseline keeps true of the role.
+    pub fn desired(&self) -> crate::provider::Attrs {
+        let mut a = crate::provider::Attrs::new();
+        a.insert(TRUSTS.into(), serde_json::json!(self.service));
+        let mut policies: Vec<&str> = self.managed_policies.to_vec();
+        policies.sort_unstable();
+        a.insert(POLICIES.into(), serde_json::json!(policies));
+        a
+    }
+
+    /// The role as IAM has it in `account_id`.
+    pub async fn read(
+        &self,
+        cx: &Ctx<'_>,
+        account_id: &str,
+    ) -> provider::Result<crate::provider::Observed> {
+        use crate::provider::{is_managed_tag, Attrs, Observed};
+        let iam = self.client(cx, account_id).await?;
+        let Some(role) = iam
+            .get_role()
+            .role_name(self.name)
+            .send()
+            .await
+            .absent_on("iam:GetRole", &["NoSuchEntity"])?
+            .and_then(|r| r.role)
+        else {
+            return Ok(Observed::absent());
+        };
+        let trust = role
+            .assume_role_policy_document()
+            .and_then(decode_policy)
+            .unwrap_or(serde_json::Value::Null);
+        let attached = iam
+            .list_attached_role_policies()
+            .role_name(self.name)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .ctx("iam:ListAttachedRolePolicies")?;
+        let prefix = Self::policy_arn(&cx.aws.partition, "");
+        let mut policies: Vec<&str> = attached
+            .iter()
+            .filter_map(|p| p.policy_arn()?.strip_prefix(&prefix))
+            .filter(|name| self.managed_policies.contains(name))
+            .collect();
+        policies.sort_unstable();
+        let mut live = Attrs::new();
+        live.insert(
+            TRUSTS.into(),
+            serde_json::json!(trusts(&trust, self.service).then_some(self.service)),
+        );
+        live.insert(POLICIES.into(), serde_json::json!(policies));
+        let managed = role
+            .tags()
+            .iter()
+            .any(|t| is_managed_tag(t.key(), t.value()));
+        Ok(Observed::present(live, Attrs::new(), Some(managed)))
+    }
+
+    /// Create, adopt or complete the role in `account_id`.
+    pub async fn apply(
+        &self,
+        cx: &Ctx<'_>,
+        account_id: &str,
+        change: &crate::provider::ChangeRequest<'_>,
+    ) -> provider::Result<()> {
+        use crate::provider::{Action, Error, MANAGED_TAG_KEY, MANAGED_TAG_VALUE};
+        let iam = self.client(cx, account_id).await?;
+        let tag = aws_sdk_iam::types::Tag::builder()
+            .key(MANAGED_TAG_KEY)
+            .value(MANAGED_TAG_VALUE)
+            .build()
+            .map_err(|e| Error::State(format!("iam tag: {e}")))?;
+        let mut attached: Vec<String> = Vec::new();
+        match change.action {
+            Action::Create => {
+                let trust = serde_json::json!({
+                    "Version": "2012-10-17",
+                    "Statement": [self.trust_statement()]
+                });
+                let created = iam
+                    .create_role()
+                    .role_name(self.name)
+                    .path(self.path)
+                    .description(self.description)
+                    .assume_role_policy_document(trust.to_string())
+                    .tags(tag)
+                    .send()
+                    .await
+                    .ctx("iam:CreateRole");
+                match created {
+                    // Another declaration's part made it in this run: complete it.
+                    Err(e) if e.is("EntityAlreadyExists") => {}
+                    other => {
+                        other?;
+                    }
+                }
+            }
+            _ => {
+                if change.action == Action::Adopt {
+                    iam.tag_role()
+                        .role_name(self.name)
+                        .tags(tag)
+                        .send()
+                        .await
+                        .ctx("iam:TagRole")?;
+                }
+                attached = change.live_strings(POLICIES).into_iter().collect();
+                if change.changes(TRUSTS) {
+                    // Keep whoever else the role trusts; add the service.
+                    let role = iam
+                        .get_role()
+                        .role_name(self.name)
+                        .send()
+                        .await
+                        .ctx("iam:GetRole")?;
+                    let trust = role
+                        .role()
+                        .and_then(|r| r.assume_role_policy_document())
+                        .and_then(decode_policy);
+                    let mut owned = serde_json::Map::new();
+                    let mut statement = self.trust_statement();
+                    let sid = statement["Sid"].as_str().unwrap_or_default().to_string();
+                    statement.as_object_mut().map(|m| m.remove("Sid"));
+                    owned.insert(sid.clone(), statement);
+                    let merged =
+                        crate::lang::policy::merge_owned(trust.as_ref(), |s| s == sid, &owned);
+                    iam.update_assume_role_policy()
+                        .role_name(self.name)
+                        .policy_document(merged.to_string())
+                        .send()
+                        .await
+                        .ctx("iam:UpdateAssumeRolePolicy")?;
+                }
+            }
+        }
+        for name in self.managed_policies {
+            if attached.iter().any(|a| a == name) {
+                continue;
+            }
+            let arn = Self::policy_arn(&cx.aws.partition, name);
+            // IAM may not find a role it has just created for a moment.
+            crate::aws::until_consistent(
+                |e| {
+                    change.action == Action::Create
+                        && e.is("NoSuchEntity")
+                        && e.message.contains(self.name)
+                },
+                || async {
+                    iam.attach_role_policy()
+                        .role_name(self.name)
+                        .policy_arn(&arn)
+                        .send()
+                        .await
+                        .ctx("iam:AttachRolePolicy")
+                },
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn client(
+        &self,
+        cx: &Ctx<'_>,
+        account_id: &str,
+    ) -> provider::Result<aws_sdk_iam::Client> {
+        Ok(cx
+            .aws
+            .iam(account_id, &cx.baseline.settings.home_region())
+            .await?)
+    }
+}
+
+/// An IAM policy document as IAM returns it (URL-encoded JSON), parsed.
+fn decode_policy(text: &str) -> Option<serde_json::Value> {
+    let decoded = percent_encoding::percent_decode_str(text)
+        .decode_utf8()
+        .ok()?;
+    serde_json::from_str(&decoded)
+        .ok()
+        .or_else(|| serde_json::from_str(text).ok())
+}
+
+/// Whether a trust policy lets `service` assume the role.
+fn trusts(trust: &serde_json::Value, service: &str) -> bool {
+    let as_list = |v: &serde_json::Value| -> Vec<String> {
+        match v {
+            serde_json::Value::Array(a) => a
+                .iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect(),
+            serde_json::Value::String(s) => vec![s.clone()],
+            _ => Vec::new(),
+        }
+    };
+    let statements = match trust.get("Statement") {
+        Some(serde_json::Value::Array(a)) => a.clone(),
+        Some(one) => vec![one.clone()],
+        None => Vec::new(),
+    };
+    statements.iter().any(|s| {
+        s.get("Effect").and_then(|e| e.as_str()) == Some("Allow")
+            && s.get("Principal")
+                .and_then(|p| p.get("Service"))
+                .is_some_and(|p| as_list(p).iter().any(|p| p == service))
+            && s.get("Action").is_some_and(|a| {
+                as_list(a)
+                    .iter()
+                    .any(|a| a == "sts:AssumeRole" || a == "sts:*")
+            })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{decode_policy, role_name, trusts};
+
+    #[test]
+    fn role_names_and_trust() {
+        assert_eq!(
+            role_name("arn:aws:iam::1:role/service-role/AWSBackupDefaultServiceRole"),
+            "AWSBackupDefaultServiceRole"
+        );
+        let encoded = "%7B%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A%7B%22Service%22%3A%5B%22backup.amazonaws.com%22%5D%7D%2C%22Action%22%3A%22sts%3AAssumeRole%22%7D%5D%7D";
+        let trust = decode_policy(encoded).unwrap();
+        assert!(trusts(&trust, "backup.amazonaws.com"));
+        assert!(!trusts(&trust, "config.amazonaws.com"));
+        assert!(decode_policy("{\"Statement\": []}").is_some());
+    }
+}
