@@ -241,6 +241,33 @@ async fn mfa_reports_root_and_console_users_without_mfa() {
     // Nothing to apply: findings are not remediable.
     baseline(&emulator, &["apply", root, "--auto-approve"]).expect(0);
 
+    // The organization takes over its members' root credentials (centralized root access):
+    // members have no root user to protect, only the management account's finding is left.
+    let management = sdk_config(&emulator, None).await;
+    aws_sdk_organizations::Client::new(&management)
+        .enable_aws_service_access()
+        .service_principal("iam.amazonaws.com")
+        .send()
+        .await
+        .unwrap();
+    aws_sdk_iam::Client::new(&management)
+        .enable_organizations_root_credentials_management()
+        .send()
+        .await
+        .unwrap();
+    let plan = baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(2);
+    let root_findings: Vec<&str> = plan
+        .stdout
+        .lines()
+        .filter(|l| l.ends_with(": root user has no MFA device"))
+        .collect();
+    assert_eq!(
+        root_findings,
+        vec!["  ! mfa.default[master]: root user has no MFA device"],
+        "{}",
+        plan.stdout
+    );
+
     let dir = baseline_dir(MFA_USERS_ONLY, &[]);
     let root = dir.path().to_str().unwrap();
     baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(0);
@@ -460,4 +487,158 @@ async fn config_recorder_converges_repairs_a_stopped_recorder_and_adopts_a_rule(
     );
     baseline(&emulator, &["apply", root, "--auto-approve"]).expect(0);
     baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(0);
+}
+
+/// Under Security Hub's central configuration, the administrator configures the accounts its
+/// configuration policies apply to, and those accounts cannot change themselves: baseline
+/// reports them as managed elsewhere (and how they differ), and changes nothing there,
+/// while it still configures every self-managed account.
+#[tokio::test(flavor = "multi_thread")]
+async fn centrally_configured_accounts_are_reported_not_fought() {
+    let emulator = Emulator::start();
+    let accounts = seed_organization(&emulator).await;
+    let baseline_text = format!(
+        r#"
+settings {{ default-regions "us-east-1" }}
+organization {{
+    trusted-services "securityhub.amazonaws.com"
+    delegated-administrator "securityhub.amazonaws.com" account="audit"
+}}
+security-hub {{
+    targets {{ all-accounts }}
+    standard "aws-foundational-security-best-practices"
+}}
+"#
+    );
+    let dir = baseline_dir(&baseline_text, &[]);
+    let root = dir.path().to_str().unwrap();
+    baseline(&emulator, &["apply", root, "--auto-approve"]).expect(0);
+    baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(0);
+
+    // The administrator (audit) turns on central configuration and applies a policy that
+    // enables only CIS 1.4.0 to prod-app.
+    let audit =
+        aws_sdk_securityhub::Client::new(&sdk_config(&emulator, Some(&accounts["audit"])).await);
+    audit
+        .update_organization_configuration()
+        .auto_enable(false)
+        .auto_enable_standards(aws_sdk_securityhub::types::AutoEnableStandards::None)
+        .organization_configuration(
+            aws_sdk_securityhub::types::OrganizationConfiguration::builder()
+                .configuration_type(
+                    aws_sdk_securityhub::types::OrganizationConfigurationConfigurationType::Central,
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let cis = "arn:aws:securityhub:us-east-1::standards/cis-aws-foundations-benchmark/v/1.4.0";
+    let policy = audit
+        .create_configuration_policy()
+        .name("cis-only")
+        .configuration_policy(aws_sdk_securityhub::types::Policy::SecurityHub(
+            aws_sdk_securityhub::types::SecurityHubPolicy::builder()
+                .service_enabled(true)
+                .enabled_standard_identifiers(cis)
+                .security_controls_configuration(
+                    aws_sdk_securityhub::types::SecurityControlsConfiguration::builder()
+                        .set_disabled_security_control_identifiers(Some(vec![]))
+                        .build(),
+                )
+                .build(),
+        ))
+        .send()
+        .await
+        .unwrap();
+    audit
+        .start_configuration_policy_association()
+        .configuration_policy_identifier(policy.id().unwrap())
+        .target(aws_sdk_securityhub::types::Target::AccountId(
+            accounts["prod-app"].clone(),
+        ))
+        .send()
+        .await
+        .unwrap();
+
+    let plan = baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(0);
+    assert!(
+        plan.stdout
+            .contains("Managed elsewhere (reported, not changed):")
+            && plan.stdout.contains(
+                "= security-hub.default[prod-app/us-east-1]: managed by Security Hub central \
+                 configuration (administrator audit"
+            )
+            && plan
+                .stdout
+                .contains("differs from the baseline in standards"),
+        "{}",
+        plan.stdout
+    );
+    // Nothing to change: an apply would otherwise be refused by Security Hub.
+    baseline(&emulator, &["apply", root, "--auto-approve"]).expect(0);
+    let prod_app = sdk_config(&emulator, Some(&accounts["prod-app"])).await;
+    assert_eq!(
+        enabled_standards(&prod_app).await,
+        set(&[cis]),
+        "the administrator's configuration stays"
+    );
+    // A self-managed account is still configured: out of band drift there is repaired.
+    let staging = sdk_config(&emulator, Some(&accounts["staging-app"])).await;
+    let sh = aws_sdk_securityhub::Client::new(&staging);
+    let subs = sh.get_enabled_standards().send().await.unwrap();
+    sh.batch_disable_standards()
+        .standards_subscription_arns(
+            subs.standards_subscriptions()[0]
+                .standards_subscription_arn()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let drift = baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(2);
+    assert_eq!(
+        drift.planned(),
+        vec!["security-hub.default[staging-app/us-east-1]"],
+        "{}",
+        drift.stdout
+    );
+}
+
+/// `all-supported #false` records exactly the declared resource types.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_recorder_records_only_the_declared_resource_types() {
+    let emulator = Emulator::start();
+    let accounts = seed_organization(&emulator).await;
+    let text = r#"
+settings { default-regions "us-east-1" }
+log-bucket "config-logs" {
+    account "log-archive"
+    bucket-name "types-config-logs"
+}
+config-recorder {
+    targets { account "prod-app" }
+    all-supported #false
+    resource-types "AWS::S3::Bucket" "AWS::IAM::Role"
+    delivery bucket="config-logs"
+}
+"#;
+    let dir = baseline_dir(text, &[]);
+    let root = dir.path().to_str().unwrap();
+    baseline(&emulator, &["apply", root, "--auto-approve"]).expect(0);
+    baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(0);
+    let config =
+        aws_sdk_config::Client::new(&sdk_config(&emulator, Some(&accounts["prod-app"])).await);
+    let recorders = config
+        .describe_configuration_recorders()
+        .send()
+        .await
+        .unwrap();
+    let group = recorders.configuration_recorders()[0]
+        .recording_group()
+        .unwrap();
+    assert!(!group.all_supported());
+    let mut types: Vec<&str> = group.resource_types().iter().map(|t| t.as_str()).collect();
+    types.sort_unstable();
+    assert_eq!(types, ["AWS::IAM::Role", "AWS::S3::Bucket"]);
 }

@@ -585,3 +585,53 @@ async fn kms_rotation_rule_turns_rotation_on_where_it_is_off() {
     baseline(&emulator, &["apply", root, "--auto-approve"]).expect(0);
     baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(0);
 }
+
+/// Bucket names are global: a default name carries the owning account's id, and a declared
+/// name that another account owns fails the plan (HeadBucket answers 403) instead of the
+/// apply (CreateBucket: BucketAlreadyExists).
+#[tokio::test(flavor = "multi_thread")]
+async fn bucket_names_carry_the_account_id_and_a_taken_name_fails_the_plan() {
+    let emulator = Emulator::start();
+    let accounts = seed_organization(&emulator).await;
+    // Someone else (prod-app, as far as log-archive can tell) owns the plain name.
+    let other = aws_sdk_s3::Client::new(&sdk_config(&emulator, Some(&accounts["prod-app"])).await);
+    other
+        .create_bucket()
+        .bucket("org-trail-logs")
+        .send()
+        .await
+        .unwrap();
+
+    let dir = baseline_dir(
+        "settings { default-regions \"us-east-1\" }\nlog-bucket \"org-trail-logs\" { account \"log-archive\" }\n",
+        &[],
+    );
+    let root = dir.path().to_str().unwrap();
+    baseline(&emulator, &["apply", root, "--auto-approve"]).expect(0);
+    baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(0);
+    let archive =
+        aws_sdk_s3::Client::new(&sdk_config(&emulator, Some(&accounts["log-archive"])).await);
+    archive
+        .head_bucket()
+        .bucket(format!("org-trail-logs-{}", accounts["log-archive"]))
+        .send()
+        .await
+        .expect("the bucket has the account id in its name");
+
+    let dir = baseline_dir(
+        "settings { default-regions \"us-east-1\" }\nlog-bucket \"trail\" {\n    account \"log-archive\"\n    bucket-name \"org-trail-logs\"\n}\n",
+        &[],
+    );
+    let root = dir.path().to_str().unwrap();
+    let failed = baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(1);
+    assert!(
+        failed
+            .stderr
+            .contains("log-bucket.trail[log-archive/us-east-1]")
+            && failed
+                .stderr
+                .contains("the bucket name org-trail-logs is taken by another AWS account"),
+        "{}",
+        failed.stderr
+    );
+}

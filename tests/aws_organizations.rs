@@ -428,3 +428,108 @@ async fn untagged_ou_and_scp_are_adopted_and_undeclared_scp_deleted() {
         .is_empty());
     assert_eq!(policies_named(&org, "team-guardrail").await.len(), 1);
 }
+
+/// SCPs attached outside the baseline count against AWS's limit of 10 per target: the plan
+/// fails for the SCP that would not fit, naming them, instead of the apply failing on
+/// ConstraintViolationException. The shipped SCPs exempt the configured access role.
+#[tokio::test(flavor = "multi_thread")]
+async fn scps_attached_outside_the_baseline_count_and_documents_name_the_access_role() {
+    let emulator = Emulator::start();
+    seed_organization(&emulator).await;
+    let org = aws_sdk_organizations::Client::new(&sdk_config(&emulator, None).await);
+    let root_id = org.list_roots().send().await.unwrap().roots()[0]
+        .id()
+        .unwrap()
+        .to_string();
+    org.enable_policy_type()
+        .root_id(&root_id)
+        .policy_type(aws_sdk_organizations::types::PolicyType::ServiceControlPolicy)
+        .send()
+        .await
+        .unwrap();
+    // Nine SCPs written by hand years ago, on the root next to FullAWSAccess: the root is
+    // full.
+    let mut legacy = Vec::new();
+    for i in 1..=9 {
+        let id = org
+            .create_policy()
+            .name(format!("legacy-{i}"))
+            .description("by hand")
+            .r#type(aws_sdk_organizations::types::PolicyType::ServiceControlPolicy)
+            .content(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"ec2:DeleteVpc","Resource":"*"}]}"#)
+            .send()
+            .await
+            .unwrap()
+            .policy()
+            .and_then(|p| p.policy_summary())
+            .and_then(|s| s.id())
+            .unwrap()
+            .to_string();
+        eventually(&["PolicyTypeNotEnabledException"], || {
+            org.attach_policy()
+                .policy_id(&id)
+                .target_id(&root_id)
+                .send()
+        })
+        .await;
+        legacy.push(id);
+    }
+
+    let policies = baselines_dir_policy("protect-security-services.json");
+    let baseline_text = r#"
+settings { access-role "AcmeAdmin" }
+organization { policy-types "SERVICE_CONTROL_POLICY" }
+service-control-policy "protect-security-services" {
+    document file="policies/protect-security-services.json"
+    attach root=#true
+}
+"#;
+    let dir = baseline_dir(
+        baseline_text,
+        &[("policies/protect-security-services.json", &policies)],
+    );
+    let root = dir.path().to_str().unwrap();
+    let failed = baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(1);
+    assert!(
+        failed
+            .stderr
+            .contains("service-control-policy.protect-security-services")
+            && failed.stderr.contains("would have 11 SCPs")
+            && failed.stderr.contains("FullAWSAccess, legacy-1"),
+        "{}",
+        failed.stderr
+    );
+
+    // Room is made by hand: the plan passes, and the document exempts the configured role.
+    org.detach_policy()
+        .policy_id(&legacy[0])
+        .target_id(&root_id)
+        .send()
+        .await
+        .unwrap();
+    baseline(&emulator, &["apply", root, "--auto-approve"]).expect(0);
+    baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(0);
+    let listed = org
+        .list_policies()
+        .filter(aws_sdk_organizations::types::PolicyType::ServiceControlPolicy)
+        .send()
+        .await
+        .unwrap();
+    let id = listed
+        .policies()
+        .iter()
+        .find(|p| p.name() == Some("protect-security-services"))
+        .and_then(|p| p.id())
+        .unwrap();
+    let described = org.describe_policy().policy_id(id).send().await.unwrap();
+    let content = described.policy().and_then(|p| p.content()).unwrap();
+    assert!(
+        content.contains("arn:*:iam::*:role/AcmeAdmin") && !content.contains("${baseline:"),
+        "{content}"
+    );
+}
+
+/// A policy file of the shipped baselines.
+fn baselines_dir_policy(name: &str) -> String {
+    std::fs::read_to_string(repo_root().join("baselines/policies").join(name)).unwrap()
+}

@@ -465,3 +465,27 @@ fn plan_reports_bad_input_before_any_aws_call() {
     assert!(stderr.contains("baseline.kdl:1:"), "{stderr}");
     assert!(!stderr.contains("cannot reach AWS"), "{stderr}");
 }
+
+#[test]
+fn settings_aws_refuses_or_fails_on_later() {
+    check(
+        "settings-aws-refuses.kdl",
+        &[
+            expect!(
+                "settings-aws-refuses.kdl:9:10",
+                "retention-outside-lock",
+                "rule \"forever\" keeps backups forever, but vault \"central\" is locked"
+            ),
+            expect!(
+                "settings-aws-refuses.kdl:13:19",
+                "invalid-value",
+                "this recorder would record nothing"
+            ),
+            expect!(
+                "settings-aws-refuses.kdl:20:13",
+                "invalid-placement",
+                "an organization trail lives in the management account"
+            ),
+        ],
+    );
+}

@@ -836,8 +836,51 @@ def wrap_wsgi(app):  # type: ignore[no-untyped-def]
     return strict_app
 
 
+def _patch_org_access_role_partition() -> None:
+    """CreateAccount makes the access role in the organization's own partition.
+
+    moto creates it in the `aws` partition's IAM, trusting `arn:aws:iam::<mgmt>:root`,
+    whatever the organization's partition; in AWS China or GovCloud the role lives in that
+    partition and trusts that partition's management account, so it could not be assumed
+    there (AccessDenied)."""
+    original = FakeAccount.__init__
+
+    def __init__(self: FakeAccount, organization: Any, **kwargs: Any) -> None:
+        original(self, organization, **kwargs)
+        partition = get_partition(self.region)
+        if partition == "aws":
+            return
+        role_name = kwargs.get("RoleName", "OrganizationAccountAccessRole")
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:{partition}:iam::{self.master_account_id}:root"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+        iam = iam_models.iam_backends[self.id][partition]
+        try:
+            iam.create_role(
+                role_name=role_name,
+                assume_role_policy_document=json.dumps(trust),
+                path="/",
+                permissions_boundary=None,
+                description="",
+                tags=[],
+                max_session_duration="3600",
+            )
+        except Exception:  # already there (a second organization backend, say)
+            pass
+
+    FakeAccount.__init__ = __init__
+
+
 def apply() -> None:
     """Apply this module's patches (called once by baseline_moto_ext.apply)."""
+    _patch_org_access_role_partition()
     _patch_account_regions()
     _patch_sts_assume_role()
     _patch_org_close_account()

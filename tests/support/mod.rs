@@ -39,9 +39,15 @@ pub struct Emulator {
 
 impl Emulator {
     pub fn start() -> Emulator {
+        Emulator::start_with(&[])
+    }
+
+    /// A server with extra `server.py` flags (`--max-session-seconds 2`, say).
+    pub fn start_with(flags: &[&str]) -> Emulator {
         let mut child = Command::new(venv().join("bin/python"))
             .arg(repo_root().join("tests/emulator/server.py"))
             .args(["--port", "0"])
+            .args(flags)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -193,21 +199,29 @@ pub async fn seed_organization(emulator: &Emulator) -> std::collections::BTreeMa
         .expect("create organization");
     let mut ids = std::collections::BTreeMap::new();
     for name in SAMPLE_ACCOUNTS {
-        let created = org
-            .create_account()
-            .account_name(*name)
-            .email(format!("{name}@example.com"))
-            .send()
-            .await
-            .expect("create account");
-        let id = created
-            .create_account_status()
-            .and_then(|s| s.account_id())
-            .expect("account id")
-            .to_string();
-        ids.insert(name.to_string(), id);
+        ids.insert(name.to_string(), create_account(&org, name, None).await);
     }
     ids
+}
+
+/// Create a member account named `name`, with its access role named `role` (AWS's default,
+/// OrganizationAccountAccessRole, when `None`). Returns its id.
+pub async fn create_account(
+    org: &aws_sdk_organizations::Client,
+    name: &str,
+    role: Option<&str>,
+) -> String {
+    org.create_account()
+        .account_name(name)
+        .email(format!("{name}@example.com"))
+        .set_role_name(role.map(str::to_string))
+        .send()
+        .await
+        .expect("create account")
+        .create_account_status()
+        .and_then(|s| s.account_id())
+        .expect("account id")
+        .to_string()
 }
 
 /// Write a baseline (root file `baseline.kdl`, plus extra files) into a temporary directory.
