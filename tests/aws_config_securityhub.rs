@@ -497,20 +497,18 @@ async fn config_recorder_converges_repairs_a_stopped_recorder_and_adopts_a_rule(
 async fn centrally_configured_accounts_are_reported_not_fought() {
     let emulator = Emulator::start();
     let accounts = seed_organization(&emulator).await;
-    let baseline_text = format!(
-        r#"
-settings {{ default-regions "us-east-1" }}
-organization {{
+    let baseline_text = r#"
+settings { default-regions "us-east-1" }
+organization {
     trusted-services "securityhub.amazonaws.com"
     delegated-administrator "securityhub.amazonaws.com" account="audit"
-}}
-security-hub {{
-    targets {{ all-accounts }}
+}
+security-hub {
+    targets { all-accounts }
     standard "aws-foundational-security-best-practices"
-}}
-"#
-    );
-    let dir = baseline_dir(&baseline_text, &[]);
+}
+"#;
+    let dir = baseline_dir(baseline_text, &[]);
     let root = dir.path().to_str().unwrap();
     baseline(&emulator, &["apply", root, "--auto-approve"]).expect(0);
     baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(0);
