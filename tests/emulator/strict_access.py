@@ -41,7 +41,9 @@ Patched operations:
                counts) and Create/UpdatePolicy of an SCP longer than
                MAX_SCP_CHARACTERS -> ConstraintViolationException with Reason
                MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED /
-               POLICY_CONTENT_LIMIT_EXCEEDED.
+               POLICY_CONTENT_LIMIT_EXCEEDED. CreateAccount in AWS China or
+               GovCloud makes the access role in that partition's IAM, trusting
+               that partition's management account (moto: in `aws` only).
   account      ListRegions, GetRegionOptStatus, EnableRegion, DisableRegion
                (moto has none). Default regions are ENABLED_BY_DEFAULT and can't
                be enabled or disabled (ValidationException, reason

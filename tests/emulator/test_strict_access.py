@@ -9,6 +9,7 @@ import datetime
 import json
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -137,6 +138,27 @@ def test_assume_role_in_an_account_without_the_access_role(fresh: str) -> None:
     assert error_code_of(err) == "AccessDenied"
     creds = assume(fresh, f"arn:aws:iam::{account_id}:role/SomethingElse")["Credentials"]
     assert client(fresh, "sts", creds=creds).get_caller_identity()["Account"] == account_id
+
+
+def test_access_role_lives_in_the_organizations_partition(fresh: str) -> None:
+    # An organization in AWS China: Organizations answers at cn-northwest-1.
+    org = client(fresh, "organizations", region="cn-northwest-1")
+    org.create_organization(FeatureSet="ALL")
+    out = org.create_account(Email="cn@example.com", AccountName="cn")
+    account_id = org.describe_create_account_status(
+        CreateAccountRequestId=out["CreateAccountStatus"]["Id"]
+    )["CreateAccountStatus"]["AccountId"]
+    sts = client(fresh, "sts", region="cn-north-1")
+    creds = sts.assume_role(
+        RoleArn=f"arn:aws-cn:iam::{account_id}:role/OrganizationAccountAccessRole",
+        RoleSessionName="test",
+    )["Credentials"]
+    member = client(fresh, "iam", region="cn-north-1", creds=creds)
+    role = member.get_role(RoleName="OrganizationAccountAccessRole")["Role"]
+    assert role["Arn"] == f"arn:aws-cn:iam::{account_id}:role/OrganizationAccountAccessRole"
+    trust = role["AssumeRolePolicyDocument"]
+    trust = trust if isinstance(trust, dict) else json.loads(urllib.parse.unquote(trust))
+    assert trust["Statement"][0]["Principal"] == {"AWS": f"arn:aws-cn:iam::{MGMT_ACCOUNT}:root"}
 
 
 @pytest.mark.parametrize("principal, allowed", [
