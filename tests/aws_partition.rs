@@ -4,8 +4,6 @@
 
 mod support;
 
-use std::process::{Command, Stdio};
-
 use support::*;
 
 const REGION: &str = "cn-north-1";
@@ -39,20 +37,7 @@ password-policy {
 
 /// Run `baseline` with the caller in AWS China.
 fn baseline_cn(emulator: &Emulator, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_baseline"))
-        .args(args)
-        .envs(emulator.env())
-        .env("AWS_REGION", REGION)
-        .env("NO_COLOR", "1")
-        .env_remove("AWS_PROFILE")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run baseline");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    baseline_with(emulator, &[("AWS_REGION", REGION)], args)
 }
 
 #[tokio::test(flavor = "multi_thread")]

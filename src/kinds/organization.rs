@@ -648,8 +648,12 @@ fn security_hub_administrator(o: &Organization) -> Option<&str> {
         .map(|d| d.account.value.as_str())
 }
 
-/// The Security Hub administrator designated in `region`, if any.
-async fn security_hub_admin_in(cx: &Ctx<'_>, region: &str) -> provider::Result<Option<String>> {
+/// The Security Hub administrator designated in `region`, if any (none outside an
+/// organization, or where the management account cannot ask).
+pub(crate) async fn security_hub_admin_in(
+    cx: &Ctx<'_>,
+    region: &str,
+) -> provider::Result<Option<String>> {
     let sh = cx
         .aws
         .securityhub(&cx.org.management_account_id, region)
@@ -658,10 +662,18 @@ async fn security_hub_admin_in(cx: &Ctx<'_>, region: &str) -> provider::Result<O
         .list_organization_admin_accounts()
         .send()
         .await
-        .ctx("securityhub:ListOrganizationAdminAccounts")?;
-    Ok(admins
-        .admin_accounts()
-        .iter()
-        .find(|a| a.status().is_some_and(|s| s.as_str() == "ENABLED"))
-        .and_then(|a| a.account_id().map(str::to_string)))
+        .absent_on(
+            "securityhub:ListOrganizationAdminAccounts",
+            &[
+                "InvalidAccessException",
+                "AccessDeniedException",
+                "InvalidInputException",
+            ],
+        )?;
+    Ok(admins.and_then(|a| {
+        a.admin_accounts()
+            .iter()
+            .find(|a| a.status().is_some_and(|s| s.as_str() == "ENABLED"))
+            .and_then(|a| a.account_id().map(str::to_string))
+    }))
 }

@@ -192,29 +192,7 @@ async fn organization_configuration(cx: &Ctx<'_>, region: &str) -> provider::Res
             central: known.values.get("central") == Some(&json!(true)),
         });
     }
-    let management = cx
-        .aws
-        .securityhub(&cx.org.management_account_id, region)
-        .await?;
-    // Outside an organization (or before it has Security Hub at all) nobody is designated.
-    let admins = management
-        .list_organization_admin_accounts()
-        .send()
-        .await
-        .absent_on(
-            "securityhub:ListOrganizationAdminAccounts",
-            &[
-                "InvalidAccessException",
-                "AccessDeniedException",
-                "InvalidInputException",
-            ],
-        )?;
-    let administrator = admins.and_then(|a| {
-        a.admin_accounts()
-            .iter()
-            .find(|a| a.status().is_some_and(|s| s.as_str() == "ENABLED"))
-            .and_then(|a| a.account_id().map(str::to_string))
-    });
+    let administrator = super::organization::security_hub_admin_in(cx, region).await?;
     let mut central = false;
     if let Some(admin) = &administrator {
         let sh = cx.aws.securityhub(admin, region).await?;

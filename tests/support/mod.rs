@@ -245,9 +245,15 @@ pub struct Run {
 
 /// Run `baseline` against the emulator, with no colour and no TTY.
 pub fn baseline(emulator: &Emulator, args: &[&str]) -> Run {
+    baseline_with(emulator, &[], args)
+}
+
+/// [`baseline`] with extra environment variables (`AWS_REGION` in another partition, say).
+pub fn baseline_with(emulator: &Emulator, env: &[(&str, &str)], args: &[&str]) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_baseline"))
         .args(args)
         .envs(emulator.env())
+        .envs(env.iter().copied())
         .env("NO_COLOR", "1")
         .env_remove("AWS_PROFILE")
         .stdin(Stdio::null())
