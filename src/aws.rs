@@ -599,7 +599,49 @@ impl Aws {
 
 #[cfg(test)]
 mod tests {
-    use super::{partition, session_name};
+    use super::{needs_refresh, partition, partition_of_arn, session_name};
+    use std::time::{Duration, SystemTime};
+
+    #[test]
+    fn sessions_are_renewed_before_they_expire() {
+        let issued = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let hour = issued + Duration::from_secs(3600);
+        // An hour's session: renewed in its last five minutes.
+        assert!(!needs_refresh(
+            issued,
+            Some(hour),
+            issued + Duration::from_secs(3000)
+        ));
+        assert!(needs_refresh(
+            issued,
+            Some(hour),
+            issued + Duration::from_secs(3301)
+        ));
+        // A session of seconds: in its last quarter.
+        let short = issued + Duration::from_secs(4);
+        assert!(!needs_refresh(
+            issued,
+            Some(short),
+            issued + Duration::from_secs(2)
+        ));
+        assert!(needs_refresh(
+            issued,
+            Some(short),
+            issued + Duration::from_secs(3)
+        ));
+        // Long-lived credentials never are.
+        assert!(!needs_refresh(issued, None, hour));
+    }
+
+    #[test]
+    fn the_partition_comes_from_the_callers_arn() {
+        assert_eq!(partition_of_arn("arn:aws-cn:iam::1:user/a"), Some("aws-cn"));
+        assert_eq!(
+            partition_of_arn("arn:aws-us-gov:sts::1:assumed-role/r/s"),
+            Some("aws-us-gov")
+        );
+        assert_eq!(partition_of_arn("not-an-arn"), None);
+    }
 
     #[test]
     fn partitions_follow_the_region() {

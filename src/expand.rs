@@ -4,7 +4,7 @@
 //! accounts that the organization does not have, and two singleton declarations that land on
 //! the same account and region, are reported here with the span that caused them.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -83,6 +83,8 @@ pub fn expand(baseline: &Baseline, org: &OrgStructure) -> Result<Vec<Instance>, 
     let mut out = Vec::new();
     // (kind, account, region) -> span of the singleton declaration that claimed it
     let mut claimed: HashMap<(String, String, String), Span> = HashMap::new();
+    // (declaration, part, account) of the account-wide parts already expanded.
+    let mut per_account_done: HashSet<(usize, usize, String)> = HashSet::new();
     for (i, decl) in baseline.declarations.iter().enumerate() {
         let kind = decl.kind;
         let sites: Vec<(&OrgAccount, Option<String>)> = match &decl.placement {
@@ -144,11 +146,7 @@ pub fn expand(baseline: &Baseline, org: &OrgStructure) -> Result<Vec<Instance>, 
             let org_wide = matches!(decl.placement, Placement::Organization);
             for (p, part) in parts(baseline, i).into_iter().enumerate() {
                 // An account-wide part: once per account, in the home region.
-                if part.per_account
-                    && out.iter().any(|o: &Instance| {
-                        o.decl == i && o.part == p && o.account_id == account.id
-                    })
-                {
+                if part.per_account && !per_account_done.insert((i, p, account.id.clone())) {
                     continue;
                 }
                 let region = if part.per_account {

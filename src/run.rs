@@ -117,11 +117,11 @@ async fn connect(baseline: Baseline, opts: &RunOptions) -> Result<Session, Strin
     let reach = crate::reach::survey(&aws, &org, &instances, parallelism).await;
     reach.retain(&mut instances);
     for s in &reach.skipped {
-        let place = match &s.region {
-            Some(r) => format!("region {r} of account {} ({})", s.account, s.account_id),
-            None => format!("account {} ({})", s.account, s.account_id),
-        };
-        eprintln!("notice: skipping {place}: {}", s.reason);
+        eprintln!(
+            "notice: skipping {}: {}",
+            render::skipped_place(s),
+            s.reason
+        );
     }
     for (account, e) in &reach.unchecked {
         eprintln!(
