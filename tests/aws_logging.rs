@@ -406,6 +406,20 @@ async fn untagged_key_bucket_and_trail_are_adopted() {
         "{}",
         plan.stdout
     );
+    // The hand-made key's policy (KMS's default) lets CloudTrail do nothing: baseline's
+    // statements are drift of the adopted key, and are added next to the default one.
+    let key_block: String = plan
+        .stdout
+        .split(&format!("{KEY}  (adopt)"))
+        .nth(1)
+        .and_then(|rest| rest.split("\n\n").next())
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        key_block.contains("policy:") && key_block.contains("BaselineCloudTrailEncryptLogs"),
+        "{}",
+        plan.stdout
+    );
 
     baseline(&emulator, &["apply", root, "--auto-approve"]).expect(0);
     baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(0);

@@ -226,3 +226,58 @@ fn instances_wait_for_same_site_dependencies_or_all_of_them() {
         ]
     );
 }
+
+/// Security Hub waits for AWS Config in its own account and region only (and for nothing
+/// where Config is not declared); a backup selection waits for its account's one service
+/// role, whatever its region.
+#[test]
+fn hubs_wait_for_config_on_their_site_and_selections_for_their_accounts_role() {
+    let (_d, b) = load(
+        r#"settings { default-regions "us-east-1" "eu-west-1"; }
+           log-bucket "logs" { account "log-archive"; }
+           config-recorder { targets { ou "Workloads"; }; delivery bucket="logs"; }
+           security-hub { targets { all-accounts; }; standard "aws-foundational-security-best-practices"; }
+           backup-vault "central" { targets { account "prod-app"; }; }
+           backup-plan "daily" {
+               targets { account "prod-app"; }
+               vault "central"
+               rule "daily" schedule="cron(0 5 ? * * *)" delete-after-days=35
+               selection "tagged" tag="backup" value="daily"
+           }"#,
+    );
+    let instances = expand(&b, &org()).unwrap();
+    let graph = baseline::graph::ResourceGraph::build(&b);
+    let deps = baseline::apply::instance_dependencies(&graph, &instances);
+    let deps_of = |address: &str| -> Vec<String> {
+        let i = instances
+            .iter()
+            .position(|i| i.address.to_string() == address)
+            .unwrap_or_else(|| panic!("no {address}"));
+        deps[i]
+            .iter()
+            .map(|&d| instances[d].address.to_string())
+            .collect()
+    };
+    assert_eq!(
+        deps_of("security-hub.default[prod-app/eu-west-1]"),
+        ["config-recording.default[prod-app/eu-west-1]"]
+    );
+    assert!(deps_of("security-hub.default[audit/us-east-1]").is_empty());
+    let roles: Vec<&str> = instances
+        .iter()
+        .filter(|i| i.address.kind == "backup-service-role")
+        .map(|i| i.region.as_str())
+        .collect();
+    assert_eq!(
+        roles,
+        ["us-east-1"],
+        "one role per account, in the home region"
+    );
+    assert_eq!(
+        deps_of("backup-selection.daily/tagged[prod-app/eu-west-1]"),
+        [
+            "backup-service-role.daily[prod-app]",
+            "backup-plan.daily[prod-app/eu-west-1]"
+        ]
+    );
+}
