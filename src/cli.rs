@@ -404,7 +404,14 @@ fn default_paths(paths: Vec<PathBuf>) -> Vec<PathBuf> {
 
 /// Resolve a baseline argument to its root file: a file, or `DIR/baseline.kdl`.
 pub fn root_file(path: &Path) -> Result<PathBuf, String> {
-    if path.is_dir() {
+    let kind = match std::fs::metadata(path) {
+        Ok(m) => m.file_type(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(format!("{} does not exist", path.display()))
+        }
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    };
+    if kind.is_dir() {
         let root = path.join("baseline.kdl");
         if root.is_file() {
             Ok(root)
@@ -414,10 +421,14 @@ pub fn root_file(path: &Path) -> Result<PathBuf, String> {
                 path.display()
             ))
         }
-    } else if path.is_file() {
+    } else if kind.is_file() {
         Ok(path.to_path_buf())
     } else {
-        Err(format!("{} does not exist", path.display()))
+        Err(format!(
+            "{} is {}, not a baseline file",
+            path.display(),
+            lang::input::file_kind(&kind)
+        ))
     }
 }
 
@@ -497,6 +508,12 @@ impl Context {
             match self.load(&root) {
                 Some(b) => {
                     let files = b.sources.iter().count();
+                    if b.declarations.is_empty() {
+                        eprintln!(
+                            "warning: {} declares nothing: plan and apply would do nothing",
+                            root.display()
+                        );
+                    }
                     println!(
                         "ok  {}: {} declarations, {} files",
                         lang::source::display_path(&root.canonicalize().unwrap_or(root.clone())),
@@ -522,7 +539,7 @@ impl Context {
                 }
             };
             for file in files {
-                let text = match std::fs::read_to_string(&file) {
+                let text = match lang::input::read_text(&file) {
                     Ok(t) => t,
                     Err(e) => {
                         eprintln!("error: {}: {e}", file.display());

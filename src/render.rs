@@ -107,8 +107,18 @@ pub fn unified_diff(before: &Value, after: &Value, indent: &str, style: Style) -
     out
 }
 
+/// The widest attribute name the plan pads others to.
+const MAX_NAME_PAD: usize = 40;
+
 fn render_diffs(out: &mut String, action: Action, diffs: &[AttrDiff], style: Style) {
-    let width = diffs.iter().map(|d| d.name.len()).max().unwrap_or(0);
+    // Names are aligned up to a point: a longer one (a saved plan is input too) is printed
+    // as it is, and a pad wider than 65,535 would panic the formatter.
+    let width = diffs
+        .iter()
+        .map(|d| d.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(MAX_NAME_PAD);
     for d in diffs {
         if is_structured(&d.before) || is_structured(&d.after) {
             let _ = writeln!(out, "      {}:", d.name);
@@ -552,6 +562,28 @@ pub fn json(plan: &Plan) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_huge_attribute_name_is_printed_not_padded_to() {
+        // A saved plan is input: a 65,536-character name panicked the `{:width$}` pad.
+        let name = "x".repeat(65_536);
+        let mut out = String::new();
+        let diffs = [
+            AttrDiff {
+                name: name.clone(),
+                before: Value::Null,
+                after: json!(1),
+            },
+            AttrDiff {
+                name: "short".into(),
+                before: Value::Null,
+                after: json!(2),
+            },
+        ];
+        render_diffs(&mut out, Action::Create, &diffs, Style { color: false });
+        assert!(out.contains(&format!("{name} = 1")));
+        assert!(out.contains(&format!("short{} = 2", " ".repeat(MAX_NAME_PAD - 5))));
+    }
 
     #[test]
     fn ellipsize_keeps_short_text_and_cuts_long_text_on_a_character() {

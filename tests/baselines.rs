@@ -54,9 +54,19 @@ fn path_str(p: &Path) -> &str {
 
 /// A minimal organization's baseline.kdl that includes `includes` and declares what the
 /// ready baselines expect of the including file.
+/// A temporary folder two levels below the repository's top (in `target/`), from which a
+/// baseline may include the shipped ones.
+fn repo_tempdir() -> tempfile::TempDir {
+    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+    std::fs::create_dir_all(&target).unwrap();
+    tempfile::tempdir_in(target).unwrap()
+}
+
 fn root_including(dir: &Path, includes: &[&Path]) -> PathBuf {
+    // `dir` lies in the repository (see `repo_tempdir`): its root folder is the repository's
+    // top, so that the shipped baselines may be included.
     let mut text = String::from(
-        "settings {\n    default-regions \"us-east-1\" \"eu-west-1\"\n}\n\
+        "settings {\n    root \"../..\"\n    default-regions \"us-east-1\" \"eu-west-1\"\n}\n\
          organizational-unit \"Security\"\n\
          account \"log-archive\" ou=\"Security\"\n",
     );
@@ -120,7 +130,7 @@ fn the_baselines_directory_validates_and_is_formatted() {
 #[test]
 fn every_baseline_validates_when_included() {
     for file in baseline_files() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = repo_tempdir();
         let root = root_including(dir.path(), &[&file]);
         let (code, stdout, stderr) = run(&["validate", path_str(&root)]);
         assert_eq!(code, Some(0), "{}:\n{stderr}", file.display());
@@ -144,7 +154,7 @@ fn two_baselines_in_one_organization_are_reported() {
     let files = baseline_files();
     for (i, a) in files.iter().enumerate() {
         for b in &files[i + 1..] {
-            let dir = tempfile::tempdir().unwrap();
+            let dir = repo_tempdir();
             let root = root_including(dir.path(), &[a, b]);
             let (code, _, stderr) = run(&["validate", path_str(&root)]);
             let pair = format!("{} + {}", a.display(), b.display());

@@ -127,7 +127,7 @@ pub fn did_you_mean(word: &str, candidates: &[&str]) -> String {
 /// A [`Problem`] bound to its source text, which is what miette renders.
 struct Rendered<'a> {
     problem: &'a Problem,
-    source: NamedSource<String>,
+    source: NamedSource<std::sync::Arc<String>>,
     /// Labels that point into other files are shown as notes instead.
     notes: Vec<String>,
 }
@@ -184,7 +184,17 @@ pub enum Style {
     Plain,
 }
 
-/// Render every problem as a miette report, followed by a one-line count.
+/// How many problems are drawn in full; the rest are counted. A thousand problems help
+/// nobody, and a hostile file can produce tens of thousands.
+pub const MAX_RENDERED: usize = 100;
+
+/// The widest column a source snippet is drawn at. A label further right (a minified policy
+/// of one long line) is given as `file:line:col` instead: such a line is unreadable drawn,
+/// and miette panics on columns past 65,535.
+pub const MAX_SNIPPET_COLUMN: usize = 1000;
+
+/// Render every problem (the first [`MAX_RENDERED`]) as a miette report, followed by a
+/// one-line count.
 pub fn render(problems: &Problems, sources: &Sources, style: Style) -> String {
     let theme = match style {
         Style::Color => GraphicalTheme::unicode(),
@@ -192,8 +202,17 @@ pub fn render(problems: &Problems, sources: &Sources, style: Style) -> String {
     };
     let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
     let mut out = String::new();
-    for problem in problems.iter() {
+    for problem in problems.iter().take(MAX_RENDERED) {
         let file = sources.get(problem.primary.span.file);
+        let far_right = std::iter::once(&problem.primary)
+            .chain(&problem.secondary)
+            .filter(|l| l.span.file == problem.primary.span.file)
+            .any(|l| sources.line_col(l.span).1 > MAX_SNIPPET_COLUMN);
+        if far_right {
+            out.push_str(&render_without_snippet(problem, sources));
+            out.push('\n');
+            continue;
+        }
         let notes = problem
             .secondary
             .iter()
@@ -202,17 +221,42 @@ pub fn render(problems: &Problems, sources: &Sources, style: Style) -> String {
             .collect();
         let rendered = Rendered {
             problem,
-            source: NamedSource::new(file.display.clone(), file.text.as_str().to_owned()),
+            // The text is shared, not copied per problem.
+            source: NamedSource::new(file.display.clone(), file.text.clone()),
             notes,
         };
         let _ = handler.render_report(&mut out, &rendered);
         out.push('\n');
     }
     let n = problems.len();
+    if n > MAX_RENDERED {
+        out.push_str(&format!(
+            "... and {} more problem(s), not shown: fix these first\n\n",
+            n - MAX_RENDERED
+        ));
+    }
     out.push_str(&format!(
         "{n} problem{} found\n",
         if n == 1 { "" } else { "s" }
     ));
+    out
+}
+
+/// A problem as text with its location, for labels too far right to draw.
+fn render_without_snippet(problem: &Problem, sources: &Sources) -> String {
+    let mut out = format!(
+        "{}\n\n  × {}\n    at {} ({}; the line is too long to show)\n",
+        problem.code,
+        problem.message,
+        sources.location(problem.primary.span),
+        problem.primary.text
+    );
+    for l in &problem.secondary {
+        out.push_str(&format!("    {}: {}\n", sources.location(l.span), l.text));
+    }
+    if let Some(help) = &problem.help {
+        out.push_str(&format!("  help: {help}\n"));
+    }
     out
 }
 

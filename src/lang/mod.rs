@@ -7,6 +7,7 @@
 pub mod checks;
 pub mod diagnostic;
 pub mod fmt;
+pub mod input;
 pub mod model;
 pub mod policy;
 pub mod reader;
@@ -50,9 +51,12 @@ pub enum LoadError {
 
 /// Load and validate the baseline whose root file is `path`.
 pub fn load(path: &Path) -> Result<Baseline, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|source| Unreadable {
+    let text = input::read_text(path).map_err(|e| Unreadable {
         path: path.display().to_string(),
-        source,
+        source: match e {
+            input::InputError::Io(e) => e,
+            other => std::io::Error::other(other.to_string()),
+        },
     })?;
     let cx = Cx::default();
     let root = cx.sources.borrow_mut().add(path, text);
@@ -62,6 +66,7 @@ pub fn load(path: &Path) -> Result<Baseline, LoadError> {
         declarations: Vec::new(),
         applicability: Vec::new(),
         stack: Vec::new(),
+        read: std::collections::HashSet::new(),
     };
     loader.file(root);
     let settings = loader.settings.take().map(|(s, _)| s).unwrap_or_default();
@@ -92,17 +97,25 @@ pub fn load(path: &Path) -> Result<Baseline, LoadError> {
 }
 
 /// The `.kdl` files a path names: the file itself, or every `.kdl` file below a directory.
+/// Each directory is visited once, however many symlinks lead to it (two links to `.` made
+/// the walk exponential), and `.git` folders are not entered.
 pub fn kdl_files(path: &Path) -> std::io::Result<Vec<PathBuf>> {
     if !path.is_dir() {
         return Ok(vec![path.to_path_buf()]);
     }
     let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut dirs = vec![path.to_path_buf()];
     while let Some(dir) = dirs.pop() {
+        if !seen.insert(dir.canonicalize()?) {
+            continue;
+        }
         for entry in std::fs::read_dir(&dir)? {
             let p = entry?.path();
             if p.is_dir() {
-                dirs.push(p);
+                if p.file_name().is_some_and(|n| n != ".git") {
+                    dirs.push(p);
+                }
             } else if p.extension().is_some_and(|e| e == "kdl") {
                 out.push(p);
             }
@@ -133,9 +146,12 @@ pub fn root_files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
 
 /// Canonical paths a file includes (best effort: unreadable or malformed files include nothing).
 fn includes_of(file: &Path) -> Vec<PathBuf> {
-    let Ok(text) = std::fs::read_to_string(file) else {
+    let Ok(text) = input::read_text(file) else {
         return Vec::new();
     };
+    if input::too_deep(&text).is_some() {
+        return Vec::new();
+    }
     let Ok(doc) = KdlDocument::parse_v2(&text) else {
         return Vec::new();
     };
@@ -161,6 +177,8 @@ struct Loader<'a> {
     applicability: Vec<Applicability>,
     /// Files being read, outermost first, to detect include cycles.
     stack: Vec<(PathBuf, Option<Span>)>,
+    /// Every KDL file read (canonical), so that a file included twice is read once.
+    read: std::collections::HashSet<PathBuf>,
 }
 
 const META_NODES: &[&str] = &["settings", "include", "param", "statement-of-applicability"];
@@ -213,9 +231,31 @@ impl<'a> Loader<'a> {
     fn file(&mut self, file: FileId) {
         let text = self.cx.sources.borrow().get(file).text.clone();
         let path = self.cx.sources.borrow().get(file).path.clone();
-        self.stack.push((path, None));
+        self.read.insert(path.clone());
+        // The KDL parser recurses once per block: refuse what would exhaust its stack.
+        if let Some(offset) = input::too_deep(&text) {
+            self.cx.report(
+                Problem::new(
+                    "baseline::too-deep",
+                    Span {
+                        file,
+                        offset,
+                        len: 1,
+                    },
+                    format!("blocks nest more than {} levels deep", input::MAX_NESTING),
+                )
+                .label("too deep")
+                .help("a baseline nests a few levels; close the blocks that are open here"),
+            );
+            return;
+        }
+        let is_root = self.stack.is_empty();
+        self.stack.push((path.clone(), None));
         match KdlDocument::parse_v2(&text) {
             Ok(doc) => {
+                if is_root {
+                    self.root_folder(file, &path, &doc);
+                }
                 for node in doc.nodes() {
                     self.top_level(NodeReader::new(self.cx, file, node));
                 }
@@ -242,6 +282,39 @@ impl<'a> Loader<'a> {
             }
         }
         self.stack.pop();
+    }
+
+    /// The folder the baseline may read files from: the root file's, or the ancestor its
+    /// `settings { root "..." }` names. Read before any include, whatever the node order.
+    fn root_folder(&mut self, file: FileId, path: &Path, doc: &KdlDocument) {
+        let declared = doc
+            .nodes()
+            .iter()
+            .filter(|n| n.name().value() == "settings")
+            .filter_map(|n| n.children())
+            .flat_map(|c| c.nodes())
+            .find(|n| n.name().value() == "root")
+            .and_then(|n| {
+                let entry = n.entries().first()?;
+                Some((entry.value().as_string()?.to_string(), entry.span()))
+            });
+        let root = match input::Root::of(path, declared.as_ref().map(|(d, _)| d.as_str())) {
+            Ok(root) => root,
+            Err(why) => {
+                if let Some((_, span)) = declared {
+                    self.cx.report(
+                        Problem::new("baseline::invalid-value", Span::new(file, span), why)
+                            .label("not a root folder for this baseline")
+                            .help("name the folder of the root file, or a parent of it inside the same git checkout, e.g. \"..\""),
+                    );
+                }
+                // Files are read from the root file's folder only.
+                input::Root::of(path, None).unwrap_or(input::Root {
+                    dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+                })
+            }
+        };
+        *self.cx.root.borrow_mut() = Some(root);
     }
 
     fn top_level(&mut self, r: NodeReader<'_>) {
@@ -274,21 +347,8 @@ impl<'a> Loader<'a> {
         let file = r.file;
         r.finish();
         let Some(rel) = rel else { return };
-        let dir = self.cx.dir_of(file);
-        let path = dir.join(&rel.value);
-        let canon = match path.canonicalize() {
-            Ok(p) => p,
-            Err(e) => {
-                return self.cx.report(
-                    Problem::new(
-                        "baseline::include-not-found",
-                        rel.span,
-                        format!("cannot read included file {}: {e}", path.display()),
-                    )
-                    .label("included here")
-                    .help("include paths are relative to the file that includes them"),
-                );
-            }
+        let Some(canon) = self.cx.admit(file, &rel, input::Role::Include) else {
+            return;
         };
         if let Some(pos) = self.stack.iter().position(|(p, _)| *p == canon) {
             let chain: Vec<String> = self.stack[pos..]
@@ -306,18 +366,18 @@ impl<'a> Loader<'a> {
                 .help("remove one of the includes in the cycle"),
             );
         }
-        if self.cx.sources.borrow().find(&canon).is_some() {
+        if self.read.contains(&canon) {
             // Already included through another path: a diamond, not a cycle. Read it once.
             return;
         }
-        let text = match std::fs::read_to_string(&canon) {
+        let text = match input::read_text(&canon) {
             Ok(t) => t,
             Err(e) => {
                 return self.cx.report(
                     Problem::new(
                         "baseline::include-not-found",
                         rel.span,
-                        format!("cannot read {}: {e}", canon.display()),
+                        format!("cannot read {}: it {e}", canon.display()),
                     )
                     .label("included here"),
                 )
@@ -360,6 +420,8 @@ impl<'a> Loader<'a> {
             s.max_concurrency = n.value;
         }
         s.change_log = r.child_str("change-log", "the change log's path");
+        // Read (and checked) before anything else, by `root_folder`.
+        let _ = r.child_str("root", "the baseline's root folder");
         for p in r.children("param") {
             if let Some((name, value, span)) = param_entry(p, "value") {
                 self.cx

@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 use super::checks::check_policy_shape;
 use super::diagnostic::Problem;
 use super::reader::NodeReader;
-use super::source::{FileId, Span};
+use super::source::{FileId, Span, Spanned};
 
 /// A checked policy document.
 #[derive(Debug, Clone)]
@@ -87,15 +87,16 @@ fn from_file(
     span: Span,
     rules: PolicyRules,
 ) -> Option<PolicyDocument> {
-    let path = r.cx.dir_of(r.file).join(rel);
-    let text = match std::fs::read_to_string(&path) {
+    let written = Spanned::new(rel.to_string(), file_span);
+    let path = r.cx.admit(r.file, &written, super::input::Role::Document)?;
+    let text = match super::input::read_text(&path) {
         Ok(t) => t,
         Err(e) => {
             r.report(
                 Problem::new(
                     "baseline::file-not-found",
                     file_span,
-                    format!("cannot read {}: {e}", path.display()),
+                    format!("cannot read {}: it {e}", path.display()),
                 )
                 .label("policy file")
                 .help("paths are relative to the file that names them"),

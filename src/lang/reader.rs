@@ -22,6 +22,8 @@ pub struct Cx {
     /// Parameters (`param "name" default` in a baseline, `settings { param "name" value }`
     /// in the including file), resolved where a value is written `(param)"name"`.
     pub params: RefCell<Params>,
+    /// The folder whose files the baseline may read (set once the root file is parsed).
+    pub root: RefCell<Option<super::input::Root>>,
 }
 
 /// Parameter values, as far as loading has read them.
@@ -36,6 +38,59 @@ pub struct Params {
 impl Cx {
     pub fn report(&self, problem: Problem) {
         self.problems.borrow_mut().push(problem);
+    }
+
+    /// Check that `path` (as written, relative to `file`'s folder) may be read as `role`:
+    /// inside the root folder, of the right extension, outside `.git`. Returns the canonical
+    /// path, or reports why not (naming the path, never its content) at `at`.
+    pub fn admit(
+        &self,
+        file: FileId,
+        written: &Spanned<String>,
+        role: super::input::Role,
+    ) -> Option<PathBuf> {
+        let path = self.dir_of(file).join(&written.value);
+        let (code, what) = match role {
+            super::input::Role::Include => ("baseline::include-not-found", "included file"),
+            super::input::Role::Document => ("baseline::file-not-found", "policy file"),
+        };
+        let canon = match path.canonicalize() {
+            Ok(p) => p,
+            Err(e) => {
+                self.report(
+                    Problem::new(
+                        code,
+                        written.span,
+                        format!("cannot read {}: {e}", path.display()),
+                    )
+                    .label(what)
+                    .help("paths are relative to the file that names them"),
+                );
+                return None;
+            }
+        };
+        let refusal = self
+            .root
+            .borrow()
+            .as_ref()
+            .and_then(|root| root.refuses(&canon, role));
+        if let Some(why) = refusal {
+            self.report(
+                Problem::new(
+                    "baseline::file-refused",
+                    written.span,
+                    format!("{} {why}", path.display()),
+                )
+                .label(what)
+                .help(
+                    "a baseline reads only .kdl includes and .json policy documents inside its \
+                     root folder (the root file's folder, or `settings { root \"..\" }` up to \
+                     the git checkout's top)",
+                ),
+            );
+            return None;
+        }
+        Some(canon)
     }
 
     /// Directory of a source file, against which `file=` and `include` paths resolve.
@@ -81,6 +136,20 @@ fn bool_hint(value: &KdlValue) -> Option<&'static str> {
 
 impl<'a> NodeReader<'a> {
     pub fn new(cx: &'a Cx, file: FileId, node: &'a KdlNode) -> Self {
+        // A type annotation on a node means nothing to baseline: say so rather than ignore it.
+        if let Some(ty) = node.ty() {
+            cx.report(
+                Problem::new(
+                    "baseline::unknown-annotation",
+                    Span::new(file, ty.span()),
+                    format!("`({})` on a node means nothing to baseline", ty.value()),
+                )
+                .label("ignored annotation")
+                .help(
+                    "remove it; `(param)` annotates a value, e.g. min-length (param)\"min-length\"",
+                ),
+            );
+        }
         let n = node.children().map_or(0, |c| c.nodes().len());
         NodeReader {
             cx,
@@ -362,8 +431,22 @@ impl<'a> NodeReader<'a> {
     /// The value an entry stands for: itself, or a parameter's value when it is written
     /// `(param)"name"`. `None` (reported) for an unknown parameter.
     fn value_of(&self, entry: &KdlEntry) -> Option<KdlValue> {
-        if entry.ty().map(|t| t.value()) != Some("param") {
-            return Some(entry.value().clone());
+        match entry.ty() {
+            None => return Some(entry.value().clone()),
+            Some(t) if t.value() == "param" => {}
+            // (u8)300 and the like: KDL allows them, baseline would silently ignore them.
+            Some(t) => {
+                self.report(
+                    Problem::new(
+                        "baseline::unknown-annotation",
+                        Span::new(self.file, t.span()),
+                        format!("unknown type annotation `({})`", t.value()),
+                    )
+                    .label("not understood")
+                    .help("baseline understands only (param), which names a parameter"),
+                );
+                return None;
+            }
         }
         let Some(name) = entry.value().as_string() else {
             self.report(
