@@ -355,10 +355,9 @@ pub fn run(cli: Cli) -> i32 {
                 None => exit::ERROR,
             },
         },
-        Command::Show { file, format } => match crate::saved::SavedPlan::read(&file) {
-            Ok(Some(saved)) => run::show_command(
-                &file,
-                &saved,
+        Command::Show { file, format } => match crate::saved::read_for_show(&file) {
+            Ok(Some(plan)) => run::show_command(
+                &plan,
                 format,
                 crate::render::Style {
                     color: matches!(cx.style, Style::Color) && std::io::stdout().is_terminal(),
@@ -560,15 +559,11 @@ impl Context {
                             code = exit::ERROR;
                         }
                     },
-                    Err(lang::fmt::FmtError::WouldLoseText { line }) => {
-                        eprintln!(
-                            "error: {}:{line}: not formatted: the KDL parser drops a comment \
-                             written after a closing `}}` here; put it on its own line",
-                            file.display()
-                        );
+                    Err(lang::fmt::FmtError::Refused { line, cause }) => {
+                        eprintln!("error: {}:{line}: not formatted: {cause}", file.display());
                         code = exit::ERROR;
                     }
-                    Err(lang::fmt::FmtError::Parse(_)) => {
+                    Err(lang::fmt::FmtError::Invalid) => {
                         // Report malformed KDL the same way validate does.
                         self.load(&file);
                         code = exit::ERROR;

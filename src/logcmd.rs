@@ -1,14 +1,33 @@
 //! `baseline log verify | show | export | unlock`.
 
-use crate::changelog::export::{self, Filter};
-use crate::changelog::{lock, verify};
+use std::io::{BufRead, Write};
+use std::path::Path;
+
+use crate::changelog::export::{self, Changes, Filter};
+use crate::changelog::{file, lock, verify};
 use crate::cli::{exit, ExportFormat, LogCommand, LogFilterArgs};
 
-fn read(path: &std::path::Path) -> Result<String, i32> {
-    std::fs::read_to_string(path).map_err(|e| {
-        eprintln!("error: {}: {e}", path.display());
+/// The log at `path`, opened to be read a line at a time (a regular file, within the limit).
+fn open(path: &Path) -> Result<impl BufRead, i32> {
+    file::open_log(path).map_err(|e| {
+        eprintln!("error: {e}");
         exit::ERROR
     })
+}
+
+fn io_error(path: &Path, e: std::io::Error) -> i32 {
+    eprintln!("error: {}: {e}", path.display());
+    exit::ERROR
+}
+
+fn verify_log(path: &Path) -> Result<verify::Report, i32> {
+    verify::verify_reader(open(path)?).map_err(|e| io_error(path, e))
+}
+
+fn changes(path: &Path, args: &LogFilterArgs) -> Result<(Changes, Filter), i32> {
+    let filter = filter(args)?;
+    let changes = export::entries(open(path)?, &filter).map_err(|e| io_error(path, e))?;
+    Ok((changes, filter))
 }
 
 fn filter(args: &LogFilterArgs) -> Result<Filter, i32> {
@@ -32,17 +51,17 @@ fn filter(args: &LogFilterArgs) -> Result<Filter, i32> {
 pub fn run(command: LogCommand) -> i32 {
     match command {
         LogCommand::Verify { log, head } => {
-            let text = match read(&log.path) {
-                Ok(t) => t,
+            let report = match verify_log(&log.path) {
+                Ok(r) => r,
                 Err(code) => return code,
             };
-            let report = verify::verify_text(&text);
             let name = log.path.display();
             if let Some(p) = &report.problem {
-                eprintln!(
-                    "error: {name}:{}: {} ({} records before it verify)",
-                    p.line, p.message, report.records
-                );
+                let verified = match p.line {
+                    Some(_) => format!(" ({} records before it verify)", report.records),
+                    None => String::new(),
+                };
+                eprintln!("error: {name}{}: {}{verified}", p.suffix(), p.message);
                 return exit::ERROR;
             }
             for i in &report.incomplete {
@@ -51,6 +70,7 @@ pub fn run(command: LogCommand) -> i32 {
                     i.line, i.action, i.address, i.run_id
                 );
             }
+            // A log that verifies has its header at least, so a head.
             let head_now = report.head.clone().unwrap_or_default();
             if let Some(expected) = head {
                 if expected != head_now {
@@ -71,11 +91,11 @@ pub fn run(command: LogCommand) -> i32 {
             exit::OK
         }
         LogCommand::Show { log, filter: args } => {
-            let (text, filter) = match (read(&log.path), filter(&args)) {
-                (Ok(t), Ok(f)) => (t, f),
-                (Err(c), _) | (_, Err(c)) => return c,
+            let (changes, _) = match changes(&log.path, &args) {
+                Ok(c) => c,
+                Err(code) => return code,
             };
-            print!("{}", export::table(&export::entries(&text, &filter)));
+            print!("{}", export::table(&changes.entries));
             exit::OK
         }
         LogCommand::Export {
@@ -83,30 +103,39 @@ pub fn run(command: LogCommand) -> i32 {
             filter: args,
             format,
         } => {
-            let (text, filter) = match (read(&log.path), filter(&args)) {
-                (Ok(t), Ok(f)) => (t, f),
-                (Err(c), _) | (_, Err(c)) => return c,
+            let (changes, filter) = match changes(&log.path, &args) {
+                Ok(c) => c,
+                Err(code) => return code,
             };
-            let entries = export::entries(&text, &filter);
             match format {
                 ExportFormat::Markdown => {
-                    let report = verify::verify_text(&text);
+                    // A second pass over the file: both are streamed, neither holds the log.
+                    let report = match verify_log(&log.path) {
+                        Ok(r) => r,
+                        Err(code) => return code,
+                    };
                     print!(
                         "{}",
                         export::markdown(
-                            &text,
-                            &entries,
+                            &changes,
                             &filter,
                             &log.path.display().to_string(),
                             &report
                         )
                     );
                 }
-                ExportFormat::Csv => print!("{}", export::csv(&entries)),
-                ExportFormat::Json => println!(
-                    "{}",
-                    serde_json::to_string_pretty(&entries).expect("entries serialise")
-                ),
+                ExportFormat::Csv => print!("{}", export::csv(&changes.entries)),
+                ExportFormat::Json => {
+                    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+                    let written = serde_json::to_writer_pretty(&mut out, &changes.entries)
+                        .map_err(std::io::Error::from)
+                        .and_then(|()| writeln!(out))
+                        .and_then(|()| out.flush());
+                    if let Err(e) = written {
+                        eprintln!("error: cannot write the export: {e}");
+                        return exit::ERROR;
+                    }
+                }
             }
             exit::OK
         }

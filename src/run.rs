@@ -602,15 +602,8 @@ async fn execute(session: &Session, plan: &Plan, opts: &RunOptions, evidence: Ev
 }
 
 /// `baseline show FILE`.
-pub fn show_command(path: &Path, saved: &SavedPlan, format: PlanFormat, style: Style) -> i32 {
-    let plan = match saved.plan() {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: {}: {e}", path.display());
-            return exit::ERROR;
-        }
-    };
-    render_plan(&plan, format, style);
+pub fn show_command(plan: &Plan, format: PlanFormat, style: Style) -> i32 {
+    render_plan(plan, format, style);
     exit::OK
 }
 
@@ -618,10 +611,14 @@ fn render_plan(plan: &Plan, format: PlanFormat, style: Style) {
     match format {
         PlanFormat::Human => print!("{}", render::human(plan, style)),
         PlanFormat::Markdown => print!("{}", render::markdown(plan)),
-        PlanFormat::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&render::json(plan)).expect("plan serialises")
-        ),
+        PlanFormat::Json => {
+            // Streamed: a large plan's JSON is not held as text too.
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let _ = serde_json::to_writer_pretty(&mut out, &render::json(plan))
+                .map_err(std::io::Error::from)
+                .and_then(|()| writeln!(out))
+                .and_then(|()| out.flush());
+        }
     }
 }
 

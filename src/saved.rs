@@ -5,16 +5,24 @@
 //!
 //! A saved plan holds attribute values and identifiers as AWS reported them, never
 //! credentials.
+//!
+//! A saved plan is input too (CI hands it from the plan job to the apply job): it is read only
+//! from a regular file within [`MAX_SAVED_PLAN_BYTES`], and refused unless every item is of a
+//! known kind and every digest is one.
 
 use std::collections::BTreeMap;
+use std::fs::OpenOptions;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::changelog::file::MAX_SAVED_PLAN_BYTES;
+use crate::changelog::file::{open_regular, size};
 use crate::expand::Address;
 use crate::kinds::by_keyword;
 use crate::plan::{Orphan, Plan, Planned, Scope};
-use crate::provider::Live;
+use crate::provider::{Action, AttrDiff, Attrs, Finding, Live};
 
 /// Version of the saved-plan file format.
 pub const SAVED_PLAN_FORMAT: &str = "1";
@@ -117,29 +125,9 @@ impl SavedPlan {
         }
     }
 
-    /// The plan as it was computed (for `show` and for apply).
+    /// The plan as it was computed (for apply, which keeps the saved plan's fingerprints).
     pub fn plan(&self) -> Result<Plan, String> {
-        let orphans = self
-            .orphans
-            .iter()
-            .map(|o| {
-                Ok(Orphan {
-                    address: o.address.clone(),
-                    kind: by_keyword(&o.kind)
-                        .ok_or_else(|| format!("unknown kind `{}` in the saved plan", o.kind))?,
-                    account_id: o.account_id.clone(),
-                    region: o.region.clone(),
-                    live: o.live.clone(),
-                })
-            })
-            .collect::<Result<Vec<_>, String>>()?;
-        Ok(Plan {
-            items: self.items.clone(),
-            orphans,
-            failures: Vec::new(),
-            unreachable: Vec::new(),
-            skipped: Vec::new(),
-        })
+        plan_of(self.items.clone(), self.orphans.clone())
     }
 
     pub fn write(&self, path: &Path) -> Result<(), String> {
@@ -149,19 +137,380 @@ impl SavedPlan {
 
     /// Read a saved plan; `Ok(None)` when `path` is not one (a baseline file, say).
     pub fn read(path: &Path) -> Result<Option<SavedPlan>, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        if !text.trim_start().starts_with('{') || !text.contains("\"saved_plan_format\"") {
+        let at = |e: String| format!("{}: {e}", path.display());
+        let Some(text) = read_text(path)? else {
             return Ok(None);
+        };
+        let saved: SavedPlan = parse(&text).map_err(at)?;
+        drop(text);
+        check(
+            &saved.baseline_digest,
+            saved.items.iter().map(|i| &i.address),
+            &saved.orphans,
+            &saved.fingerprints,
+        )
+        .map_err(at)?;
+        Ok(Some(saved))
+    }
+}
+
+/// Read a saved plan as `show` renders it; `Ok(None)` when `path` is not one. The file is
+/// checked as [`SavedPlan::read`] checks it, but the desired and live state of each item
+/// (most of a plan, and several times its size in memory) is not kept: nothing shown uses it.
+pub fn read_for_show(path: &Path) -> Result<Option<Plan>, String> {
+    let at = |e: String| format!("{}: {e}", path.display());
+    let Some(text) = read_text(path)? else {
+        return Ok(None);
+    };
+    let shown: Shown = parse(&text).map_err(at)?;
+    drop(text);
+    check(
+        &shown.baseline_digest,
+        shown.items.iter().map(|i| &i.address),
+        &shown.orphans,
+        &shown.fingerprints,
+    )
+    .map_err(at)?;
+    let items = shown
+        .items
+        .into_iter()
+        .map(|i| Planned {
+            address: i.address,
+            account_id: i.account_id,
+            region: i.region,
+            action: i.action,
+            diffs: i.diffs,
+            desired: Attrs::new(),
+            live: None,
+            findings: i.findings,
+            owner: i.owner,
+            instance: 0,
+        })
+        .collect();
+    plan_of(items, shown.orphans).map(Some).map_err(at)
+}
+
+/// The text of the file at `path` when it looks like a saved plan (`None`: some other file),
+/// read only from a regular file within [`MAX_SAVED_PLAN_BYTES`].
+fn read_text(path: &Path) -> Result<Option<String>, String> {
+    let at = |e: String| format!("{}: {e}", path.display());
+    let file =
+        open_regular(path, OpenOptions::new().read(true), MAX_SAVED_PLAN_BYTES).map_err(at)?;
+    // Bounded while reading too: a file may grow after it was checked.
+    let mut bytes = Vec::new();
+    file.take(MAX_SAVED_PLAN_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| at(e.to_string()))?;
+    if bytes.len() as u64 > MAX_SAVED_PLAN_BYTES {
+        return Err(at(format!(
+            "is larger than {}, the most baseline reads",
+            size(MAX_SAVED_PLAN_BYTES)
+        )));
+    }
+    let Ok(text) = String::from_utf8(bytes) else {
+        return Ok(None);
+    };
+    if !text.trim_start().starts_with('{') || !text.contains("\"saved_plan_format\"") {
+        return Ok(None);
+    }
+    Ok(Some(text))
+}
+
+/// Parse a saved plan of this format, naming another format as such rather than by the
+/// first field it lacks.
+fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
+    #[derive(Deserialize)]
+    struct Format {
+        saved_plan_format: serde_json::Value,
+    }
+    let format = serde_json::from_str::<Format>(text)
+        .map_err(|e| format!("not a saved plan: {e}"))?
+        .saved_plan_format;
+    if format.as_str() != Some(SAVED_PLAN_FORMAT) {
+        return Err(format!(
+            "saved plan format {} is not {SAVED_PLAN_FORMAT}; plan again with this version",
+            crate::render::ellipsize(format.to_string(), 20)
+        ));
+    }
+    serde_json::from_str(text).map_err(|e| format!("not a saved plan: {e}"))
+}
+
+/// Refuse what `plan --out` never writes: an item or orphan of a kind this version does not
+/// know, a digest or fingerprint that is not one. Nothing from the file is echoed beyond the
+/// address that names the item.
+fn check<'a>(
+    baseline_digest: &str,
+    items: impl Iterator<Item = &'a Address>,
+    orphans: &[SavedOrphan],
+    fingerprints: &BTreeMap<String, String>,
+) -> Result<(), String> {
+    let unknown = |what: &str, n: usize, address: &Address| {
+        format!(
+            "{what} {n} ({}) is of an unknown kind `{}`; the plan was made by another version \
+             of baseline, or edited: plan again",
+            crate::render::ellipsize(address.to_string(), 200),
+            crate::render::ellipsize(address.kind.clone(), 60)
+        )
+    };
+    if baseline_digest.is_empty() {
+        return Err("the baseline digest (`baseline_digest`) is empty: plan again".into());
+    }
+    if !is_sha256(baseline_digest) {
+        return Err(
+            "the baseline digest (`baseline_digest`) is not a SHA-256 digest (64 hexadecimal \
+             digits): plan again"
+                .into(),
+        );
+    }
+    for (n, address) in items.enumerate() {
+        if !crate::kinds::is_resource_kind(&address.kind) {
+            return Err(unknown("item", n + 1, address));
         }
-        let saved: SavedPlan = serde_json::from_str(&text)
-            .map_err(|e| format!("{}: not a saved plan: {e}", path.display()))?;
-        if saved.saved_plan_format != SAVED_PLAN_FORMAT {
+    }
+    for (n, orphan) in orphans.iter().enumerate() {
+        if by_keyword(&orphan.kind).is_none() {
+            return Err(unknown("orphan", n + 1, &orphan.address));
+        }
+    }
+    for (address, fingerprint) in fingerprints {
+        if fingerprint != "absent" && !is_sha256(fingerprint) {
             return Err(format!(
-                "{}: saved plan format {} is not {SAVED_PLAN_FORMAT}; plan again with this version",
-                path.display(),
-                saved.saved_plan_format
+                "the fingerprint of {} is neither `absent` nor a SHA-256 digest: plan again",
+                crate::render::ellipsize(address.clone(), 200)
             ));
         }
-        Ok(Some(saved))
+    }
+    Ok(())
+}
+
+/// A saved plan as `show` reads it (see [`read_for_show`]). The fields and their types follow
+/// [`SavedPlan`] and [`Planned`], so that `show` accepts exactly the files `apply` accepts.
+#[derive(Deserialize)]
+struct Shown {
+    #[serde(rename = "saved_plan_format")]
+    _format: String,
+    #[serde(rename = "created")]
+    _created: String,
+    #[serde(rename = "tool_version")]
+    _tool_version: String,
+    #[serde(rename = "root")]
+    _root: PathBuf,
+    baseline_digest: String,
+    #[serde(rename = "scope")]
+    _scope: SavedScope,
+    items: Vec<ShownItem>,
+    orphans: Vec<SavedOrphan>,
+    fingerprints: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+struct ShownItem {
+    address: Address,
+    account_id: String,
+    region: String,
+    action: Option<Action>,
+    diffs: Vec<AttrDiff>,
+    #[serde(rename = "desired")]
+    _desired: ObjectShape,
+    #[serde(rename = "live")]
+    _live: Option<LiveShape>,
+    findings: Vec<Finding>,
+    #[serde(default)]
+    owner: Option<String>,
+}
+
+/// The shape of [`Live`], its values unread.
+#[derive(Deserialize)]
+struct LiveShape {
+    #[serde(rename = "attrs")]
+    _attrs: ObjectShape,
+    #[serde(default, rename = "ids")]
+    _ids: ObjectShape,
+    #[serde(rename = "managed")]
+    _managed: Option<bool>,
+}
+
+/// A JSON object, its values checked to be JSON and dropped.
+#[derive(Default)]
+struct ObjectShape;
+
+impl<'de> Deserialize<'de> for ObjectShape {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<ObjectShape, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ObjectShape;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ObjectShape, A::Error> {
+                use serde::de::IgnoredAny;
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(ObjectShape)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// 64 lower-case hexadecimal digits, as [`crate::changelog::sha256_hex`] writes them.
+fn is_sha256(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+fn plan_of(items: Vec<Planned>, orphans: Vec<SavedOrphan>) -> Result<Plan, String> {
+    let orphans = orphans
+        .into_iter()
+        .map(|o| {
+            Ok(Orphan {
+                kind: by_keyword(&o.kind)
+                    .ok_or_else(|| format!("unknown kind `{}` in the saved plan", o.kind))?,
+                address: o.address,
+                account_id: o.account_id,
+                region: o.region,
+                live: o.live,
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(Plan {
+        items,
+        orphans,
+        failures: Vec::new(),
+        unreachable: Vec::new(),
+        skipped: Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    fn plan() -> Value {
+        json!({
+            "saved_plan_format": "1",
+            "created": "2026-11-23T10:00:00.000Z",
+            "tool_version": "0.1.0",
+            "root": "baseline.kdl",
+            "baseline_digest": "0".repeat(64),
+            "scope": {"targets": [], "accounts": [], "regions": []},
+            "items": [{
+                "address": {"kind": "password-policy", "name": "default", "account": "a", "region": null},
+                "account_id": "222222222222",
+                "region": "us-east-1",
+                "action": "update",
+                "diffs": [{"name": "min-length", "before": 8, "after": 14}],
+                "desired": {"min-length": 14},
+                "live": {"attrs": {"min-length": 8}, "ids": {"arn": "x"}, "managed": null},
+                "findings": []
+            }],
+            "orphans": [],
+            "fingerprints": {"password-policy.default[a]": "absent"}
+        })
+    }
+
+    /// `show` reads less of a plan than `apply`, but refuses exactly what `apply` refuses.
+    #[test]
+    fn show_and_apply_accept_the_same_files() {
+        type Edit = fn(&mut Value);
+        let edits: Vec<(&str, bool, Edit)> = vec![
+            ("as written", true, |_| {}),
+            ("no live state", true, |p| {
+                p["items"][0].as_object_mut().unwrap().remove("live");
+            }),
+            ("null live state", true, |p| {
+                p["items"][0]["live"] = Value::Null
+            }),
+            ("no ids", true, |p| {
+                p["items"][0]["live"].as_object_mut().unwrap().remove("ids");
+            }),
+            ("an extra field", true, |p| {
+                p["items"][0]["extra"] = json!(1)
+            }),
+            ("attrs not an object", false, |p| {
+                p["items"][0]["live"]["attrs"] = json!([1])
+            }),
+            ("no attrs", false, |p| {
+                p["items"][0]["live"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("attrs");
+            }),
+            ("managed not a bool", false, |p| {
+                p["items"][0]["live"]["managed"] = json!("yes")
+            }),
+            ("desired not an object", false, |p| {
+                p["items"][0]["desired"] = json!("x")
+            }),
+            ("no desired", false, |p| {
+                p["items"][0].as_object_mut().unwrap().remove("desired");
+            }),
+            ("no findings", false, |p| {
+                p["items"][0].as_object_mut().unwrap().remove("findings");
+            }),
+            ("no scope", false, |p| {
+                p.as_object_mut().unwrap().remove("scope");
+            }),
+            ("unknown kind", false, |p| {
+                p["items"][0]["address"]["kind"] = json!("nope")
+            }),
+            ("empty digest", false, |p| p["baseline_digest"] = json!("")),
+            ("upper-case digest", false, |p| {
+                p["baseline_digest"] = json!("A".repeat(64))
+            }),
+            ("bad fingerprint", false, |p| {
+                p["fingerprints"]["password-policy.default[a]"] = json!("")
+            }),
+            ("another format", false, |p| {
+                p["saved_plan_format"] = json!("2")
+            }),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.json");
+        for (name, ok, edit) in edits {
+            let mut p = plan();
+            edit(&mut p);
+            std::fs::write(&path, serde_json::to_string_pretty(&p).unwrap()).unwrap();
+            let read = SavedPlan::read(&path);
+            let shown = read_for_show(&path);
+            assert_eq!(read.is_ok(), ok, "{name}: {:?}", read.err());
+            assert_eq!(shown.is_ok(), ok, "{name}: {:?}", shown.err());
+            if !ok {
+                assert_eq!(read.err(), shown.err(), "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn refusals_name_the_item_or_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.json");
+        let mut p = plan();
+        p["items"][0]["address"]["kind"] = json!("nope");
+        std::fs::write(&path, p.to_string()).unwrap();
+        let err = read_for_show(&path).unwrap_err();
+        assert!(
+            err.ends_with("plan.json: item 1 (nope.default[a]) is of an unknown kind `nope`; the plan was made by another version of baseline, or edited: plan again"),
+            "{err}"
+        );
+        let mut p = plan();
+        p["baseline_digest"] = json!("");
+        std::fs::write(&path, p.to_string()).unwrap();
+        let err = SavedPlan::read(&path).unwrap_err();
+        assert!(err.contains("`baseline_digest`) is empty"), "{err}");
+    }
+
+    #[test]
+    fn other_files_are_not_saved_plans() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("baseline.kdl");
+        for text in ["password-policy { min-length 14 }", "{}", "\u{ff}"] {
+            std::fs::write(&path, text).unwrap();
+            assert!(matches!(SavedPlan::read(&path), Ok(None)), "{text}");
+        }
+        std::fs::write(&path, [0xffu8, b'{']).unwrap();
+        assert!(matches!(read_for_show(&path), Ok(None)));
     }
 }

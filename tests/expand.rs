@@ -281,3 +281,28 @@ fn hubs_wait_for_config_on_their_site_and_selections_for_their_accounts_role() {
         ]
     );
 }
+
+/// Every resource an expansion makes is of a kind the registry knows (a saved plan with any
+/// other kind is refused), parts included.
+#[test]
+fn every_instance_is_of_a_registered_kind() {
+    let (_d, b) = load(
+        r#"settings { default-regions "us-east-1"; }
+           log-bucket "logs" { account "log-archive"; }
+           config-recorder { targets { all-accounts; }; delivery bucket="logs"; rule "r" identifier="IAM_PASSWORD_POLICY"; }
+           backup-vault "central" { targets { all-accounts; }; }
+           backup-plan "daily" {
+               targets { all-accounts; }
+               vault "central"
+               rule "daily" schedule="cron(0 5 ? * * *)" delete-after-days=35
+               selection "tagged" tag="backup" value="daily"
+           }"#,
+    );
+    for inst in expand(&b, &org()).unwrap() {
+        assert!(
+            baseline::kinds::is_resource_kind(&inst.address.kind),
+            "{} is not a registered kind",
+            inst.address
+        );
+    }
+}

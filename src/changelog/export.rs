@@ -3,11 +3,13 @@
 //! reads), CSV (for a spreadsheet) or JSON.
 
 use std::fmt::Write;
+use std::io::{self, BufRead};
 use std::time::SystemTime;
 
 use serde::Serialize;
 use serde_json::Value;
 
+use super::file::{Line, LineReader};
 use super::verify::Report;
 use super::{Body, Record, Result_};
 use crate::expand::glob_match;
@@ -79,11 +81,32 @@ impl Filter {
     }
 }
 
-/// Join intents with their outcomes, in log order.
-pub fn entries(text: &str, filter: &Filter) -> Vec<Entry> {
-    let mut out: Vec<Entry> = Vec::new();
-    for line in text.lines() {
-        let Ok(record) = serde_json::from_str::<Record>(line) else {
+/// The organization a log's header names.
+#[derive(Debug, Clone)]
+pub struct Organization {
+    pub organization_id: Option<String>,
+    pub management_account_id: String,
+}
+
+/// What `show` and `export` read from a log.
+#[derive(Debug, Clone, Default)]
+pub struct Changes {
+    /// From the header (the first line), when it reads as one.
+    pub organization: Option<Organization>,
+    pub entries: Vec<Entry>,
+}
+
+/// Join intents with their outcomes, in log order, reading the log a line at a time. Lines
+/// that are not records are skipped (`log verify` names them).
+pub fn entries<R: BufRead>(reader: R, filter: &Filter) -> io::Result<Changes> {
+    let mut changes = Changes::default();
+    let out = &mut changes.entries;
+    let mut lines = LineReader::new(reader);
+    while let Some((number, line)) = lines.next_line()? {
+        let Line::Complete(bytes) = line else {
+            continue;
+        };
+        let Ok(record) = serde_json::from_slice::<Record>(bytes) else {
             continue;
         };
         match record.body {
@@ -122,17 +145,30 @@ pub fn entries(text: &str, filter: &Filter) -> Vec<Entry> {
                     e.request_ids = request_ids;
                 }
             }
-            Body::Header { .. } => {}
+            Body::Header {
+                organization_id,
+                management_account_id,
+                ..
+            } => {
+                if number == 1 {
+                    changes.organization = Some(Organization {
+                        organization_id,
+                        management_account_id,
+                    });
+                }
+            }
         }
     }
-    out.retain(|e| filter.keeps(e));
-    out
+    changes.entries.retain(|e| filter.keeps(e));
+    Ok(changes)
 }
 
+/// The first 12 characters of a commit id (record data: any text, not only hex).
 fn short_commit(e: &Entry) -> String {
+    let short = |c: &str| c.chars().take(12).collect::<String>();
     match (&e.commit, &e.branch) {
-        (Some(c), Some(b)) => format!("{} ({b})", &c[..c.len().min(12)]),
-        (Some(c), None) => c[..c.len().min(12)].to_string(),
+        (Some(c), Some(b)) => format!("{} ({b})", short(c)),
+        (Some(c), None) => short(c),
         _ => "-".into(),
     }
 }
@@ -183,33 +219,16 @@ fn compact(v: &Value) -> String {
 
 /// The auditor's Markdown: the period, whether the log verifies, then who changed what,
 /// when, why (commit, CI run) and with which result.
-pub fn markdown(
-    text: &str,
-    entries: &[Entry],
-    filter: &Filter,
-    log_name: &str,
-    report: &Report,
-) -> String {
+pub fn markdown(changes: &Changes, filter: &Filter, log_name: &str, report: &Report) -> String {
     let mut out = String::new();
+    let entries = &changes.entries;
     let _ = writeln!(out, "# Change log: {log_name}\n");
-    let header = text
-        .lines()
-        .next()
-        .and_then(|l| serde_json::from_str::<Record>(l).ok());
-    if let Some(Record {
-        body:
-            Body::Header {
-                organization_id,
-                management_account_id,
-                ..
-            },
-        ..
-    }) = header
-    {
+    if let Some(org) = &changes.organization {
         let _ = writeln!(
             out,
-            "Organization: {} (management account {management_account_id})  ",
-            organization_id.as_deref().unwrap_or("-")
+            "Organization: {} (management account {})  ",
+            md_escape(org.organization_id.as_deref().unwrap_or("-")),
+            md_escape(&org.management_account_id)
         );
     }
     let _ = writeln!(
@@ -238,8 +257,9 @@ pub fn markdown(
         Some(p) => {
             let _ = writeln!(
                 out,
-                "Integrity: **the log does not verify**: line {}: {}.\n",
-                p.line, p.message
+                "Integrity: **the log does not verify**: {}{}.\n",
+                p.position(),
+                p.message
             );
         }
     }
@@ -255,11 +275,11 @@ pub fn markdown(
         let _ = writeln!(
             out,
             "| {} | `{}` | {} / {} | {} | {} | {} | {} |",
-            e.time,
+            md_escape(&e.time),
             md_escape(&e.address),
-            e.account_id,
-            e.region,
-            e.action,
+            md_escape(&e.account_id),
+            md_escape(&e.region),
+            md_escape(&e.action),
             md_escape(&e.caller),
             md_escape(&why),
             md_escape(&e.result)
@@ -353,5 +373,62 @@ mod tests {
     #[test]
     fn csv_quotes_fields() {
         assert_eq!(csv_field("a \"b\", c"), "\"a \"\"b\"\", c\"");
+    }
+
+    fn entry(commit: Option<&str>, branch: Option<&str>) -> Entry {
+        Entry {
+            seq: 1,
+            time: "2026-11-23T10:00:00.000Z".into(),
+            run_id: "run-1".into(),
+            caller: "alice".into(),
+            identity: "role".into(),
+            commit: commit.map(str::to_string),
+            branch: branch.map(str::to_string),
+            ci_run_url: None,
+            address: "password-policy.default[prod-app]".into(),
+            account_id: "222222222222".into(),
+            region: "us-east-1".into(),
+            action: "update".into(),
+            before: serde_json::json!({"min-length": 8}),
+            after: serde_json::json!({"min-length": 14}),
+            result: "success".into(),
+            request_ids: vec![],
+        }
+    }
+
+    #[test]
+    fn commits_are_cut_on_characters() {
+        // The 12th byte falls inside a character: slicing bytes panicked here.
+        let commit = "xéééééééééé";
+        let e = entry(Some(commit), Some("main"));
+        assert_eq!(short_commit(&e), "xéééééééééé (main)");
+        assert_eq!(
+            short_commit(&entry(Some("0123456789abcdef"), None)),
+            "0123456789ab"
+        );
+        assert_eq!(short_commit(&entry(None, Some("main"))), "-");
+        let changes = Changes {
+            organization: None,
+            entries: vec![e],
+        };
+        let md = markdown(&changes, &Filter::default(), "log", &Report::default());
+        assert!(md.contains("xéééééééééé (main)"), "{md}");
+        assert!(table(&changes.entries).contains("xéééééééééé (main)"));
+    }
+
+    #[test]
+    fn time_bounds_of_any_text_do_not_panic() {
+        for text in ["2026-11-2é", "ééééé", "2026-11-23Té", "", "é"] {
+            assert!(parse_time(text).is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn lines_that_are_not_records_are_skipped() {
+        let long = "x".repeat(crate::changelog::file::MAX_RECORD_BYTES + 1);
+        let text = [long.as_bytes(), b"\nnot json\n\xff\n"].concat();
+        let changes = entries(&text[..], &Filter::default()).unwrap();
+        assert!(changes.entries.is_empty());
+        assert!(changes.organization.is_none());
     }
 }

@@ -3,7 +3,7 @@
 //! and broken only when asked (`baseline log unlock`).
 
 use std::fs::OpenOptions;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -73,9 +73,20 @@ fn alive(holder: &Holder) -> bool {
     }
 }
 
-/// Read the current holder, if any.
+/// The most of a lock file read: a holder is a line of JSON.
+const MAX_LOCK_BYTES: u64 = 64 << 10;
+
+/// Read the current holder, if any. Only a small regular file is read: a lock committed as a
+/// symlink to `/dev/zero` (or a FIFO) reads as an unknown holder, without hanging.
 pub fn holder(log: &Path) -> Option<Holder> {
-    let text = std::fs::read_to_string(lock_path(log)).ok()?;
+    let file = super::file::open_regular(
+        &lock_path(log),
+        OpenOptions::new().read(true),
+        MAX_LOCK_BYTES,
+    )
+    .ok()?;
+    let mut text = String::new();
+    file.take(MAX_LOCK_BYTES).read_to_string(&mut text).ok()?;
     serde_json::from_str(&text).ok()
 }
 
@@ -144,4 +155,22 @@ pub fn unlock(log: &Path, force: bool) -> Result<Option<Holder>, String> {
     }
     std::fs::remove_file(&path).map_err(|e| e.to_string())?;
     Ok(Some(holder))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lock_that_is_not_a_small_regular_file_is_held_by_someone_unknown() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("changes.jsonl");
+        std::os::unix::fs::symlink("/dev/zero", lock_path(&log)).unwrap();
+        assert!(holder(&log).is_none());
+        let err = RunLock::acquire(&log, "run-1").unwrap_err().to_string();
+        assert!(err.contains("pid 0 on unknown"), "{err}");
+        // Breaking it removes the link, not the device.
+        assert!(unlock(&log, true).is_ok());
+        assert!(RunLock::acquire(&log, "run-2").is_ok());
+    }
 }

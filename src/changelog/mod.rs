@@ -11,11 +11,12 @@
 //! recorded elsewhere: apply prints the head after each run, and `log verify --head` checks it.
 
 pub mod export;
+pub mod file;
 pub mod lock;
 pub mod verify;
 
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -168,28 +169,35 @@ pub struct ChangeLog {
 impl ChangeLog {
     /// Open (or create, with its header) the log at `path`. A log whose last line is
     /// incomplete or whose records do not chain is refused: appending would bury the damage.
+    /// So is anything but a regular file within [`file::MAX_LOG_BYTES`].
     pub fn open(path: &Path, org: &crate::org::OrgStructure) -> Result<ChangeLog, LogError> {
         let io = |source| LogError::Io {
             path: path.to_path_buf(),
             source,
         };
-        let mut file = OpenOptions::new()
-            .create(true)
-            .read(true)
-            .append(true)
-            .open(path)
-            .map_err(io)?;
-        let mut text = String::new();
-        file.read_to_string(&mut text).map_err(io)?;
-        let report = verify::verify_text(&text);
+        let unusable = |message: String| LogError::Unusable {
+            path: path.to_path_buf(),
+            message,
+        };
+        let file = file::open_regular(
+            path,
+            OpenOptions::new().create(true).read(true).append(true),
+            file::MAX_LOG_BYTES,
+        )
+        .map_err(unusable)?;
+        // A new log is empty until its header is written (also after a crash in between).
+        let empty = file.metadata().map_err(io)?.len() == 0;
+        let report = if empty {
+            verify::Report::default()
+        } else {
+            verify::verify_reader(BufReader::new(&file)).map_err(io)?
+        };
         if let Some(problem) = report.problem {
-            return Err(LogError::Unusable {
-                path: path.to_path_buf(),
-                message: format!(
-                    "line {}: {}; nothing is appended to a damaged log (see `baseline log verify`)",
-                    problem.line, problem.message
-                ),
-            });
+            return Err(unusable(format!(
+                "{}{}; nothing is appended to a damaged log (see `baseline log verify`)",
+                problem.position(),
+                problem.message
+            )));
         }
         let mut log = ChangeLog {
             path: path.to_path_buf(),
@@ -198,7 +206,7 @@ impl ChangeLog {
             last_hash: report.head.unwrap_or_default(),
             kill_after: kill_point_for_tests(),
         };
-        if report.records == 0 {
+        if empty {
             log.append(Body::Header {
                 log_format: LOG_FORMAT,
                 organization_id: org.organization_id.clone(),
@@ -228,13 +236,7 @@ impl ChangeLog {
             prev: (seq > 0).then(|| self.last_hash.clone()),
             hash: None,
         };
-        let mut value = scrub(serde_json::to_value(&record).expect("record serialises"));
-        let hash = record_hash(&value);
-        value
-            .as_object_mut()
-            .expect("record is an object")
-            .insert("hash".into(), Value::String(hash.clone()));
-        let mut line = serde_json::to_string(&value).expect("record serialises");
+        let (mut line, hash) = encode(&record);
         line.push('\n');
         let io = |source| LogError::Io {
             path: self.path.clone(),
@@ -255,6 +257,23 @@ impl ChangeLog {
         }
         Ok(seq)
     }
+}
+
+/// A record's line (without its `\n`) and hash, as apply writes them: the compact JSON of
+/// the scrubbed record with `hash` added last. `log verify` accepts exactly these bytes.
+pub fn encode(record: &Record) -> (String, String) {
+    let mut value = scrub(serde_json::to_value(record).expect("record serialises"));
+    let object = value.as_object_mut().expect("record is an object");
+    object.shift_remove("hash");
+    let hash = record_hash(&value);
+    value
+        .as_object_mut()
+        .expect("record is an object")
+        .insert("hash".into(), Value::String(hash.clone()));
+    (
+        serde_json::to_string(&value).expect("record serialises"),
+        hash,
+    )
 }
 
 /// Test hook for the crash tests: `BASELINE_TEST_KILL_AFTER_RECORD=N` makes the process
@@ -436,5 +455,69 @@ mod tests {
             s["role"],
             "arn:aws:sts::123456789012:assumed-role/OrganizationAccountAccessRole/baseline-alice"
         );
+    }
+
+    fn org() -> crate::org::OrgStructure {
+        crate::org::OrgStructure {
+            management_account_id: "111111111111".into(),
+            ous: vec![],
+            accounts: vec![],
+            organization_id: Some("o-example".into()),
+            root_id: None,
+            ou_ids: Default::default(),
+        }
+    }
+
+    #[test]
+    fn a_new_log_gets_its_header_and_an_old_one_is_appended_to() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("changes.jsonl");
+        let first = ChangeLog::open(&path, &org()).unwrap().head().to_string();
+        let mut log = ChangeLog::open(&path, &org()).unwrap();
+        assert_eq!(log.head(), first);
+        log.append(Body::Outcome {
+            run_id: "run-1".into(),
+            intent: 0,
+            address: "x".into(),
+            result: Result_::Success,
+            request_ids: vec![],
+        })
+        .unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let report = verify::verify_text(&text);
+        // An outcome for no intent is a problem of the log, found at its line.
+        assert_eq!(report.problem.map(|p| p.line), Some(Some(2)));
+        // An empty file (apply died before its header) is a new log.
+        let empty = dir.path().join("empty.jsonl");
+        std::fs::write(&empty, "").unwrap();
+        ChangeLog::open(&empty, &org()).unwrap();
+        let report = verify::verify_text(&std::fs::read_to_string(&empty).unwrap());
+        assert_eq!((report.records, report.problem), (1, None));
+    }
+
+    #[test]
+    fn apply_appends_only_to_a_regular_file_that_verifies() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let err = ChangeLog::open(&fifo, &org()).err().unwrap().to_string();
+        assert!(
+            err.ends_with("fifo: is a FIFO, not a regular file"),
+            "{err}"
+        );
+        let err = ChangeLog::open(Path::new("/dev/zero"), &org())
+            .err()
+            .unwrap()
+            .to_string();
+        assert_eq!(err, "/dev/zero: is a device, not a regular file");
+        let crlf = dir.path().join("crlf.jsonl");
+        ChangeLog::open(&crlf, &org()).unwrap();
+        let text = std::fs::read_to_string(&crlf).unwrap();
+        std::fs::write(&crlf, text.replace('\n', "\r\n")).unwrap();
+        let err = ChangeLog::open(&crlf, &org()).err().unwrap().to_string();
+        assert!(err.contains(": line 1, column "), "{err}");
+        assert!(err.contains("CR LF"), "{err}");
     }
 }

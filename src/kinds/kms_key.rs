@@ -28,6 +28,7 @@ pub static KIND: Kind = Kind {
     placing: Placing::Single,
     regional: true,
     nests: false,
+    parts: &[],
     parse,
     check_all: no_check,
     provider: Some(&KmsKeyProvider),

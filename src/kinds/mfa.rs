@@ -20,6 +20,7 @@ pub static KIND: Kind = Kind {
     placing: Placing::Targets,
     regional: false,
     nests: false,
+    parts: &[],
     parse,
     check_all: no_check,
     provider: Some(&MfaProvider),

@@ -39,6 +39,14 @@ pub static KINDS: &[&Kind] = &[
     &mfa::KIND,
 ];
 
+/// Whether `name` is the kind of a resource baseline manages: a declared kind, or a part of
+/// one (as addresses in plans name them).
+pub fn is_resource_kind(name: &str) -> bool {
+    KINDS
+        .iter()
+        .any(|k| k.keyword == name || k.parts.contains(&name))
+}
+
 /// The kind whose node is called `keyword`.
 pub fn by_keyword(keyword: &str) -> Option<&'static Kind> {
     KINDS.iter().copied().find(|k| k.keyword() == keyword)
@@ -78,6 +86,9 @@ pub struct Kind {
     /// For a tree-shaped kind (organizational units): children with the same keyword are
     /// declarations of their own, named by path.
     pub nests: bool,
+    /// The kinds of the resources a declaration manages besides its own (a recorder's
+    /// delivery channel, a plan's selections), as addresses name them.
+    pub parts: &'static [&'static str],
     /// Read the node's kind-specific content. Common children (`controls`, `depends-on`,
     /// `prevent-destroy`, `targets`, `account`, `region`) have already been read.
     pub parse: fn(&mut NodeReader, &Spanned<String>) -> Box<dyn Spec>,

@@ -26,6 +26,7 @@ pub static KIND: Kind = Kind {
     placing: Placing::Single,
     regional: true,
     nests: false,
+    parts: &[],
     parse,
     check_all: check_in_management_account,
     provider: Some(&OrganizationTrailProvider),

@@ -19,6 +19,7 @@ pub static KIND: Kind = Kind {
     placing: Placing::Organization,
     regional: false,
     nests: true,
+    parts: &[],
     parse,
     check_all: no_check,
     provider: Some(&OrganizationalUnitProvider),

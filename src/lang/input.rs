@@ -114,10 +114,13 @@ impl Root {
     /// The root of the baseline whose root file is `root_file`, widened to `declared`
     /// (relative to the root file's folder) when given.
     pub fn of(root_file: &Path, declared: Option<&str>) -> Result<Root, String> {
+        // The folder of the root file as its includes resolve (symlinks followed); of the
+        // path as given when the file is not on disk (a text loaded from elsewhere).
         let base = root_file
             .canonicalize()
             .ok()
             .and_then(|f| f.parent().map(Path::to_path_buf))
+            .or_else(|| root_file.parent()?.canonicalize().ok())
             .unwrap_or_else(|| PathBuf::from("."));
         let Some(declared) = declared else {
             return Ok(Root { dir: base });

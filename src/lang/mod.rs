@@ -58,6 +58,12 @@ pub fn load(path: &Path) -> Result<Baseline, LoadError> {
             other => std::io::Error::other(other.to_string()),
         },
     })?;
+    load_source(path, text)
+}
+
+/// Load and validate a baseline whose root file `path` holds `text` (already read). Its
+/// includes and documents are read relative to `path`.
+pub fn load_source(path: &Path, text: String) -> Result<Baseline, LoadError> {
     let cx = Cx::default();
     let root = cx.sources.borrow_mut().add(path, text);
     let mut loader = Loader {
