@@ -160,6 +160,29 @@ fn deep_nesting_is_refused_before_parsing() {
 }
 
 #[test]
+fn nested_slashdashed_blocks_are_refused_before_parsing() {
+    let dir = layout();
+    let d = dir.path();
+    // The KDL parser reads a slashdashed block twice per slashdashed block around it: 24
+    // levels (found by the fuzzer, from `targets /-{ all-accounts }`) took minutes to
+    // validate or format, valid or not.
+    let nested = format!("{}{}", "a /-{ ".repeat(24), "}".repeat(24));
+    let expect = "slashdashed blocks (`/-{ }`) nest more than 2 deep";
+    refused(d, &nested, expect);
+    let out = run_in(d, &["fmt", "--check", "base/baseline.kdl"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains(expect), "{}", text(&out));
+    // Two levels, the most a baseline needs, are read as before.
+    std::fs::write(
+        d.join("base/baseline.kdl"),
+        "organizational-unit \"a\" /-{ b /-{ c } }\n",
+    )
+    .unwrap();
+    let out = run_in(d, &["validate", "base/baseline.kdl"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
+
+#[test]
 fn symlink_loops_in_a_walked_folder_are_visited_once() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

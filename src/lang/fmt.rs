@@ -131,9 +131,9 @@ fn compare(before: &str, doc_before: &KdlDocument, after: &str) -> Result<(), Fm
             },
         });
     }
-    if let Some(offset) = input::too_deep(after) {
+    if let Some(deep) = input::too_deep(after) {
         return Err(FmtError::Refused {
-            line: input_line(before, after, offset),
+            line: input_line(before, after, deep.offset),
             cause: "formatting would nest blocks deeper than the input (a bug in fmt)".into(),
         });
     }

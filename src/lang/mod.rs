@@ -239,19 +239,19 @@ impl<'a> Loader<'a> {
         let path = self.cx.sources.borrow().get(file).path.clone();
         self.read.insert(path.clone());
         // The KDL parser recurses once per block: refuse what would exhaust its stack.
-        if let Some(offset) = input::too_deep(&text) {
+        if let Some(deep) = input::too_deep(&text) {
             self.cx.report(
                 Problem::new(
                     "baseline::too-deep",
                     Span {
                         file,
-                        offset,
+                        offset: deep.offset,
                         len: 1,
                     },
-                    format!("blocks nest more than {} levels deep", input::MAX_NESTING),
+                    deep.message(),
                 )
                 .label("too deep")
-                .help("a baseline nests a few levels; close the blocks that are open here"),
+                .help(deep.help()),
             );
             return;
         }
