@@ -8,7 +8,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 use similar::{ChangeTag, TextDiff};
 
 use crate::plan::{Plan, Planned, FORMAT_VERSION};
@@ -471,97 +472,146 @@ pub fn markdown(plan: &Plan) -> String {
     out
 }
 
-/// The plan as JSON (format documented in docs/plan-format.md).
-pub fn json(plan: &Plan) -> Value {
-    let changes: Vec<Value> = plan
-        .items
-        .iter()
-        .filter(|i| i.action.is_some())
-        .map(|i| {
-            json!({
-                "address": i.address.to_string(),
-                "kind": i.address.kind,
-                "name": i.address.name,
-                "account": i.address.account,
-                "account_id": i.account_id,
-                "region": i.region,
-                "action": i.action,
-                "attributes": i.diffs,
+/// The plan as JSON (format documented in docs/plan-format.md): borrowed from the plan, so
+/// that a large saved plan is not copied again to be shown.
+pub fn json(plan: &Plan) -> JsonPlan<'_> {
+    JsonPlan {
+        format_version: FORMAT_VERSION,
+        drift: plan.has_drift(),
+        summary: plan.summary(),
+        changes: plan
+            .items
+            .iter()
+            .filter(|i| i.action.is_some())
+            .map(|i| JsonChange {
+                address: i.address.to_string(),
+                kind: &i.address.kind,
+                name: &i.address.name,
+                account: i.address.account.as_deref(),
+                account_id: &i.account_id,
+                region: &i.region,
+                action: i.action,
+                attributes: &i.diffs,
             })
-        })
-        .chain(plan.orphans.iter().map(|o| {
-            json!({
-                "address": o.address.to_string(),
-                "kind": o.address.kind,
-                "name": o.address.name,
-                "account": o.address.account,
-                "account_id": o.account_id,
-                "region": o.region,
-                "action": Action::Delete,
-                "attributes": [],
-            })
-        }))
-        .collect();
-    let findings: Vec<Value> = plan
-        .items
-        .iter()
-        .flat_map(|i| {
-            i.findings.iter().map(move |f| {
-                json!({
-                    "address": i.address.to_string(),
-                    "account_id": i.account_id,
-                    "region": i.region,
-                    "message": f.message,
+            .chain(plan.orphans.iter().map(|o| JsonChange {
+                address: o.address.to_string(),
+                kind: &o.address.kind,
+                name: &o.address.name,
+                account: o.address.account.as_deref(),
+                account_id: &o.account_id,
+                region: &o.region,
+                action: Some(Action::Delete),
+                attributes: &[],
+            }))
+            .collect(),
+        findings: plan
+            .items
+            .iter()
+            .flat_map(|i| {
+                i.findings.iter().map(move |f| JsonFinding {
+                    address: i.address.to_string(),
+                    account_id: &i.account_id,
+                    region: &i.region,
+                    message: &f.message,
                 })
             })
-        })
-        .collect();
-    let errors: Vec<Value> = plan
-        .failures
-        .iter()
-        .map(|f| json!({"address": f.address.to_string(), "message": f.error.to_string()}))
-        .collect();
-    let unreachable: Vec<Value> = plan
-        .unreachable
-        .iter()
-        .map(|n| {
-            json!({
-                "account": n.account.account,
-                "account_id": n.account.account_id,
-                "instances": n.instances.len(),
-                "message": n.account.error.to_string(),
+            .collect(),
+        errors: plan
+            .failures
+            .iter()
+            .map(|f| JsonError {
+                address: f.address.to_string(),
+                message: f.error.to_string(),
             })
-        })
-        .collect();
-    let owned: Vec<Value> = plan
-        .items
-        .iter()
-        .filter_map(|i| {
-            Some(json!({
-                "address": i.address.to_string(),
-                "account_id": i.account_id,
-                "region": i.region,
-                "owner": i.owner.as_ref()?,
-                "attributes": i.diffs,
-            }))
-        })
-        .collect();
-    json!({
-        "format_version": FORMAT_VERSION,
-        "drift": plan.has_drift(),
-        "summary": plan.summary(),
-        "changes": changes,
-        "findings": findings,
-        "errors": errors,
-        "unreachable": unreachable,
-        "skipped": plan.skipped,
-        "managed_elsewhere": owned,
-    })
+            .collect(),
+        unreachable: plan
+            .unreachable
+            .iter()
+            .map(|n| JsonUnreachable {
+                account: &n.account.account,
+                account_id: &n.account.account_id,
+                instances: n.instances.len(),
+                message: n.account.error.to_string(),
+            })
+            .collect(),
+        skipped: &plan.skipped,
+        managed_elsewhere: plan
+            .items
+            .iter()
+            .filter_map(|i| {
+                Some(JsonOwned {
+                    address: i.address.to_string(),
+                    account_id: &i.account_id,
+                    region: &i.region,
+                    owner: i.owner.as_deref()?,
+                    attributes: &i.diffs,
+                })
+            })
+            .collect(),
+    }
+}
+
+/// [`json`]'s document; its fields serialise in this order.
+#[derive(Serialize)]
+pub struct JsonPlan<'a> {
+    format_version: &'static str,
+    drift: bool,
+    summary: crate::plan::Summary,
+    changes: Vec<JsonChange<'a>>,
+    findings: Vec<JsonFinding<'a>>,
+    errors: Vec<JsonError>,
+    unreachable: Vec<JsonUnreachable<'a>>,
+    skipped: &'a [Skipped],
+    managed_elsewhere: Vec<JsonOwned<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonChange<'a> {
+    address: String,
+    kind: &'a str,
+    name: &'a str,
+    account: Option<&'a str>,
+    account_id: &'a str,
+    region: &'a str,
+    action: Option<Action>,
+    attributes: &'a [AttrDiff],
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    address: String,
+    account_id: &'a str,
+    region: &'a str,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonError {
+    address: String,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct JsonUnreachable<'a> {
+    account: &'a str,
+    account_id: &'a str,
+    instances: usize,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct JsonOwned<'a> {
+    address: String,
+    account_id: &'a str,
+    region: &'a str,
+    owner: &'a str,
+    attributes: &'a [AttrDiff],
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn a_huge_attribute_name_is_printed_not_padded_to() {

@@ -106,6 +106,26 @@ fn documents_and_includes_outside_the_root_are_refused_without_their_content() {
 }
 
 #[test]
+fn a_policy_document_cannot_also_be_included() {
+    let dir = layout();
+    let d = dir.path();
+    // `include` of a file already read as a document used to be skipped silently.
+    std::fs::write(
+        d.join("base/policies/deny.json"),
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*"}]}"#,
+    )
+    .unwrap();
+    refused(
+        d,
+        &format!(
+            "{}include \"policies/deny.json\"\n",
+            scp("policies/deny.json")
+        ),
+        "policies/deny.json is not a .kdl file (`include` reads only those)",
+    );
+}
+
+#[test]
 fn git_internals_are_never_read() {
     let dir = layout();
     let d = dir.path();
