@@ -14,14 +14,25 @@ use crate::lang::{self, LoadError};
 use crate::org::OrgStructure;
 use crate::run::{self, PlanFormat, RunOptions};
 
-/// Exit codes, as Terraform uses them.
+/// Exit codes: Terraform's (0, 1, 2), and 3 for what only a person can fix.
 pub mod exit {
     /// Success, and no changes (with `--detailed-exitcode`).
     pub const OK: i32 = 0;
-    /// An error, including a baseline with problems.
+    /// An error: a usage error, a baseline with problems, a failed AWS call.
     pub const ERROR: i32 = 1;
-    /// Success with changes present (with `--detailed-exitcode`).
+    /// Success with changes present: apply would change something (with `--detailed-exitcode`).
     pub const CHANGES: i32 = 2;
+    /// Success, no changes, but findings that need a person, such as a root user without
+    /// MFA (with `--detailed-exitcode`).
+    pub const FINDINGS: i32 = 3;
+    /// Interrupted (Ctrl-C or SIGTERM), after running changes finished, as shells report it.
+    pub const INTERRUPTED: i32 = 130;
+
+    /// What `--help` and the README say about them.
+    pub const HELP: &str = "Exit codes: 0 success (no changes); 1 error (usage errors \
+        included); with --detailed-exitcode, 2 changes present (apply would change something) \
+        and 3 no changes but findings that need a person (apply cannot fix them); 130 \
+        interrupted.";
 }
 
 #[derive(Debug, Parser)]
@@ -35,7 +46,7 @@ pub mod exit {
         change in a tamper-evident change log.\n\n\
         AWS credentials and region come from the standard AWS chain (environment, profiles, SSO, \
         instance roles); AWS_ENDPOINT_URL is honoured.",
-    after_help = "Exit codes: 0 success (no changes), 1 error, 2 changes present (with --detailed-exitcode)."
+    after_help = exit::HELP
 )]
 pub struct Cli {
     /// Never colour output (NO_COLOR is honoured too)
@@ -91,7 +102,8 @@ pub enum Command {
         root: RootArg,
         #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
         format: PlanFormat,
-        /// Exit 0 when AWS matches the baseline, 2 when it drifts, 1 on error
+        /// Exit 0 when AWS matches the baseline, 2 when apply would change something, 3 when
+        /// nothing would change but findings need a person (root MFA, say), 1 on error
         #[arg(long)]
         detailed_exitcode: bool,
         /// Also save the plan to FILE, for `baseline show FILE` and `baseline apply FILE`

@@ -8,6 +8,18 @@ fn main() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let cli = baseline::cli::Cli::parse();
+    let cli = match baseline::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        // Help and version go to stdout and succeed; a usage error is an error (1), never
+        // clap's 2, which `--detailed-exitcode` reads as "changes present".
+        Err(err) => {
+            let _ = err.print();
+            std::process::exit(if err.use_stderr() {
+                baseline::cli::exit::ERROR
+            } else {
+                baseline::cli::exit::OK
+            });
+        }
+    };
     std::process::exit(baseline::cli::run(cli));
 }

@@ -105,11 +105,12 @@ impl Plan {
 
     /// Whether anything differs from the baseline (changes or findings).
     pub fn has_drift(&self) -> bool {
-        !self.orphans.is_empty()
-            || self
-                .items
-                .iter()
-                .any(|i| i.action.is_some() || !i.findings.is_empty())
+        self.has_changes() || self.has_findings()
+    }
+
+    /// Whether something needs a person (apply cannot fix a finding).
+    pub fn has_findings(&self) -> bool {
+        self.items.iter().any(|i| !i.findings.is_empty())
     }
 
     /// Whether something could not be read (the exit code is then 1).

@@ -280,8 +280,10 @@ pub fn plan_command(
         }) {
             eprintln!("error: cannot save the plan: {err}");
             exit::ERROR
-        } else if detailed_exitcode && plan.has_drift() {
+        } else if detailed_exitcode && plan.has_changes() {
             exit::CHANGES
+        } else if detailed_exitcode && plan.has_findings() {
+            exit::FINDINGS
         } else {
             exit::OK
         }

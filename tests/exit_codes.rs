@@ -1,0 +1,94 @@
+//! Exit codes, each one (issue 12): 0 no changes, 1 error (a usage error included), and with
+//! `--detailed-exitcode` 2 changes present, 3 findings only (nothing apply could fix).
+
+mod support;
+
+use support::*;
+
+/// `baseline ARGS` without an emulator: (exit code, stdout, stderr).
+fn offline(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_baseline"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_usage_error_is_an_error_not_changes() {
+    for args in [
+        &["plan", "--detailed-exitcode", "--detailed-exitcod"][..],
+        &["plan", "--format", "yaml"],
+        &["no-such-command"],
+        &[],
+    ] {
+        let (code, _, stderr) = offline(args);
+        assert_eq!(code, Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("error:") || stderr.contains("Usage:"),
+            "{stderr}"
+        );
+    }
+    let (code, stdout, _) = offline(&["--help"]);
+    assert_eq!(code, Some(0));
+    assert!(stdout.contains("3 no changes but findings"), "{stdout}");
+    let (code, stdout, _) = offline(&["--version"]);
+    assert_eq!((code, stdout.starts_with("baseline ")), (Some(0), true));
+}
+
+#[test]
+fn a_baseline_with_problems_is_an_error() {
+    let dir = baseline_dir("password-policy { min-length \"x\" }\n", &[]);
+    let (code, _, stderr) = offline(&["validate", dir.path().to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{stderr}");
+}
+
+const MFA: &str = r#"
+settings { default-regions "us-east-1" }
+mfa {
+    targets { account "master" }
+}
+"#;
+
+const PASSWORD_POLICY: &str = r#"
+password-policy {
+    targets { account "master" }
+    min-length 14
+}
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn plan_exits_0_2_or_3_for_no_changes_changes_or_findings_only() {
+    let emulator = Emulator::start();
+    seed_organization(&emulator).await;
+
+    // The emulator's root user has no MFA device: a finding, which no apply can fix.
+    let findings_only = baseline_dir(MFA, &[]);
+    let root = findings_only.path().to_str().unwrap();
+    let run = baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(3);
+    assert!(
+        run.stdout.contains("root user has no MFA device"),
+        "{}",
+        run.stdout
+    );
+    // Without the flag, a plan that worked exits 0 whatever it found.
+    baseline(&emulator, &["plan", root]).expect(0);
+
+    let changes_and_findings = baseline_dir(&format!("{MFA}{PASSWORD_POLICY}"), &[]);
+    let root = changes_and_findings.path().to_str().unwrap();
+    baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(2);
+    baseline(&emulator, &["apply", root, "--auto-approve"]).expect(0);
+    baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(3);
+
+    let converged = baseline_dir(
+        &format!("settings {{ default-regions \"us-east-1\" }}\n{PASSWORD_POLICY}"),
+        &[],
+    );
+    let root = converged.path().to_str().unwrap();
+    baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(0);
+}
