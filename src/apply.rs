@@ -118,7 +118,8 @@ pub fn instance_dependencies(graph: &ResourceGraph, instances: &[Instance]) -> V
 }
 
 /// Apply every change of `plan`, at most `parallelism` at a time. Returns, per plan item
-/// with an action, its outcome, in plan order.
+/// with an action, its outcome, in plan order; none for a change not started because an
+/// interrupt stopped the run.
 pub async fn apply(
     cx: &Ctx<'_>,
     graph: &ResourceGraph,
@@ -144,7 +145,8 @@ pub async fn apply(
     let limit = parallelism.max(1);
 
     loop {
-        while running.len() < limit {
+        // Once interrupted, nothing new starts; what runs finishes and is recorded.
+        while running.len() < limit && !crate::interrupt::stopping() {
             let Some(i) = walk.ready.pop() else { break };
             let item = item_of.get(&i).map(|&k| &plan.items[k]);
             match (item, walk.failed_because.get(&i)) {
@@ -245,10 +247,14 @@ impl Walk {
 }
 
 /// Delete the managed orphans of `plan`, one at a time, after every other change: nothing
-/// declared depends on them. Returns each orphan's outcome, in plan order.
+/// declared depends on them. Returns each orphan's outcome, in plan order, up to an
+/// interrupt.
 pub async fn delete_orphans(cx: &Ctx<'_>, plan: &Plan, observer: &dyn Observer) -> Vec<Outcome> {
     let mut outcomes = Vec::new();
     for orphan in &plan.orphans {
+        if crate::interrupt::stopping() {
+            break;
+        }
         let view = ChangeView {
             address: &orphan.address,
             account_id: &orphan.account_id,

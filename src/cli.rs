@@ -205,11 +205,12 @@ pub enum LogCommand {
         #[arg(long, value_enum, default_value_t = ExportFormat::Markdown)]
         format: ExportFormat,
     },
-    /// Break a run lock left by an apply that is no longer running
+    /// Remove a run lock file no process holds (apply takes such a file over anyway: the
+    /// lock itself is the kernel's and dies with its process)
     Unlock {
         #[command(flatten)]
         log: LogArg,
-        /// Break it even when its process may still be running
+        /// Remove it even while a running apply holds it (a second apply can then start)
         #[arg(long)]
         force: bool,
     },

@@ -14,6 +14,7 @@ pub mod expand;
 pub mod findings;
 pub mod graph;
 pub mod iam;
+pub mod interrupt;
 pub mod kinds;
 pub mod lang;
 pub mod logcmd;

@@ -321,6 +321,13 @@ fn prepare_evidence(baseline: &Baseline, change_log: Option<&Path>) -> Result<Ev
         eprintln!("error: {e}");
         exit::ERROR
     })?;
+    if let Some(h) = &lock.previous {
+        eprintln!(
+            "note: the apply of pid {} on {} (started {}, run {}) ended without releasing the \
+             change log lock; `baseline log verify` lists any change it left incomplete",
+            h.pid, h.host, h.started, h.run_id
+        );
+    }
     // The commit is the baseline's (the repository holding its root file), not the log's.
     let root_dir = baseline
         .sources
@@ -349,6 +356,7 @@ pub fn apply_command(
         Err(code) => return code,
     };
     runtime().block_on(async {
+        crate::interrupt::listen();
         let Some(session) = open(baseline, opts).await else {
             return exit::ERROR;
         };
@@ -413,6 +421,7 @@ pub fn apply_saved_command(
     let mut opts = opts.clone();
     opts.scope = saved.scope();
     runtime().block_on(async {
+        crate::interrupt::listen();
         let Some(session) = open(baseline, &opts).await else {
             return exit::ERROR;
         };
@@ -549,6 +558,7 @@ async fn execute(session: &Session, plan: &Plan, opts: &RunOptions, evidence: Ev
     };
     let started = Instant::now();
     let graph = ResourceGraph::build(&session.baseline);
+    let applying = crate::interrupt::Applying::start();
     let outcomes = apply(
         &session.ctx(),
         &graph,
@@ -559,14 +569,22 @@ async fn execute(session: &Session, plan: &Plan, opts: &RunOptions, evidence: Ev
     )
     .await;
     let deleted = delete_orphans(&session.ctx(), plan, &recorder).await;
+    let interrupted = crate::interrupt::stopping();
+    drop(applying);
     let all: Vec<&Outcome> = outcomes.iter().map(|(_, o)| o).chain(&deleted).collect();
     let count = |f: fn(&Outcome) -> bool| all.iter().filter(|o| f(o)).count();
     let succeeded = count(|o| matches!(o, Outcome::Succeeded(_)));
     let failed = count(|o| matches!(o, Outcome::Failed(_)));
     let skipped = count(|o| matches!(o, Outcome::Skipped { .. }));
+    let not_started = recorder.printer.total - all.len();
+    let (headline, rest) = if interrupted {
+        ("Apply interrupted:", format!(", {not_started} not started"))
+    } else {
+        ("Apply complete:", String::new())
+    };
     println!(
-        "\n{} {succeeded} succeeded, {failed} failed, {skipped} skipped ({:.1?}).",
-        opts.style.bold("Apply complete:"),
+        "\n{} {succeeded} succeeded, {failed} failed, {skipped} skipped{rest} ({:.1?}).",
+        opts.style.bold(headline),
         started.elapsed()
     );
     let log = recorder.log.lock().expect("change log lock");
@@ -596,7 +614,13 @@ async fn execute(session: &Session, plan: &Plan, opts: &RunOptions, evidence: Ev
             why.join(", ")
         );
     }
-    if failed > 0 || skipped > 0 || plan.has_errors() {
+    if interrupted {
+        eprintln!(
+            "Interrupted: every change started has its outcome in the change log; plan or apply \
+             again for the {not_started} not started."
+        );
+        exit::INTERRUPTED
+    } else if failed > 0 || skipped > 0 || plan.has_errors() {
         exit::ERROR
     } else {
         exit::OK

@@ -172,16 +172,22 @@ async fn a_killed_apply_leaves_a_verifiable_log_and_a_rerun_converges() {
                 verified.stdout
             );
         }
-        // The dead run's lock is reported as stale, then broken explicitly.
-        let refused = apply(&emulator, root, log).expect(1);
+        // The dead run's lock file is left behind, but the kernel lock died with it: the
+        // next apply takes it over without `log unlock`.
         assert!(
-            refused.stderr.contains("no longer running"),
-            "{}",
-            refused.stderr
+            std::path::Path::new(&format!("{log}.lock")).exists(),
+            "the killed run's lock file names it"
         );
-        baseline(&emulator, &["log", "unlock", "--log", log]).expect(0);
     }
-    apply(&emulator, root, log).expect(0);
+    let after = apply(&emulator, root, log).expect(0);
+    assert!(
+        after
+            .stderr
+            .contains("ended without releasing the change log lock"),
+        "{}",
+        after.stderr
+    );
+    assert!(!std::path::Path::new(&format!("{log}.lock")).exists());
     baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(0);
     let verified = verify(&emulator, log).expect(0);
     assert!(
@@ -189,6 +195,85 @@ async fn a_killed_apply_leaves_a_verifiable_log_and_a_rerun_converges() {
         "{}",
         verified.stdout
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_interrupted_apply_records_what_it_started_and_releases_its_lock() {
+    let emulator = Emulator::start();
+    seed_organization(&emulator).await;
+    let dir = baseline_dir(BASELINE, &[]);
+    let root = dir.path().to_str().unwrap();
+    let log = dir.path().join("changes.jsonl");
+    let log = log.to_str().unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_baseline"))
+        .args([
+            "apply",
+            root,
+            "--auto-approve",
+            "--change-log",
+            log,
+            "--parallelism",
+            "1",
+        ])
+        .envs(emulator.env())
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Ctrl-C as soon as the first change has started (its intent is on disk): one change at
+    // a time, so several are still to come.
+    let started = std::time::Instant::now();
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if text.contains("\"type\":\"intent\"") {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "no change started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    // SAFETY: signalling our own child, which has not been reaped.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let out = child.wait_with_output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(130), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("Interrupted: starting no new changes"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("Apply interrupted:") && stdout.contains("not started"),
+        "{stdout}"
+    );
+    // Every change that started has its outcome: nothing is incomplete, the chain holds.
+    let verified = verify(&emulator, log).expect(0);
+    assert!(
+        verified.stdout.contains(" 0 incomplete)"),
+        "{}",
+        verified.stdout
+    );
+    let text = std::fs::read_to_string(log).unwrap();
+    assert_eq!(
+        text.matches("\"type\":\"intent\"").count(),
+        text.matches("\"type\":\"outcome\"").count()
+    );
+    assert!(!std::path::Path::new(&format!("{log}.lock")).exists());
+    // Changes were left undone, and a rerun does them.
+    baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(2);
+    let rerun = apply(&emulator, root, log).expect(0);
+    assert!(
+        !rerun.stderr.contains("without releasing"),
+        "{}",
+        rerun.stderr
+    );
+    baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(0);
+    verify(&emulator, log).expect(0);
 }
 
 #[tokio::test(flavor = "multi_thread")]
