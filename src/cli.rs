@@ -175,8 +175,9 @@ pub enum LogCommand {
     /// Check the hash chain: exit 0 when intact (incomplete changes are listed), 1 naming
     /// the first changed, removed, inserted or reordered line otherwise
     #[command(
-        after_help = "Example:\n  baseline log verify --log baseline-changes.jsonl \
-        --head 3f5a...   # the head apply printed, kept in CI logs"
+        after_help = "Examples:\n  baseline log verify examples/sample-org --head 3f5a...   \
+        # the head apply printed, kept in CI logs\n  \
+        baseline log verify --log evidence/baseline-changes.jsonl"
     )]
     Verify {
         #[command(flatten)]
@@ -216,11 +217,28 @@ pub enum LogCommand {
     },
 }
 
+/// Which change log: the baseline's, found as apply finds it, or a file named with `--log`.
 #[derive(Debug, Args)]
 pub struct LogArg {
-    /// The change log file
-    #[arg(long = "log", value_name = "FILE", default_value = crate::changelog::DEFAULT_FILE_NAME)]
-    pub path: PathBuf,
+    /// The baseline whose change log to read: a root .kdl file, or a directory holding
+    /// `baseline.kdl` (default: .). Its log is settings' change-log, else
+    /// baseline-changes.jsonl next to the root file, as for apply
+    #[arg(value_name = "PATH")]
+    pub baseline: Option<PathBuf>,
+    /// The change log file itself, instead of the baseline's
+    #[arg(long = "log", value_name = "FILE")]
+    pub path: Option<PathBuf>,
+}
+
+impl LogCommand {
+    fn log_arg(&self) -> &LogArg {
+        match self {
+            LogCommand::Verify { log, .. }
+            | LogCommand::Show { log, .. }
+            | LogCommand::Export { log, .. }
+            | LogCommand::Unlock { log, .. } => log,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -388,7 +406,10 @@ pub fn run(cli: Cli) -> i32 {
                 exit::ERROR
             }
         },
-        Command::Log(command) => crate::logcmd::run(command),
+        Command::Log(command) => match cx.change_log(command.log_arg()) {
+            Some(path) => crate::logcmd::run(command, &path),
+            None => exit::ERROR,
+        },
         Command::Report {
             root,
             framework,
@@ -458,6 +479,30 @@ impl Context {
                 None
             }
         }
+    }
+
+    /// The change log a `log` subcommand reads: `--log`, else the baseline's, found as apply
+    /// finds it. Without a baseline path, a folder without `baseline.kdl` means its
+    /// `baseline-changes.jsonl`. `None` once the reason is reported.
+    fn change_log(&self, arg: &LogArg) -> Option<PathBuf> {
+        if let Some(path) = &arg.path {
+            return Some(path.clone());
+        }
+        let baseline = match &arg.baseline {
+            Some(path) => path.as_path(),
+            None if !Path::new("baseline.kdl").exists() => {
+                return Some(PathBuf::from(crate::changelog::DEFAULT_FILE_NAME))
+            }
+            None => Path::new("."),
+        };
+        let Some(loaded) = self.load_root(baseline) else {
+            eprintln!(
+                "error: the change log is found through the baseline, which does not load; \
+                 name the log with --log FILE"
+            );
+            return None;
+        };
+        Some(run::change_log_path(&loaded, None))
     }
 
     fn run_options(&self, args: &RunArgs) -> RunOptions {

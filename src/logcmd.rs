@@ -48,14 +48,15 @@ fn filter(args: &LogFilterArgs) -> Result<Filter, i32> {
     })
 }
 
-pub fn run(command: LogCommand) -> i32 {
+/// Run `command` on the change log at `path` (found by the CLI as apply finds it).
+pub fn run(command: LogCommand, path: &Path) -> i32 {
     match command {
-        LogCommand::Verify { log, head } => {
-            let report = match verify_log(&log.path) {
+        LogCommand::Verify { log: _, head } => {
+            let report = match verify_log(path) {
                 Ok(r) => r,
                 Err(code) => return code,
             };
-            let name = log.path.display();
+            let name = path.display();
             if let Some(p) = &report.problem {
                 let verified = match p.line {
                     Some(_) => format!(" ({} records before it verify)", report.records),
@@ -90,8 +91,11 @@ pub fn run(command: LogCommand) -> i32 {
             );
             exit::OK
         }
-        LogCommand::Show { log, filter: args } => {
-            let (changes, _) = match changes(&log.path, &args) {
+        LogCommand::Show {
+            log: _,
+            filter: args,
+        } => {
+            let (changes, _) = match changes(path, &args) {
                 Ok(c) => c,
                 Err(code) => return code,
             };
@@ -99,29 +103,24 @@ pub fn run(command: LogCommand) -> i32 {
             exit::OK
         }
         LogCommand::Export {
-            log,
+            log: _,
             filter: args,
             format,
         } => {
-            let (changes, filter) = match changes(&log.path, &args) {
+            let (changes, filter) = match changes(path, &args) {
                 Ok(c) => c,
                 Err(code) => return code,
             };
             match format {
                 ExportFormat::Markdown => {
                     // A second pass over the file: both are streamed, neither holds the log.
-                    let report = match verify_log(&log.path) {
+                    let report = match verify_log(path) {
                         Ok(r) => r,
                         Err(code) => return code,
                     };
                     print!(
                         "{}",
-                        export::markdown(
-                            &changes,
-                            &filter,
-                            &log.path.display().to_string(),
-                            &report
-                        )
+                        export::markdown(&changes, &filter, &path.display().to_string(), &report)
                     );
                 }
                 ExportFormat::Csv => print!("{}", export::csv(&changes.entries)),
@@ -139,11 +138,11 @@ pub fn run(command: LogCommand) -> i32 {
             }
             exit::OK
         }
-        LogCommand::Unlock { log, force } => match lock::unlock(&log.path, force) {
+        LogCommand::Unlock { log: _, force } => match lock::unlock(path, force) {
             Ok(Some(h)) => {
                 println!(
                     "unlocked {}: the lock of pid {} on {} (started {}, run {}) is removed",
-                    log.path.display(),
+                    path.display(),
                     h.pid,
                     h.host,
                     h.started,
@@ -152,7 +151,7 @@ pub fn run(command: LogCommand) -> i32 {
                 exit::OK
             }
             Ok(None) => {
-                println!("unlocked {}", log.path.display());
+                println!("unlocked {}", path.display());
                 exit::OK
             }
             Err(e) => {

@@ -12,17 +12,7 @@ use serde_json::json;
 
 /// A `baseline` process that is killed, and fails the test, when it hangs.
 fn baseline(args: &[&str]) -> Out {
-    let out = Command::cargo_bin("baseline")
-        .unwrap()
-        .args(args)
-        .timeout(Duration::from_secs(20))
-        .output()
-        .unwrap();
-    Out {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    baseline_in(Path::new("."), args)
 }
 
 #[derive(Debug)]
@@ -400,4 +390,53 @@ fn a_saved_plan_without_a_baseline_digest_is_refused() {
             "{digest:?}: {run:#?}"
         );
     }
+}
+
+/// [`baseline`] in `dir`.
+fn baseline_in(dir: &Path, args: &[&str]) -> Out {
+    let out = Command::cargo_bin("baseline")
+        .unwrap()
+        .args(args)
+        .current_dir(dir)
+        .timeout(Duration::from_secs(20))
+        .output()
+        .unwrap();
+    Out {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn log_commands_find_the_log_as_apply_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Next to the root file, from anywhere.
+    std::fs::create_dir_all(d.join("org")).unwrap();
+    std::fs::write(d.join("org/baseline.kdl"), "organizational-unit \"a\"\n").unwrap();
+    write(&d.join("org"), "baseline-changes.jsonl", &good_log());
+    let ok = baseline_in(d, &["log", "verify", "org"]).expect(0);
+    assert!(ok.stdout.contains("org/baseline-changes.jsonl"), "{ok:#?}");
+    baseline_in(d, &["log", "show", "org/baseline.kdl"]).expect(0);
+    // In the baseline's folder, without a path.
+    baseline_in(&d.join("org"), &["log", "verify"]).expect(0);
+
+    // Where settings put it, relative to the root file.
+    std::fs::create_dir_all(d.join("other/evidence")).unwrap();
+    std::fs::write(
+        d.join("other/baseline.kdl"),
+        "settings { change-log \"evidence/changes.jsonl\" }\norganizational-unit \"a\"\n",
+    )
+    .unwrap();
+    write(&d.join("other/evidence"), "changes.jsonl", &good_log());
+    let ok = baseline_in(d, &["log", "export", "other", "--format", "csv"]).expect(0);
+    assert!(ok.stdout.lines().count() > 1, "{ok:#?}");
+    baseline_in(&d.join("other"), &["log", "verify"]).expect(0);
+
+    // --log names the file itself; a baseline that does not load says to use it.
+    std::fs::write(d.join("broken.kdl"), "settings {\n").unwrap();
+    let refused = baseline_in(d, &["log", "verify", "broken.kdl"]).expect(1);
+    assert!(refused.stderr.contains("--log FILE"), "{refused:#?}");
+    baseline_in(d, &["log", "verify", "--log", "org/baseline-changes.jsonl"]).expect(0);
 }
