@@ -49,7 +49,11 @@ pub mod exit {
     after_help = exit::HELP
 )]
 pub struct Cli {
-    /// Never colour output (NO_COLOR is honoured too)
+    /// When to colour output: auto colours a terminal unless NO_COLOR is set (non-empty), or
+    /// any stream when CLICOLOR_FORCE is (non-empty, not 0); decided for stdout and stderr apart
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto, global = true)]
+    pub color: ColorWhen,
+    /// Never colour output (the same as --color never)
     #[arg(long, global = true)]
     pub no_color: bool,
     #[command(subcommand)]
@@ -317,6 +321,30 @@ pub struct RootArg {
     pub path: PathBuf,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorWhen {
+    /// Whether to colour a stream that is (or is not) a terminal. The flag decides when it
+    /// says always or never; auto follows the conventions of no-color.org (NO_COLOR, when
+    /// non-empty, turns colour off) and bixense.com/clicolors (CLICOLOR_FORCE, when non-empty
+    /// and not 0, turns it on off a terminal), else the terminal decides.
+    pub fn colours(self, is_terminal: bool) -> bool {
+        let set = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+        match self {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto if set("NO_COLOR").is_some() => false,
+            ColorWhen::Auto if set("CLICOLOR_FORCE").is_some_and(|v| v != "0") => true,
+            ColorWhen::Auto => is_terminal,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum GraphFormat {
     Text,
@@ -325,15 +353,20 @@ pub enum GraphFormat {
 
 /// Run the parsed command line; returns the exit code.
 pub fn run(cli: Cli) -> i32 {
-    let style = if !cli.no_color
-        && std::env::var_os("NO_COLOR").is_none()
-        && std::io::stderr().is_terminal()
-    {
+    let when = if cli.no_color {
+        ColorWhen::Never
+    } else {
+        cli.color
+    };
+    let style = if when.colours(std::io::stderr().is_terminal()) {
         Style::Color
     } else {
         Style::Plain
     };
-    let cx = Context { style };
+    let cx = Context {
+        style,
+        stdout_color: when.colours(std::io::stdout().is_terminal()),
+    };
     match cli.command {
         Command::Validate { paths } => cx.validate(&default_paths(paths)),
         Command::Fmt { check, paths } => cx.fmt(&default_paths(paths), check),
@@ -391,7 +424,7 @@ pub fn run(cli: Cli) -> i32 {
                 &plan,
                 format,
                 crate::render::Style {
-                    color: matches!(cx.style, Style::Color) && std::io::stdout().is_terminal(),
+                    color: cx.stdout_color,
                 },
             ),
             Ok(None) => {
@@ -466,7 +499,10 @@ pub fn root_file(path: &Path) -> Result<PathBuf, String> {
 }
 
 struct Context {
+    /// Diagnostics' style (stderr).
     style: Style,
+    /// Whether plans and reports on stdout are coloured.
+    stdout_color: bool,
 }
 
 impl Context {
@@ -515,7 +551,7 @@ impl Context {
             parallelism: args.parallelism,
             verbose: args.verbose,
             style: crate::render::Style {
-                color: matches!(self.style, Style::Color) && std::io::stdout().is_terminal(),
+                color: self.stdout_color,
             },
             diag_style: self.style,
         }

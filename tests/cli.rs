@@ -1,5 +1,6 @@
-//! Exit codes, each one (issue 12): 0 no changes, 1 error (a usage error included), and with
-//! `--detailed-exitcode` 2 changes present, 3 findings only (nothing apply could fix).
+//! Command-line conventions (issue 12): exit codes, each one (0 no changes, 1 error, a usage
+//! error included, and with `--detailed-exitcode` 2 changes present, 3 findings only), and
+//! colour per stream after `--color`, NO_COLOR and CLICOLOR_FORCE.
 
 mod support;
 
@@ -7,9 +8,16 @@ use support::*;
 
 /// `baseline ARGS` without an emulator: (exit code, stdout, stderr).
 fn offline(args: &[&str]) -> (Option<i32>, String, String) {
+    offline_with(&[("NO_COLOR", "1")], args)
+}
+
+/// [`offline`] with `env` set (and NO_COLOR / CLICOLOR_FORCE only as `env` says).
+fn offline_with(env: &[(&str, &str)], args: &[&str]) -> (Option<i32>, String, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_baseline"))
         .args(args)
-        .env("NO_COLOR", "1")
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     (
@@ -91,4 +99,42 @@ async fn plan_exits_0_2_or_3_for_no_changes_changes_or_findings_only() {
     );
     let root = converged.path().to_str().unwrap();
     baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(0);
+}
+
+#[test]
+fn colour_follows_the_flag_then_no_color_then_clicolor_force_per_stream() {
+    let dir = baseline_dir("password-policy { min-length \"x\" }\n", &[]);
+    let root = dir.path().to_str().unwrap();
+    let stderr_coloured = |env: &[(&str, &str)], flags: &[&str]| {
+        let args: Vec<&str> = flags.iter().copied().chain(["validate", root]).collect();
+        let (code, _, stderr) = offline_with(env, &args);
+        assert_eq!(code, Some(1), "{stderr}");
+        stderr.contains("\u{1b}[")
+    };
+    // Not a terminal: plain, unless forced.
+    assert!(!stderr_coloured(&[], &[]));
+    assert!(stderr_coloured(&[], &["--color", "always"]));
+    assert!(stderr_coloured(&[("CLICOLOR_FORCE", "1")], &[]));
+    assert!(!stderr_coloured(&[("CLICOLOR_FORCE", "0")], &[]));
+    // An empty NO_COLOR is not set; a non-empty one wins over CLICOLOR_FORCE, not over --color.
+    assert!(stderr_coloured(
+        &[("NO_COLOR", ""), ("CLICOLOR_FORCE", "1")],
+        &[]
+    ));
+    assert!(!stderr_coloured(
+        &[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")],
+        &[]
+    ));
+    assert!(stderr_coloured(
+        &[("NO_COLOR", "1")],
+        &["--color", "always"]
+    ));
+    assert!(!stderr_coloured(
+        &[("CLICOLOR_FORCE", "1")],
+        &["--no-color"]
+    ));
+    assert!(!stderr_coloured(
+        &[("CLICOLOR_FORCE", "1")],
+        &["--color", "never"]
+    ));
 }
