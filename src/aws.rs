@@ -66,6 +66,9 @@ impl AwsError {
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
+        // The SDK's whole account of the failure, for `--log-level debug`; the message
+        // keeps one line of it.
+        tracing::debug!(operation, error = ?err, "AWS call failed");
         let status = err.raw_response().map(|r| r.status().as_u16());
         let meta = match &err {
             SdkError::ServiceError(e) => Some(e.err().meta().clone()),
@@ -75,8 +78,8 @@ impl AwsError {
         let message = meta
             .as_ref()
             .and_then(|m| m.message())
-            .map(str::to_string)
-            .unwrap_or_else(|| DisplayErrorContext(&err).to_string());
+            .map(|m| one_line(m, 500))
+            .unwrap_or_else(|| short_description(&err));
         let request_id = meta
             .as_ref()
             .and_then(|m| m.request_id())
@@ -92,6 +95,67 @@ impl AwsError {
 
     pub fn is(&self, code: &str) -> bool {
         self.code.as_deref() == Some(code)
+    }
+}
+
+/// What went wrong when AWS gave no message: an answer that is not an AWS error (an HTML page
+/// from a proxy, say) is described by its type, size and title; a failure to send or to read
+/// by its causes, on one line. The SDK's full debug form would be kilobytes of its internals.
+fn short_description<E>(err: &SdkError<E, HttpResponse>) -> String
+where
+    E: std::error::Error + 'static,
+{
+    match err {
+        SdkError::ServiceError(e) => unexpected_response(e.raw()),
+        SdkError::ResponseError(e) => {
+            format!("unreadable response: {}", unexpected_response(e.raw()))
+        }
+        SdkError::TimeoutError(_) => "timed out".into(),
+        SdkError::DispatchFailure(e) => match e.as_connector_error() {
+            Some(cause) => format!(
+                "could not send the request: {}",
+                one_line(&DisplayErrorContext(cause).to_string(), 300)
+            ),
+            None => "could not send the request".into(),
+        },
+        _ => one_line(&DisplayErrorContext(err).to_string(), 300),
+    }
+}
+
+/// `unexpected response (text/html, 3064 bytes): 500 Internal Server Error`
+fn unexpected_response(raw: &HttpResponse) -> String {
+    let content_type = raw
+        .headers()
+        .get("content-type")
+        .unwrap_or("no content type");
+    let body = raw.body().bytes().unwrap_or_default();
+    let text = String::from_utf8_lossy(body);
+    let gist = if content_type.contains("html") {
+        html_title(&text)
+    } else {
+        Some(text.as_ref()).filter(|t| !t.trim().is_empty())
+    };
+    let mut out = format!("unexpected response ({content_type}, {} bytes)", body.len());
+    if let Some(gist) = gist {
+        out.push_str(": ");
+        out.push_str(&one_line(gist, 200));
+    }
+    out
+}
+
+fn html_title(html: &str) -> Option<&str> {
+    let lower = html.to_ascii_lowercase();
+    let start = lower.find("<title>")? + "<title>".len();
+    let end = start + lower[start..].find("</title>")?;
+    Some(html[start..end].trim()).filter(|t| !t.is_empty())
+}
+
+/// `text` on one line (whitespace runs as one space), cut to `max` characters.
+fn one_line(text: &str, max: usize) -> String {
+    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match joined.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}...", &joined[..cut]),
+        None => joined,
     }
 }
 
@@ -230,17 +294,20 @@ pub struct Aws {
     configs: Mutex<HashMap<(String, String), SdkConfig>>,
 }
 
-/// Attempts per call for errors AWS marks retryable (throttling, 5xx, transient).
+/// Attempts per call for errors AWS marks retryable (throttling, 5xx, transient), unless
+/// AWS_MAX_ATTEMPTS says otherwise.
 const MAX_ATTEMPTS: u32 = 6;
 
 impl Aws {
     /// Load the standard chain and identify the caller. `access_role` is assumed in member
     /// accounts.
     pub async fn connect(access_role: &str) -> Result<Aws, AwsError> {
-        let base = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
-            .load()
-            .await;
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        // AWS_MAX_ATTEMPTS, as the AWS CLI and SDKs read it, overrides baseline's default.
+        if std::env::var_os("AWS_MAX_ATTEMPTS").is_none() {
+            loader = loader.retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS));
+        }
+        let base = loader.load().await;
         let base = if base.region().is_none() {
             base.into_builder()
                 .region(Region::new(crate::lang::model::Settings::FALLBACK_REGION))

@@ -56,6 +56,21 @@ pub struct Cli {
     /// Never colour output (the same as --color never)
     #[arg(long, global = true)]
     pub no_color: bool,
+    /// What to log on stderr, in RUST_LOG syntax: a level (error, warn, info, debug, trace)
+    /// or per-target directives, e.g. `info,aws_smithy_runtime=debug` shows each AWS
+    /// attempt and retry, `aws_config=debug` where credentials come from. Debug includes the
+    /// SDK's full form of each failed call
+    #[arg(
+        long,
+        global = true,
+        env = "BASELINE_LOG",
+        value_name = "FILTER",
+        default_value = "warn"
+    )]
+    pub log_level: String,
+    /// Quiet: no progress and no notes on stderr, only errors (and the log, if asked)
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -321,6 +336,19 @@ pub struct RootArg {
     pub path: PathBuf,
 }
 
+/// Log events (baseline's and the AWS SDK's) to stderr, filtered as RUST_LOG filters.
+fn init_logging(filter: &str, color: bool) -> Result<(), String> {
+    let filter = tracing_subscriber::EnvFilter::builder()
+        .parse(filter)
+        .map_err(|e| e.to_string())?;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(color)
+        .try_init()
+        .map_err(|e| e.to_string())
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorWhen {
     Auto,
@@ -358,7 +386,16 @@ pub fn run(cli: Cli) -> i32 {
     } else {
         cli.color
     };
-    let style = if when.colours(std::io::stderr().is_terminal()) {
+    let stderr_color = when.colours(std::io::stderr().is_terminal());
+    if let Err(e) = init_logging(&cli.log_level, stderr_color) {
+        eprintln!(
+            "error: invalid --log-level / BASELINE_LOG {:?}: {e}",
+            cli.log_level
+        );
+        return exit::ERROR;
+    }
+    crate::notice::set_quiet(cli.quiet);
+    let style = if stderr_color {
         Style::Color
     } else {
         Style::Plain

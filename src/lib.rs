@@ -18,6 +18,7 @@ pub mod interrupt;
 pub mod kinds;
 pub mod lang;
 pub mod logcmd;
+pub mod notice;
 pub mod org;
 pub mod plan;
 pub mod provider;

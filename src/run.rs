@@ -6,6 +6,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -19,6 +21,7 @@ use crate::expand::{expand, Instance};
 use crate::graph::ResourceGraph;
 use crate::lang::diagnostic::{render, Style as DiagStyle};
 use crate::lang::model::Baseline;
+use crate::notice::notice;
 use crate::org::OrgStructure;
 use crate::plan::{plan, Plan, Scope};
 use crate::provider::{Ctx, Error, Outputs};
@@ -117,11 +120,11 @@ async fn connect(baseline: Baseline, opts: &RunOptions) -> Result<Session, Strin
     let reach = crate::reach::survey(&aws, &org, &instances, parallelism).await;
     reach.retain(&mut instances);
     for s in &reach.skipped {
-        eprintln!(
+        notice(format_args!(
             "notice: skipping {}: {}",
             render::skipped_place(s),
             s.reason
-        );
+        ));
     }
     for (account, e) in &reach.unchecked {
         eprintln!(
@@ -157,27 +160,25 @@ async fn read(session: &Session, opts: &RunOptions) -> Plan {
         &opts.scope,
         &read_so_far,
     );
-    let plan = if std::io::stderr().is_terminal() {
-        let progress = Progress {
-            total: session.instances.len(),
-            accounts: accounts.len(),
-            done: &read_so_far,
-            started,
-        };
-        let plan = {
-            tokio::pin!(reading);
-            loop {
-                tokio::select! {
-                    plan = &mut reading => break plan,
-                    _ = tokio::time::sleep(std::time::Duration::from_millis(250)) => progress.show(),
+    let bar = progress_bar(
+        session.instances.len(),
+        &format!(
+            "Reading AWS: {{pos}}/{{len}} instances in {} accounts, about {{eta}} left",
+            accounts.len()
+        ),
+    );
+    let plan = {
+        tokio::pin!(reading);
+        loop {
+            tokio::select! {
+                plan = &mut reading => break plan,
+                _ = tokio::time::sleep(std::time::Duration::from_millis(250)) => {
+                    bar.set_position(read_so_far.load(Ordering::Relaxed) as u64);
                 }
             }
-        };
-        progress.clear();
-        plan
-    } else {
-        reading.await
+        }
     };
+    bar.finish_and_clear();
     if opts.verbose {
         eprintln!(
             "read {} instances in {} accounts: {} API calls, {:.2?}",
@@ -190,33 +191,17 @@ async fn read(session: &Session, opts: &RunOptions) -> Plan {
     plan
 }
 
-/// One self-rewriting stderr line while instances are read (terminals only).
-struct Progress<'a> {
-    total: usize,
-    accounts: usize,
-    done: &'a AtomicUsize,
-    started: Instant,
-}
-
-impl Progress<'_> {
-    fn show(&self) {
-        let done = self.done.load(Ordering::Relaxed);
-        let elapsed = self.started.elapsed().as_secs_f64();
-        let eta = if done > 0 {
-            let rest = elapsed / done as f64 * (self.total - done.min(self.total)) as f64;
-            format!(", about {rest:.0}s left")
-        } else {
-            String::new()
-        };
-        eprint!(
-            "\r\x1b[2KReading AWS: {done}/{} instances in {} accounts{eta}",
-            self.total, self.accounts
-        );
+/// A progress line on stderr: drawn only on a terminal (and not with `--quiet`), redrawn at
+/// most a few times a second, and cleared before anything is printed to stdout.
+fn progress_bar(total: usize, template: &str) -> ProgressBar {
+    if crate::notice::quiet() {
+        return ProgressBar::hidden();
     }
-
-    fn clear(&self) {
-        eprint!("\r\x1b[2K");
+    let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        bar.set_style(style);
     }
+    bar
 }
 
 /// Report on stderr what could not be read; whether anything could not.
@@ -271,10 +256,10 @@ pub fn plan_command(
             SavedPlan::new(&plan, &root, digest.clone(), &opts.scope)
                 .write(out)
                 .map(|()| {
-                    eprintln!(
+                    notice(format_args!(
                         "Saved the plan to {0}; apply exactly it with `baseline apply {0}`.",
                         out.display()
-                    )
+                    ))
                 })
                 .err()
         }) {
@@ -322,11 +307,11 @@ fn prepare_evidence(baseline: &Baseline, change_log: Option<&Path>) -> Result<Ev
         exit::ERROR
     })?;
     if let Some(h) = &lock.previous {
-        eprintln!(
+        notice(format_args!(
             "note: the apply of pid {} on {} (started {}, run {}) ended without releasing the \
              change log lock; `baseline log verify` lists any change it left incomplete",
             h.pid, h.host, h.started, h.run_id
-        );
+        ));
     }
     // The commit is the baseline's (the repository holding its root file), not the log's.
     let root_dir = baseline
@@ -537,12 +522,13 @@ async fn execute(session: &Session, plan: &Plan, opts: &RunOptions, evidence: Ev
         }
     };
     let plan_json = serde_json::to_string(&render::json(plan)).expect("plan serialises");
+    let total = plan.items.iter().filter(|i| i.action.is_some()).count() + plan.orphans.len();
     let recorder = Recorder {
         printer: Printer {
             style: opts.style,
-            lock: Mutex::new(0),
-            total: plan.items.iter().filter(|i| i.action.is_some()).count() + plan.orphans.len(),
-            started: Instant::now(),
+            lock: Mutex::new(()),
+            total,
+            bar: progress_bar(total, "[{pos}/{len} changes applied, about {eta} left]"),
         },
         log: Mutex::new(log),
         run: RunContext {
@@ -571,6 +557,7 @@ async fn execute(session: &Session, plan: &Plan, opts: &RunOptions, evidence: Ev
     let deleted = delete_orphans(&session.ctx(), plan, &recorder).await;
     let interrupted = crate::interrupt::stopping();
     drop(applying);
+    recorder.printer.bar.finish_and_clear();
     let all: Vec<&Outcome> = outcomes.iter().map(|(_, o)| o).chain(&deleted).collect();
     let count = |f: fn(&Outcome) -> bool| all.iter().filter(|o| f(o)).count();
     let succeeded = count(|o| matches!(o, Outcome::Succeeded(_)));
@@ -747,33 +734,26 @@ impl Observer for Recorder<'_> {
 /// Prints each change as it starts and ends.
 struct Printer {
     style: Style,
-    /// Serialises output lines and counts finished changes.
-    lock: Mutex<usize>,
+    /// Serialises output lines.
+    lock: Mutex<()>,
     total: usize,
-    started: Instant,
+    /// Changes finished so far, with an estimate of the rest (terminals only).
+    bar: ProgressBar,
 }
 
 impl Observer for Printer {
     fn started(&self, change: &ChangeView<'_>) -> Result<(), String> {
         let _guard = self.lock.lock();
-        println!("{}: {}...", change.address, change.action.verb());
+        self.bar
+            .suspend(|| println!("{}: {}...", change.address, change.action.verb()));
         Ok(())
     }
 
     fn finished(&self, change: &ChangeView<'_>, outcome: &Outcome, _request_ids: &[String]) {
-        let mut finished = self.lock.lock().expect("printer lock");
-        *finished += 1;
-        // Progress with an estimate, on a terminal only (stdout stays a plain record).
-        if std::io::stderr().is_terminal() && *finished < self.total {
-            let rest = self.started.elapsed().as_secs_f64() / *finished as f64
-                * (self.total - *finished) as f64;
-            eprintln!(
-                "[{}/{} changes applied, about {rest:.0}s left]",
-                *finished, self.total
-            );
-        }
+        let _guard = self.lock.lock();
         let address = change.address;
-        match outcome {
+        // stdout stays a plain record: the bar is cleared while a line is printed.
+        self.bar.suspend(|| match outcome {
             Outcome::Succeeded(d) => {
                 println!("{address}: {} ({d:.1?})", self.style.green("done"))
             }
@@ -782,7 +762,8 @@ impl Observer for Printer {
                 "{address}: {} because {because} failed",
                 self.style.yellow("skipped")
             ),
-        }
+        });
+        self.bar.inc(1);
     }
 }
 

@@ -99,6 +99,14 @@ async fn plan_exits_0_2_or_3_for_no_changes_changes_or_findings_only() {
     );
     let root = converged.path().to_str().unwrap();
     baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(0);
+
+    // Notices go to stderr, and --quiet keeps them (and progress) off it.
+    let out = converged.path().join("plan.json");
+    let out = out.to_str().unwrap();
+    let saved = baseline(&emulator, &["plan", root, "--out", out]).expect(0);
+    assert!(saved.stderr.contains("Saved the plan"), "{}", saved.stderr);
+    let quiet = baseline(&emulator, &["plan", root, "--out", out, "-q"]).expect(0);
+    assert_eq!(quiet.stderr, "");
 }
 
 #[test]
