@@ -187,6 +187,26 @@ pub enum Command {
         #[command(flatten)]
         run: RunArgs,
     },
+    /// Print a shell completion script
+    #[command(
+        after_help = "Examples:\n  baseline completions bash > ~/.local/share/bash-completion/completions/baseline\n  \
+        baseline completions zsh > \"${fpath[1]}/_baseline\"\n  \
+        baseline completions fish > ~/.config/fish/completions/baseline.fish\n  \
+        baseline completions powershell >> $PROFILE"
+    )]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page, or write one per command into a folder
+    #[command(after_help = "Examples:\n  baseline man | man -l -\n  \
+        baseline man --out-dir /usr/local/share/man/man1   # baseline.1, baseline-plan.1, ...")]
+    Man {
+        /// Write baseline.1 and a page per subcommand (baseline-plan.1, baseline-log-verify.1,
+        /// ...) into DIR instead
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -494,6 +514,25 @@ pub fn run(cli: Cli) -> i32 {
             &cx.run_options(&run),
             |p| cx.load_root(p),
         ),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "baseline", &mut std::io::stdout());
+            exit::OK
+        }
+        Command::Man { out_dir } => {
+            let command = <Cli as clap::CommandFactory>::command();
+            let written = match &out_dir {
+                Some(dir) => clap_mangen::generate_to(command, dir),
+                None => clap_mangen::Man::new(command).render(&mut std::io::stdout()),
+            };
+            match written {
+                Ok(()) => exit::OK,
+                Err(e) => {
+                    eprintln!("error: cannot write the man page: {e}");
+                    exit::ERROR
+                }
+            }
+        }
     }
 }
 

@@ -146,3 +146,74 @@ fn colour_follows_the_flag_then_no_color_then_clicolor_force_per_stream() {
         &["--color", "never"]
     ));
 }
+
+/// Every subcommand path, from the CLI's own definition: `["plan"]`, `["log", "verify"]`, ...
+fn subcommand_paths() -> Vec<Vec<String>> {
+    fn walk(command: &clap::Command, prefix: &[String], out: &mut Vec<Vec<String>>) {
+        for sub in command.get_subcommands() {
+            let mut path = prefix.to_vec();
+            path.push(sub.get_name().to_string());
+            out.push(path.clone());
+            walk(sub, &path, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(
+        &<baseline::cli::Cli as clap::CommandFactory>::command(),
+        &[],
+        &mut out,
+    );
+    out
+}
+
+#[test]
+fn completions_know_every_subcommand_in_every_shell() {
+    let paths = subcommand_paths();
+    assert!(paths.len() > 12, "{paths:?}");
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let (code, script, stderr) = offline(&["completions", shell]);
+        assert_eq!(code, Some(0), "{shell}: {stderr}");
+        for path in &paths {
+            let name = path.last().unwrap();
+            assert!(script.contains(name.as_str()), "{shell} lacks {path:?}");
+        }
+        // Options too, and their values where the shell completes values.
+        assert!(script.contains("detailed-exitcode"), "{shell}");
+        if ["bash", "zsh", "fish"].contains(&shell) {
+            assert!(script.contains("iso27001"), "{shell}");
+        }
+    }
+    let (code, _, _) = offline(&["completions", "tcsh"]);
+    assert_eq!(code, Some(1));
+}
+
+#[test]
+fn the_man_pages_cover_every_subcommand() {
+    let (code, page, stderr) = offline(&["man"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        page.starts_with(".ie") && page.contains(".TH baseline 1"),
+        "{page}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = offline(&["man", "--out-dir", dir.path().to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{stderr}");
+    for path in subcommand_paths() {
+        let name = format!("baseline-{}.1", path.join("-"));
+        let text = std::fs::read_to_string(dir.path().join(&name))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(
+            text.contains(&format!(".TH baseline-{} 1", path.join("-"))),
+            "{name}"
+        );
+        // The top page lists each top-level subcommand.
+        if path.len() == 1 {
+            assert!(
+                page.contains(&format!("baseline\\-{}(1)", path[0].replace('-', "\\-"))),
+                "{name}"
+            );
+        }
+    }
+    let plan = std::fs::read_to_string(dir.path().join("baseline-plan.1")).unwrap();
+    assert!(plan.contains("detailed\\-exitcode"), "{plan}");
+}
