@@ -79,8 +79,9 @@ pub struct Cli {
 pub enum Command {
     /// Check baseline files without calling AWS: syntax, types, references, quotas, cycles
     #[command(
-        after_help = "A directory is searched for .kdl files; every file that no other \
-        file there includes is checked as the root of a baseline.\n\nExample:\n  baseline validate baselines/ examples/"
+        after_help = "A directory is searched for .kdl files (hidden and .gitignore'd ones \
+        skipped); every file that no other file there includes is checked as the root of a \
+        baseline.\n\nExample:\n  baseline validate baselines/ examples/"
     )]
     Validate {
         /// Files or directories (default: the current directory)
@@ -536,6 +537,24 @@ pub fn run(cli: Cli) -> i32 {
     }
 }
 
+/// Replace `path`'s content with `text` so that a crash leaves the old file or the new one,
+/// never an empty or half-written one: a temporary file in the same folder, synced, renamed
+/// over it. The file keeps its permissions; a symlink is followed and its target replaced.
+fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let target = path.canonicalize()?;
+    let dir = target.parent().unwrap_or(Path::new("."));
+    let permissions = std::fs::metadata(&target)?.permissions();
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".baseline-fmt-")
+        .tempfile_in(dir)?;
+    tmp.write_all(text.as_bytes())?;
+    tmp.as_file().sync_all()?;
+    tmp.as_file().set_permissions(permissions)?;
+    tmp.persist(&target).map_err(|e| e.error)?;
+    Ok(())
+}
+
 fn default_paths(paths: Vec<PathBuf>) -> Vec<PathBuf> {
     if paths.is_empty() {
         vec![PathBuf::from(".")]
@@ -722,7 +741,7 @@ impl Context {
                         println!("would reformat {}", file.display());
                         code = exit::ERROR;
                     }
-                    Ok(formatted) => match std::fs::write(&file, formatted) {
+                    Ok(formatted) => match write_atomically(&file, &formatted) {
                         Ok(()) => println!("formatted {}", file.display()),
                         Err(e) => {
                             eprintln!("error: {}: {e}", file.display());

@@ -355,6 +355,71 @@ fn the_cli_formats_what_it_used_to_refuse_or_mangle() {
     );
 }
 
+/// `baseline ARGS`: (exit code, stdout and stderr).
+fn cli(args: &[&std::ffi::OsStr]) -> (Option<i32>, String) {
+    let out = assert_cmd::Command::cargo_bin("baseline")
+        .unwrap()
+        .args(args)
+        .env("NO_COLOR", "1")
+        .timeout(std::time::Duration::from_secs(30))
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), text)
+}
+
+#[test]
+fn fmt_replaces_a_file_atomically_keeping_its_permissions() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("baseline.kdl");
+    std::fs::write(&file, "organizational-unit   \"a\"\n").unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let before = std::fs::metadata(&file).unwrap();
+    let (code, out) = cli(&["fmt".as_ref(), file.as_os_str()]);
+    assert_eq!(code, Some(0), "{out}");
+    let after = std::fs::metadata(&file).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "organizational-unit \"a\"\n"
+    );
+    // A new file renamed over the old one (a plain write would keep the inode, and a crash
+    // in the middle would leave it empty or cut).
+    assert_ne!(before.ino(), after.ino());
+    assert_eq!(after.permissions().mode() & 0o777, 0o640);
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["baseline.kdl"], "no temporary file is left");
+}
+
+#[test]
+fn a_folder_is_walked_as_git_sees_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("baseline.kdl"), "organizational-unit \"a\"\n").unwrap();
+    // Not baseline files: git's own folder, hidden folders, and what .gitignore excludes.
+    for skipped in [".git", ".cache", "target"] {
+        std::fs::create_dir_all(d.join(skipped)).unwrap();
+        std::fs::write(d.join(skipped).join("junk.kdl"), "not { valid").unwrap();
+    }
+    std::fs::write(d.join(".gitignore"), "target/\n").unwrap();
+    // A symlink loop is not followed round.
+    std::fs::create_dir_all(d.join("sub")).unwrap();
+    std::os::unix::fs::symlink("..", d.join("sub/loop")).unwrap();
+    let (code, out) = cli(&["validate".as_ref(), d.as_os_str()]);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(out.matches("ok  ").count(), 1, "{out}");
+    let (code, out) = cli(&["fmt".as_ref(), "--check".as_ref(), d.as_os_str()]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(!out.contains("junk"), "{out}");
+}
+
 /// Every `.kdl` file below `dir`.
 fn kdl_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();

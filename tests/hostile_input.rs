@@ -266,6 +266,18 @@ fn tens_of_thousands_of_problems_are_counted_not_all_drawn() {
 }
 
 #[test]
+fn a_cascade_of_parse_errors_from_one_spot_is_reported_once() {
+    // One unclosed brace gave eight diagnostics for the same spot.
+    let (code, all) = validate_text("garbage {{{\n", &[]);
+    assert_eq!(code, Some(1), "{all}");
+    assert!(all.contains("1 problem found"), "{all}");
+    assert!(all.contains("No closing '}' for child block"), "{all}");
+    // Problems on other lines are still each reported.
+    let (_, all) = validate_text("a {\n  b 1\n}\nc #bad\nd {\n", &[]);
+    assert!(all.contains("2 problems found"), "{all}");
+}
+
+#[test]
 fn type_annotations_other_than_param_are_reported() {
     let (code, all) = validate_text(
         "(param)organizational-unit \"a\"\npassword-policy {\n    targets { all-accounts }\n    min-length (u8)14\n}\n",

@@ -102,29 +102,67 @@ pub fn load_source(path: &Path, text: String) -> Result<Baseline, LoadError> {
     }
 }
 
-/// The `.kdl` files a path names: the file itself, or every `.kdl` file below a directory.
-/// Each directory is visited once, however many symlinks lead to it (two links to `.` made
-/// the walk exponential), and `.git` folders are not entered.
+/// The KDL parser's diagnostics, less those that only follow from an earlier one: it reports
+/// an unclosed `{` twice (the block, then the nodes in it) and each later problem on the same
+/// line again as it recovers (`garbage {{{` gave eight). The first on each line is kept.
+fn first_of_each_cascade(
+    text: &str,
+    mut diagnostics: Vec<kdl::KdlDiagnostic>,
+) -> Vec<kdl::KdlDiagnostic> {
+    const UNCLOSED: &str = "No closing '}' for child block";
+    const UNCLOSED_AGAIN: &str = "Closing '}' was not found after nodes";
+    let unclosed = diagnostics
+        .iter()
+        .any(|d| d.message.as_deref() == Some(UNCLOSED));
+    diagnostics.sort_by_key(|d| d.span.offset());
+    // Lines counted as the offsets grow, so that many diagnostics cost one pass.
+    let (mut counted_to, mut line, mut last_line) = (0, 0, None);
+    diagnostics
+        .into_iter()
+        .filter(|d| !(unclosed && d.message.as_deref() == Some(UNCLOSED_AGAIN)))
+        .filter(|d| {
+            let offset = d.span.offset().min(text.len());
+            line += text.as_bytes()[counted_to..offset]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            counted_to = offset;
+            last_line.replace(line) != Some(line)
+        })
+        .collect()
+}
+
+/// The `.kdl` files a path names: the file itself, or every `.kdl` file below a directory,
+/// walked as git sees it: hidden files and folders (`.git` among them) and what `.gitignore`
+/// or `.ignore` files exclude (`target/`, say) are skipped, and symlinks are followed with
+/// loops detected and left out. A file reached through several links is listed once.
 pub fn kdl_files(path: &Path) -> std::io::Result<Vec<PathBuf>> {
     if !path.is_dir() {
         return Ok(vec![path.to_path_buf()]);
     }
     let mut out = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    let mut dirs = vec![path.to_path_buf()];
-    while let Some(dir) = dirs.pop() {
-        if !seen.insert(dir.canonicalize()?) {
-            continue;
-        }
-        for entry in std::fs::read_dir(&dir)? {
-            let p = entry?.path();
-            if p.is_dir() {
-                if p.file_name().is_some_and(|n| n != ".git") {
-                    dirs.push(p);
-                }
-            } else if p.extension().is_some_and(|e| e == "kdl") {
-                out.push(p);
+    let walk = ignore::WalkBuilder::new(path)
+        .follow_links(true)
+        .require_git(false)
+        .build();
+    for entry in walk {
+        let entry = match entry {
+            Ok(entry) => entry,
+            // A symlink loop (`sub/loop -> ..`) is not walked into.
+            Err(e) if e.is_io() => {
+                return Err(e
+                    .into_io_error()
+                    .unwrap_or_else(|| std::io::Error::other("walk failed")))
             }
+            Err(_) => continue,
+        };
+        let p = entry.path();
+        if entry.file_type().is_some_and(|t| t.is_file())
+            && p.extension().is_some_and(|e| e == "kdl")
+            && seen.insert(p.canonicalize()?)
+        {
+            out.push(p.to_path_buf());
         }
     }
     out.sort();
@@ -267,7 +305,7 @@ impl<'a> Loader<'a> {
                 }
             }
             Err(err) => {
-                for d in err.diagnostics {
+                for d in first_of_each_cascade(&text, err.diagnostics) {
                     let message = d.message.unwrap_or_else(|| "malformed KDL".to_string());
                     let range = d.span.offset()..d.span.offset() + d.span.len();
                     // KDL v2 reserves bare true/false/null; say what to write instead.
