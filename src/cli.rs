@@ -86,6 +86,11 @@ pub enum Command {
     Validate {
         /// Files or directories (default: the current directory)
         paths: Vec<PathBuf>,
+        /// human: diagnostics drawn on stderr; json: one document on stdout (file, range, code,
+        /// message, help of each, for editors and CI); github: workflow commands that GitHub
+        /// Actions shows as annotations on the pull request
+        #[arg(long, value_enum, default_value_t = ValidateFormat::Human)]
+        format: ValidateFormat,
     },
     /// Rewrite .kdl files in canonical format
     Fmt {
@@ -371,6 +376,13 @@ fn init_logging(filter: &str, color: bool) -> Result<(), String> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ValidateFormat {
+    Human,
+    Json,
+    Github,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorWhen {
     Auto,
     Always,
@@ -426,7 +438,10 @@ pub fn run(cli: Cli) -> i32 {
         stdout_color: when.colours(std::io::stdout().is_terminal()),
     };
     match cli.command {
-        Command::Validate { paths } => cx.validate(&default_paths(paths)),
+        Command::Validate { paths, format } => match format {
+            ValidateFormat::Human => cx.validate(&default_paths(paths)),
+            _ => validate_for_machines(&default_paths(paths), format),
+        },
         Command::Fmt { check, paths } => cx.fmt(&default_paths(paths), check),
         Command::Graph { root, format, org } => cx.graph(&root.path, format, org.as_deref()),
         Command::Plan {
@@ -534,6 +549,99 @@ pub fn run(cli: Cli) -> i32 {
                 }
             }
         }
+    }
+}
+
+/// `validate --format json|github`: every root's verdict and every problem, on stdout.
+fn validate_for_machines(paths: &[PathBuf], format: ValidateFormat) -> i32 {
+    let mut report = MachineReport::default();
+    match lang::root_files(paths) {
+        Err(e) => report.other("", "error", e.to_string()),
+        Ok(found) if found.is_empty() => report.other("", "error", "no .kdl file found".into()),
+        Ok(found) => {
+            for root in found {
+                let file = lang::source::display_path(&root.canonicalize().unwrap_or(root.clone()));
+                let verdict = match lang::load(&root) {
+                    Ok(b) => {
+                        if b.declarations.is_empty() {
+                            let message = "declares nothing: plan and apply would do nothing";
+                            report.other(&file, "warning", message.into());
+                        }
+                        serde_json::json!({
+                            "file": file, "valid": true,
+                            "declarations": b.declarations.len(), "files": b.sources.iter().count(),
+                        })
+                    }
+                    Err(LoadError::Unreadable(e)) => {
+                        report.other(&file, "error", e.to_string());
+                        serde_json::json!({"file": file, "valid": false})
+                    }
+                    Err(LoadError::Invalid(invalid)) => {
+                        report.invalid(&invalid);
+                        serde_json::json!({"file": file, "valid": false})
+                    }
+                };
+                report.roots.push(verdict);
+            }
+        }
+    }
+    if format == ValidateFormat::Github {
+        print!("{}", report.github);
+    } else {
+        let document = serde_json::json!({
+            "format_version": "1",
+            "valid": report.errors == 0,
+            "error_count": report.errors,
+            "warning_count": report.warnings,
+            "roots": report.roots,
+            "diagnostics": report.diagnostics,
+        });
+        println!("{}", serde_json::to_string_pretty(&document).expect("JSON"));
+    }
+    if report.errors == 0 {
+        exit::OK
+    } else {
+        exit::ERROR
+    }
+}
+
+/// What `validate --format json|github` prints, gathered over every root.
+#[derive(Default)]
+struct MachineReport {
+    roots: Vec<serde_json::Value>,
+    diagnostics: Vec<serde_json::Value>,
+    github: String,
+    errors: usize,
+    warnings: usize,
+}
+
+impl MachineReport {
+    /// A problem of a whole file (or of the arguments: `file` empty), not at a place in it.
+    fn other(&mut self, file: &str, severity: &str, message: String) {
+        use crate::lang::diagnostic::github_command;
+        self.diagnostics.push(serde_json::json!({
+            "severity": severity, "code": null, "message": message, "file": file, "range": null,
+        }));
+        let properties: &[(&str, &str)] = if file.is_empty() {
+            &[]
+        } else {
+            &[("file", file)]
+        };
+        self.github
+            .push_str(&github_command(severity, properties, &message));
+        match severity {
+            "warning" => self.warnings += 1,
+            _ => self.errors += 1,
+        }
+    }
+
+    fn invalid(&mut self, invalid: &lang::Invalid) {
+        use crate::lang::diagnostic::{to_github, to_json};
+        self.errors += invalid.problems.len();
+        self.diagnostics
+            .extend(to_json(&invalid.problems, &invalid.sources));
+        self.github
+            .push_str(&to_github(&invalid.problems, &invalid.sources));
     }
 }
 

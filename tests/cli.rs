@@ -217,3 +217,59 @@ fn the_man_pages_cover_every_subcommand() {
     let plan = std::fs::read_to_string(dir.path().join("baseline-plan.1")).unwrap();
     assert!(plan.contains("detailed\\-exitcode"), "{plan}");
 }
+
+#[test]
+fn validate_speaks_json_and_github_annotations() {
+    let dir = baseline_dir(
+        "organizational-unit \"a\"\npassword-policy {\n    targets { all-accounts }\n    min-lenght 14\n    min-length 14\n}\n",
+        &[],
+    );
+    let root = dir.path().join("baseline.kdl");
+    let root = root.to_str().unwrap();
+    let (code, stdout, stderr) = offline(&["validate", "--format", "json", root]);
+    assert_eq!(code, Some(1), "{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(doc["valid"], false);
+    assert_eq!(doc["error_count"], 1);
+    let d = &doc["diagnostics"][0];
+    assert_eq!(d["severity"], "error");
+    assert_eq!(d["code"], "baseline::unknown-node");
+    assert!(d["file"].as_str().unwrap().ends_with("baseline.kdl"), "{d}");
+    assert_eq!(d["range"]["start"]["line"], 4);
+    assert_eq!(d["range"]["start"]["column"], 5);
+    assert_eq!(d["range"]["end"]["column"], 15);
+    assert!(d["help"].as_str().unwrap().contains("min-length"), "{d}");
+
+    let (code, stdout, _) = offline(&["validate", "--format", "github", root]);
+    assert_eq!(code, Some(1));
+    let line = stdout.lines().next().unwrap();
+    assert!(
+        line.starts_with("::error file=")
+            && line.contains(
+                ",line=4,col=5,endLine=4,endColumn=15,title=baseline%3A%3Aunknown-node::"
+            ),
+        "{line}"
+    );
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "one line per problem, newlines escaped"
+    );
+
+    let good = baseline_dir("organizational-unit \"a\"\n", &[]);
+    let (code, stdout, _) = offline(&[
+        "validate",
+        "--format",
+        "json",
+        good.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0));
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        (
+            doc["valid"].clone(),
+            doc["roots"][0]["declarations"].clone()
+        ),
+        (true.into(), 1.into())
+    );
+}

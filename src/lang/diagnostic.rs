@@ -274,3 +274,100 @@ pub fn render_short(problems: &Problems, sources: &Sources) -> String {
         })
         .collect()
 }
+
+/// Where a span is, for machines: the file and a range of 1-based lines and columns (in
+/// characters) with byte offsets, as `terraform validate -json` gives it.
+fn json_place(sources: &Sources, span: Span) -> serde_json::Value {
+    let end = Span {
+        offset: span.offset + span.len,
+        ..span
+    };
+    let point = |s: Span| {
+        let (line, column) = sources.line_col(s);
+        serde_json::json!({"line": line, "column": column, "byte": s.offset})
+    };
+    serde_json::json!({
+        "file": sources.get(span.file).display,
+        "range": {"start": point(span), "end": point(end)},
+    })
+}
+
+/// Each problem as a JSON diagnostic (`validate --format json`; docs/language.md).
+pub fn to_json(problems: &Problems, sources: &Sources) -> Vec<serde_json::Value> {
+    problems
+        .iter()
+        .map(|p| {
+            let mut d = serde_json::json!({
+                "severity": "error",
+                "code": p.code,
+                "message": p.message,
+                "label": p.primary.text,
+                "help": p.help,
+                "related": p.secondary.iter().map(|l| {
+                    let mut r = json_place(sources, l.span);
+                    r["label"] = l.text.clone().into();
+                    r
+                }).collect::<Vec<_>>(),
+            });
+            if let (Some(d), serde_json::Value::Object(place)) =
+                (d.as_object_mut(), json_place(sources, p.primary.span))
+            {
+                d.extend(place);
+            }
+            d
+        })
+        .collect()
+}
+
+/// GitHub Actions workflow commands: one `::error file=...,line=...::message` line per problem,
+/// which GitHub shows as an annotation on that line of the pull request.
+pub fn to_github(problems: &Problems, sources: &Sources) -> String {
+    problems
+        .iter()
+        .map(|p| {
+            let span = p.primary.span;
+            let (line, col) = sources.line_col(span);
+            let (end_line, end_col) = sources.line_col(Span {
+                offset: span.offset + span.len,
+                ..span
+            });
+            let mut message = p.message.clone();
+            if let Some(help) = &p.help {
+                message.push_str("\nhelp: ");
+                message.push_str(help);
+            }
+            github_command(
+                "error",
+                &[
+                    ("file", sources.get(span.file).display.as_str()),
+                    ("line", &line.to_string()),
+                    ("col", &col.to_string()),
+                    ("endLine", &end_line.to_string()),
+                    ("endColumn", &end_col.to_string()),
+                    ("title", p.code),
+                ],
+                &message,
+            )
+        })
+        .collect()
+}
+
+/// `::KIND key=value,...::message`, escaped as GitHub's toolkit escapes workflow commands.
+pub fn github_command(kind: &str, properties: &[(&str, &str)], message: &str) -> String {
+    let data = |s: &str| {
+        s.replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+    };
+    let property = |s: &str| data(s).replace(':', "%3A").replace(',', "%2C");
+    let properties: Vec<String> = properties
+        .iter()
+        .map(|(k, v)| format!("{k}={}", property(v)))
+        .collect();
+    let separator = if properties.is_empty() { "" } else { " " };
+    format!(
+        "::{kind}{separator}{}::{}\n",
+        properties.join(","),
+        data(message)
+    )
+}
