@@ -222,8 +222,9 @@ async fn mfa_reports_root_and_console_users_without_mfa() {
     let dir = baseline_dir(MFA, &[]);
     let root = dir.path().to_str().unwrap();
 
-    // The emulator's root users never have MFA: one finding per account, no action.
-    let plan = baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(2);
+    // The emulator's root users never have MFA: one finding per account, no action (exit 3:
+    // findings only).
+    let plan = baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(3);
     assert!(plan.planned().is_empty(), "{}", plan.stdout);
     assert_eq!(
         plan.stdout
@@ -255,7 +256,7 @@ async fn mfa_reports_root_and_console_users_without_mfa() {
         .send()
         .await
         .unwrap();
-    let plan = baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(2);
+    let plan = baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(3);
     let root_findings: Vec<&str> = plan
         .stdout
         .lines()
@@ -285,7 +286,7 @@ async fn mfa_reports_root_and_console_users_without_mfa() {
         .await
         .unwrap();
 
-    let plan = baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(2);
+    let plan = baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(3);
     assert!(plan.planned().is_empty(), "{}", plan.stdout);
     assert_contains(
         &plan,
