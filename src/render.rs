@@ -483,25 +483,15 @@ pub fn json(plan: &Plan) -> JsonPlan<'_> {
             .items
             .iter()
             .filter(|i| i.action.is_some())
-            .map(|i| JsonChange {
-                address: i.address.to_string(),
-                kind: &i.address.kind,
-                name: &i.address.name,
-                account: i.address.account.as_deref(),
-                account_id: &i.account_id,
-                region: &i.region,
-                action: i.action,
-                attributes: &i.diffs,
-            })
-            .chain(plan.orphans.iter().map(|o| JsonChange {
-                address: o.address.to_string(),
-                kind: &o.address.kind,
-                name: &o.address.name,
-                account: o.address.account.as_deref(),
-                account_id: &o.account_id,
-                region: &o.region,
-                action: Some(Action::Delete),
-                attributes: &[],
+            .map(|i| JsonChange::new(&i.address, &i.account_id, &i.region, i.action, &i.diffs))
+            .chain(plan.orphans.iter().map(|o| {
+                JsonChange::new(
+                    &o.address,
+                    &o.account_id,
+                    &o.region,
+                    Some(Action::Delete),
+                    &[],
+                )
             }))
             .collect(),
         findings: plan
@@ -575,6 +565,27 @@ struct JsonChange<'a> {
     region: &'a str,
     action: Option<Action>,
     attributes: &'a [AttrDiff],
+}
+
+impl<'a> JsonChange<'a> {
+    fn new(
+        address: &'a crate::expand::Address,
+        account_id: &'a str,
+        region: &'a str,
+        action: Option<Action>,
+        attributes: &'a [AttrDiff],
+    ) -> Self {
+        JsonChange {
+            address: address.to_string(),
+            kind: &address.kind,
+            name: &address.name,
+            account: address.account.as_deref(),
+            account_id,
+            region,
+            action,
+            attributes,
+        }
+    }
 }
 
 #[derive(Serialize)]

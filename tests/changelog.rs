@@ -28,6 +28,16 @@ fn apply(emulator: &Emulator, root: &str, log: &str) -> Run {
     )
 }
 
+/// `baseline apply` as a process of its own, applying one change at a time.
+fn one_change_at_a_time(emulator: &Emulator, root: &str, log: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_baseline"));
+    command
+        .args(["apply", root, "--auto-approve", "--change-log", log])
+        .args(["--parallelism", "1"])
+        .envs(emulator.env());
+    command
+}
+
 fn verify(emulator: &Emulator, log: &str) -> Run {
     baseline(emulator, &["log", "verify", "--log", log])
 }
@@ -144,17 +154,7 @@ async fn a_killed_apply_leaves_a_verifiable_log_and_a_rerun_converges() {
     // Kill points: right after the first intent, after an outcome, after a later intent
     // (one change at a time, so records alternate intent, outcome).
     for (attempt, kill_after) in [1, 3, 6].into_iter().enumerate() {
-        let status = Command::new(env!("CARGO_BIN_EXE_baseline"))
-            .args([
-                "apply",
-                root,
-                "--auto-approve",
-                "--change-log",
-                log,
-                "--parallelism",
-                "1",
-            ])
-            .envs(emulator.env())
+        let status = one_change_at_a_time(&emulator, root, log)
             .env("BASELINE_TEST_KILL_AFTER_RECORD", kill_after.to_string())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -205,17 +205,7 @@ async fn an_interrupted_apply_records_what_it_started_and_releases_its_lock() {
     let root = dir.path().to_str().unwrap();
     let log = dir.path().join("changes.jsonl");
     let log = log.to_str().unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_baseline"))
-        .args([
-            "apply",
-            root,
-            "--auto-approve",
-            "--change-log",
-            log,
-            "--parallelism",
-            "1",
-        ])
-        .envs(emulator.env())
+    let child = one_change_at_a_time(&emulator, root, log)
         .env("NO_COLOR", "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
