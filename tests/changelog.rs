@@ -266,6 +266,79 @@ async fn an_interrupted_apply_records_what_it_started_and_releases_its_lock() {
     verify(&emulator, log).expect(0);
 }
 
+/// A backup selection in one account: it names AWS Backup's service role, which apply
+/// creates first and AWS refuses to use for a moment (the emulator's consistency window).
+const BACKUP: &str = r#"
+settings { default-regions "us-east-1" }
+backup-vault "central" {
+    targets { account "prod-app" }
+}
+backup-plan "daily" {
+    targets { account "prod-app" }
+    vault "central"
+    rule "daily" schedule="cron(0 5 ? * * *)" delete-after-days=35
+    selection "tagged" tag="backup" value="daily"
+}
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_interrupt_ends_apply_at_once() {
+    // A new role stays unusable for 30 s: the selection's change waits that long.
+    let emulator = Emulator::start_with(&["--consistency-window", "30"]);
+    seed_organization(&emulator).await;
+    let dir = baseline_dir(BACKUP, &[]);
+    let root = dir.path().to_str().unwrap();
+    let log = dir.path().join("changes.jsonl");
+    let log = log.to_str().unwrap();
+    let mut child = one_change_at_a_time(&emulator, root, log)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .contains("\"address\":\"backup-selection.")
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "no selection started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // The first interrupt waits for the running change, which waits for the role.
+    // SAFETY: signalling our own child, which has not been reaped.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "still finishing the running change"
+    );
+    // The second ends it at once, long before the role is usable.
+    let second = std::time::Instant::now();
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        second.elapsed() < std::time::Duration::from_secs(15),
+        "not at once: {:?}",
+        second.elapsed()
+    );
+    assert!(
+        stderr.contains("Interrupt again to stop at once"),
+        "{stderr}"
+    );
+    // The cut-short change is an intent without an outcome; the lock is gone.
+    let verified = verify(&emulator, log).expect(0);
+    assert!(
+        verified.stdout.contains(" 1 incomplete)"),
+        "{}",
+        verified.stdout
+    );
+    assert!(!std::path::Path::new(&format!("{log}.lock")).exists());
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn two_applies_started_together_one_runs_one_is_refused() {
     let emulator = Emulator::start();
