@@ -307,7 +307,7 @@ impl ServiceRole {
 }
 
 /// An IAM policy document as IAM returns it (URL-encoded JSON), parsed.
-fn decode_policy(text: &str) -> Option<serde_json::Value> {
+pub fn decode_policy(text: &str) -> Option<serde_json::Value> {
     let decoded = percent_encoding::percent_decode_str(text)
         .decode_utf8()
         .ok()?;

@@ -44,6 +44,8 @@ pub fn default_controls(keyword: &str) -> &'static [&'static str] {
         "kms-rotation" => &["SOC2:CC6.1", "ISO27001:2022:A.8.24"],
         "password-policy" => &["SOC2:CC6.1", "ISO27001:2022:A.5.17"],
         "mfa" => &["SOC2:CC6.1", "ISO27001:2022:A.8.5"],
+        // CIS 1.17: someone can open and work AWS Support cases during an incident.
+        "support-role" => &["SOC2:CC7.4", "ISO27001:2022:A.5.24", "ISO27001:2022:A.5.26"],
         _ => &[],
     }
 }

@@ -20,6 +20,7 @@ pub mod organizational_unit;
 pub mod password_policy;
 pub mod security_hub;
 pub mod service_control_policy;
+pub mod support_role;
 
 /// Every resource kind the language knows, in the order `baseline graph` lists them.
 pub static KINDS: &[&Kind] = &[
@@ -37,6 +38,7 @@ pub static KINDS: &[&Kind] = &[
     &kms_rotation::KIND,
     &password_policy::KIND,
     &mfa::KIND,
+    &support_role::KIND,
 ];
 
 /// Whether `name` is the kind of a resource baseline manages: a declared kind, or a part of

@@ -73,6 +73,12 @@ Each behaviour cites the AWS page it follows.
     whose AwsAccountId is not the caller's account -> AccessDeniedException
     (403) for the request.
     https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_BatchImportFindings.html
+ 9. iam  CreateRole / UpdateAssumeRolePolicy: an AWS principal in the trust
+    policy that IAM cannot resolve -> MalformedPolicyDocument "Invalid principal
+    in policy: "AWS":"<arn>"". An account id and an account's root ARN
+    resolve; a role or user ARN must name an existing role or user (IAM stores
+    the principal's unique id, so it must exist when the policy is written).
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
 """
 
 from __future__ import annotations
@@ -89,6 +95,7 @@ from moto.cloudtrail.models import CloudTrailBackend, Trail
 from moto.config.models import ConfigBackend
 from moto.core.exceptions import JsonRESTError, ServiceException
 from moto.core.responses import ActionResult, BaseResponse
+from moto.iam import exceptions as iam_exceptions
 from moto.iam import models as iam_models
 from moto.iam.responses import IamResponse
 from moto.kms.responses import KmsResponse
@@ -1028,6 +1035,65 @@ def _patch_securityhub_import_product() -> None:
     SecurityHubResponse.batch_import_findings = batch_import_findings
 
 
+# --------------------------------------------------------------------------
+# 9. Role trust policies name principals IAM can resolve
+# --------------------------------------------------------------------------
+
+_IAM_PRINCIPAL = re.compile(r"arn:([^:]+):iam::(\d{12}):(root|role/.+|user/.+)")
+
+
+def _unresolvable_principal(policy: Any) -> str | None:
+    """The first AWS principal of a trust policy that IAM could not resolve."""
+    doc = _parse_policy(policy)
+    if doc is None:
+        return None  # moto's own validator reports what is not a policy
+    for st in _statements(doc):
+        for arn in _principal_arns(st.get("Principal")):
+            if arn == "*" or re.fullmatch(r"\d{12}", arn):
+                continue
+            found = _IAM_PRINCIPAL.fullmatch(arn)
+            if found is None:
+                return arn
+            partition, account, resource = found.groups()
+            if resource == "root":
+                continue
+            backend = iam_models.iam_backends[account][partition]
+            name = resource.rsplit("/", 1)[-1]
+            if resource.startswith("role/"):
+                exists = any(role.name == name for role in backend.roles.values())
+            else:
+                exists = name in backend.users
+            if not exists:
+                return arn
+    return None
+
+
+def _require_resolvable_trust(policy: Any) -> None:
+    arn = _unresolvable_principal(policy)
+    if arn is not None:
+        raise iam_exceptions.MalformedPolicyDocument(
+            f'Invalid principal in policy: "AWS":"{arn}"'
+        )
+
+
+def _patch_iam_trust_principals() -> None:
+    create_role = iam_models.IAMBackend.create_role
+    update_assume_role_policy = iam_models.IAMBackend.update_assume_role_policy
+
+    def checked_create_role(
+        self: iam_models.IAMBackend, role_name: str, assume_role_policy_document: str, *args: Any, **kwargs: Any
+    ) -> Any:
+        _require_resolvable_trust(assume_role_policy_document)
+        return create_role(self, role_name, assume_role_policy_document, *args, **kwargs)
+
+    def checked_update(self: iam_models.IAMBackend, role_name: str, policy_document: str) -> None:
+        _require_resolvable_trust(policy_document)
+        update_assume_role_policy(self, role_name, policy_document)
+
+    iam_models.IAMBackend.create_role = checked_create_role
+    iam_models.IAMBackend.update_assume_role_policy = checked_update
+
+
 def apply() -> None:
     """Apply this module's patches (called once by baseline_moto_ext.apply)."""
     global _APPLIED
@@ -1040,4 +1106,5 @@ def apply() -> None:
     _patch_s3_bucket_ownership()
     _patch_iam_root_access()
     _patch_securityhub_import_product()
+    _patch_iam_trust_principals()
     _APPLIED = True

@@ -726,3 +726,47 @@ def test_securityhub_findings_must_name_the_callers_product(endpoint: str) -> No
         assert bad["ProductArn"] in message(exc)
     assert sh.get_findings()["Findings"] == []  # nothing of a refused batch is kept
     assert sh.batch_import_findings(Findings=[_finding("ok", MGMT_ACCOUNT)])["SuccessCount"] == 1
+
+
+def _trust(*principals: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": list(principals)}, "Action": "sts:AssumeRole"}
+            ],
+        }
+    )
+
+
+def test_a_role_trusts_only_principals_iam_can_resolve(endpoint: str) -> None:
+    iam = client(endpoint, "iam")
+    missing = f"arn:aws:iam::{MGMT_ACCOUNT}:role/nobody"
+
+    def refused(exc: pytest.ExceptionInfo) -> None:
+        assert (error_code(exc), status(exc)) == ("MalformedPolicyDocument", 400)
+        assert message(exc) == f'Invalid principal in policy: "AWS":"{missing}"'
+
+    with pytest.raises(ClientError) as exc:
+        iam.create_role(
+            RoleName="support",
+            AssumeRolePolicyDocument=_trust(f"arn:aws:iam::{MGMT_ACCOUNT}:root", missing),
+        )
+    refused(exc)
+    iam.create_role(RoleName="support", AssumeRolePolicyDocument=_trust(MGMT_ACCOUNT))
+    with pytest.raises(ClientError) as exc:
+        iam.update_assume_role_policy(RoleName="support", PolicyDocument=_trust(missing))
+    refused(exc)
+    # Account ids, account roots, and roles and users that exist resolve.
+    iam.create_role(RoleName="ops", AssumeRolePolicyDocument=_trust(MGMT_ACCOUNT))
+    iam.create_user(UserName="alice")
+    iam.update_assume_role_policy(
+        RoleName="support",
+        PolicyDocument=_trust(
+            "111122223333",
+            "arn:aws:iam::111122223333:root",
+            f"arn:aws:iam::{MGMT_ACCOUNT}:role/ops",
+            f"arn:aws:iam::{MGMT_ACCOUNT}:user/alice",
+        ),
+    )
+    assert sp._unresolvable_principal(_trust("arn:aws:iam::111122223333:user/ghost")) is not None
