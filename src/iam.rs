@@ -198,13 +198,9 @@ impl ServiceRole {
         account_id: &str,
         change: &crate::provider::ChangeRequest<'_>,
     ) -> provider::Result<()> {
-        use crate::provider::{Action, Error, MANAGED_TAG_KEY, MANAGED_TAG_VALUE};
+        use crate::provider::Action;
         let iam = self.client(cx, account_id).await?;
-        let tag = aws_sdk_iam::types::Tag::builder()
-            .key(MANAGED_TAG_KEY)
-            .value(MANAGED_TAG_VALUE)
-            .build()
-            .map_err(|e| Error::State(format!("iam tag: {e}")))?;
+        let tag = managed_tag()?;
         let mut attached: Vec<String> = Vec::new();
         match change.action {
             Action::Create => {
@@ -242,16 +238,7 @@ impl ServiceRole {
                 attached = change.live_strings(POLICIES).into_iter().collect();
                 if change.changes(TRUSTS) {
                     // Keep whoever else the role trusts; add the service.
-                    let role = iam
-                        .get_role()
-                        .role_name(self.name)
-                        .send()
-                        .await
-                        .ctx("iam:GetRole")?;
-                    let trust = role
-                        .role()
-                        .and_then(|r| r.assume_role_policy_document())
-                        .and_then(decode_policy);
+                    let trust = trust_policy(&iam, self.name).await?;
                     let mut owned = serde_json::Map::new();
                     let mut statement = self.trust_statement();
                     let sid = statement["Sid"].as_str().unwrap_or_default().to_string();
@@ -273,23 +260,7 @@ impl ServiceRole {
                 continue;
             }
             let arn = Self::policy_arn(&cx.aws.partition, name);
-            // IAM may not find a role it has just created for a moment.
-            crate::aws::until_consistent(
-                |e| {
-                    change.action == Action::Create
-                        && e.is("NoSuchEntity")
-                        && e.message.contains(self.name)
-                },
-                || async {
-                    iam.attach_role_policy()
-                        .role_name(self.name)
-                        .policy_arn(&arn)
-                        .send()
-                        .await
-                        .ctx("iam:AttachRolePolicy")
-                },
-            )
-            .await?;
+            attach_policy(&iam, self.name, &arn, change.action == Action::Create).await?;
         }
         Ok(())
     }
@@ -306,6 +277,68 @@ impl ServiceRole {
     }
 }
 
+/// baseline's ownership tag, as IAM takes it.
+pub fn managed_tag() -> provider::Result<aws_sdk_iam::types::Tag> {
+    use crate::provider::{Error, MANAGED_TAG_KEY, MANAGED_TAG_VALUE};
+    aws_sdk_iam::types::Tag::builder()
+        .key(MANAGED_TAG_KEY)
+        .value(MANAGED_TAG_VALUE)
+        .build()
+        .map_err(|e| Error::State(format!("iam tag: {e}")))
+}
+
+/// The trust policy of the role `role_name`, as IAM has it now.
+pub async fn trust_policy(
+    iam: &aws_sdk_iam::Client,
+    role_name: &str,
+) -> provider::Result<Option<serde_json::Value>> {
+    let role = iam
+        .get_role()
+        .role_name(role_name)
+        .send()
+        .await
+        .ctx("iam:GetRole")?;
+    Ok(role
+        .role()
+        .and_then(|r| r.assume_role_policy_document())
+        .and_then(decode_policy))
+}
+
+/// Attach the managed policy `policy_arn` to the role `role_name`. IAM may not find a role
+/// it has just created for a moment: that is waited out when `just_created`.
+pub async fn attach_policy(
+    iam: &aws_sdk_iam::Client,
+    role_name: &str,
+    policy_arn: &str,
+    just_created: bool,
+) -> provider::Result<()> {
+    crate::aws::until_consistent(
+        |e| just_created && e.is("NoSuchEntity") && e.message.contains(role_name),
+        || async {
+            iam.attach_role_policy()
+                .role_name(role_name)
+                .policy_arn(policy_arn)
+                .send()
+                .await
+                .ctx("iam:AttachRolePolicy")
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// A policy element that is one string or a list of them (`Principal.AWS`, `Action`).
+pub fn string_list(v: &serde_json::Value) -> Vec<String> {
+    match v {
+        serde_json::Value::Array(a) => a
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_string))
+            .collect(),
+        serde_json::Value::String(s) => vec![s.clone()],
+        _ => Vec::new(),
+    }
+}
+
 /// An IAM policy document as IAM returns it (URL-encoded JSON), parsed.
 pub fn decode_policy(text: &str) -> Option<serde_json::Value> {
     let decoded = percent_encoding::percent_decode_str(text)
@@ -318,16 +351,7 @@ pub fn decode_policy(text: &str) -> Option<serde_json::Value> {
 
 /// Whether a trust policy lets `service` assume the role.
 fn trusts(trust: &serde_json::Value, service: &str) -> bool {
-    let as_list = |v: &serde_json::Value| -> Vec<String> {
-        match v {
-            serde_json::Value::Array(a) => a
-                .iter()
-                .filter_map(|x| x.as_str().map(str::to_string))
-                .collect(),
-            serde_json::Value::String(s) => vec![s.clone()],
-            _ => Vec::new(),
-        }
-    };
+    let as_list = string_list;
     let statements = match trust.get("Statement") {
         Some(serde_json::Value::Array(a)) => a.clone(),
         Some(one) => vec![one.clone()],

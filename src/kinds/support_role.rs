@@ -14,8 +14,7 @@ use crate::lang::model::Spec;
 use crate::lang::reader::NodeReader;
 use crate::lang::source::Spanned;
 use crate::provider::{
-    self, is_managed_tag, Action, Attrs, ChangeRequest, Ctx, Error, Observed, Provider,
-    MANAGED_TAG_KEY, MANAGED_TAG_VALUE,
+    self, is_managed_tag, Action, Attrs, ChangeRequest, Ctx, Observed, Provider,
 };
 
 pub static KIND: Kind = Kind {
@@ -162,20 +161,10 @@ fn trusted_in(trust: &serde_json::Value, declared: &[String], partition: &str) -
     else {
         return Vec::new();
     };
-    let as_list = |v: &serde_json::Value| -> Vec<String> {
-        match v {
-            serde_json::Value::Array(a) => a
-                .iter()
-                .filter_map(|x| x.as_str().map(str::to_string))
-                .collect(),
-            serde_json::Value::String(s) => vec![s.clone()],
-            _ => Vec::new(),
-        }
-    };
     let mut live: Vec<String> = statement
         .get("Principal")
         .and_then(|p| p.get("AWS"))
-        .map(as_list)
+        .map(crate::iam::string_list)
         .unwrap_or_default()
         .into_iter()
         .map(|arn| {
@@ -257,11 +246,7 @@ impl Provider for SupportRoleProvider {
         };
         let partition = &cx.aws.partition;
         let iam = cx.aws.iam(&inst.account_id, &inst.region).await?;
-        let tag = aws_sdk_iam::types::Tag::builder()
-            .key(MANAGED_TAG_KEY)
-            .value(MANAGED_TAG_VALUE)
-            .build()
-            .map_err(|e| Error::State(format!("iam tag: {e}")))?;
+        let tag = crate::iam::managed_tag()?;
         let mut wanted = serde_json::Map::new();
         wanted.insert(TRUST_SID.into(), trust_statement(spec, partition));
         if change.action == Action::Create {
@@ -285,16 +270,7 @@ impl Provider for SupportRoleProvider {
             }
             if change.changes(TRUSTED) {
                 // Others' statements in the trust policy stay as they are.
-                let role = iam
-                    .get_role()
-                    .role_name(&spec.role_name)
-                    .send()
-                    .await
-                    .ctx("iam:GetRole")?;
-                let live = role
-                    .role()
-                    .and_then(|r| r.assume_role_policy_document())
-                    .and_then(crate::iam::decode_policy);
+                let live = crate::iam::trust_policy(&iam, &spec.role_name).await?;
                 let merged =
                     crate::lang::policy::merge_owned(live.as_ref(), |s| s == TRUST_SID, &wanted);
                 iam.update_assume_role_policy()
@@ -307,19 +283,8 @@ impl Provider for SupportRoleProvider {
         }
         if change.action == Action::Create || change.live_strings(POLICIES).is_empty() {
             let arn = format!("arn:{partition}:iam::aws:policy/{POLICY}");
-            // IAM may not find a role it has just created for a moment.
-            crate::aws::until_consistent(
-                |e| change.action == Action::Create && e.is("NoSuchEntity"),
-                || async {
-                    iam.attach_role_policy()
-                        .role_name(&spec.role_name)
-                        .policy_arn(&arn)
-                        .send()
-                        .await
-                        .ctx("iam:AttachRolePolicy")
-                },
-            )
-            .await?;
+            let just_created = change.action == Action::Create;
+            crate::iam::attach_policy(&iam, &spec.role_name, &arn, just_created).await?;
         }
         Ok(())
     }
