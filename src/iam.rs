@@ -116,10 +116,6 @@ impl ServiceRole {
         )
     }
 
-    fn policy_arn(partition: &str, name: &str) -> String {
-        format!("arn:{partition}:iam::aws:policy/{name}")
-    }
-
     fn trust_statement(&self) -> serde_json::Value {
         serde_json::json!({
             "Sid": format!("{}Trusts{}", crate::lang::policy::OWNED_SID_PREFIX,
@@ -146,49 +142,20 @@ impl ServiceRole {
         cx: &Ctx<'_>,
         account_id: &str,
     ) -> provider::Result<crate::provider::Observed> {
-        use crate::provider::{is_managed_tag, Attrs, Observed};
+        use crate::provider::{Attrs, Observed};
         let iam = self.client(cx, account_id).await?;
-        let Some(role) = iam
-            .get_role()
-            .role_name(self.name)
-            .send()
-            .await
-            .absent_on("iam:GetRole", &["NoSuchEntity"])?
-            .and_then(|r| r.role)
+        let Some(role) =
+            read_role(&iam, &cx.aws.partition, self.name, self.managed_policies).await?
         else {
             return Ok(Observed::absent());
         };
-        let trust = role
-            .assume_role_policy_document()
-            .and_then(decode_policy)
-            .unwrap_or(serde_json::Value::Null);
-        let attached = iam
-            .list_attached_role_policies()
-            .role_name(self.name)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .ctx("iam:ListAttachedRolePolicies")?;
-        let prefix = Self::policy_arn(&cx.aws.partition, "");
-        let mut policies: Vec<&str> = attached
-            .iter()
-            .filter_map(|p| p.policy_arn()?.strip_prefix(&prefix))
-            .filter(|name| self.managed_policies.contains(name))
-            .collect();
-        policies.sort_unstable();
         let mut live = Attrs::new();
         live.insert(
             TRUSTS.into(),
-            serde_json::json!(trusts(&trust, self.service).then_some(self.service)),
+            serde_json::json!(trusts(&role.trust, self.service).then_some(self.service)),
         );
-        live.insert(POLICIES.into(), serde_json::json!(policies));
-        let managed = role
-            .tags()
-            .iter()
-            .any(|t| is_managed_tag(t.key(), t.value()));
-        Ok(Observed::present(live, Attrs::new(), Some(managed)))
+        live.insert(POLICIES.into(), serde_json::json!(role.policies));
+        Ok(Observed::present(live, Attrs::new(), Some(role.managed)))
     }
 
     /// Create, adopt or complete the role in `account_id`.
@@ -259,7 +226,7 @@ impl ServiceRole {
             if attached.iter().any(|a| a == name) {
                 continue;
             }
-            let arn = Self::policy_arn(&cx.aws.partition, name);
+            let arn = aws_managed_policy_arn(&cx.aws.partition, name);
             attach_policy(&iam, self.name, &arn, change.action == Action::Create).await?;
         }
         Ok(())
@@ -275,6 +242,72 @@ impl ServiceRole {
             .iam(account_id, &cx.baseline.settings.home_region())
             .await?)
     }
+}
+
+/// The ARN of the AWS managed policy `name` (`service-role/...` included).
+pub fn aws_managed_policy_arn(partition: &str, name: &str) -> String {
+    format!("arn:{partition}:iam::aws:policy/{name}")
+}
+
+/// A role as IAM has it.
+pub struct LiveRole {
+    /// Its trust policy (`null` when IAM gave none that parses).
+    pub trust: serde_json::Value,
+    /// Those of the AWS managed policies asked about that are attached, by name, sorted.
+    pub policies: Vec<&'static str>,
+    /// Whether it carries baseline's ownership tag.
+    pub managed: bool,
+}
+
+/// The role `role_name` (`None`: there is none), with which of the AWS managed policies
+/// `wanted` (names under `arn:PARTITION:iam::aws:policy/`) are attached to it.
+pub async fn read_role(
+    iam: &aws_sdk_iam::Client,
+    partition: &str,
+    role_name: &str,
+    wanted: &[&'static str],
+) -> provider::Result<Option<LiveRole>> {
+    let Some(role) = iam
+        .get_role()
+        .role_name(role_name)
+        .send()
+        .await
+        .absent_on("iam:GetRole", &["NoSuchEntity"])?
+        .and_then(|r| r.role)
+    else {
+        return Ok(None);
+    };
+    let attached = iam
+        .list_attached_role_policies()
+        .role_name(role_name)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .ctx("iam:ListAttachedRolePolicies")?;
+    let mut policies: Vec<&'static str> = wanted
+        .iter()
+        .copied()
+        .filter(|name| {
+            let arn = aws_managed_policy_arn(partition, name);
+            attached
+                .iter()
+                .any(|p| p.policy_arn() == Some(arn.as_str()))
+        })
+        .collect();
+    policies.sort_unstable();
+    Ok(Some(LiveRole {
+        trust: role
+            .assume_role_policy_document()
+            .and_then(decode_policy)
+            .unwrap_or(serde_json::Value::Null),
+        policies,
+        managed: role
+            .tags()
+            .iter()
+            .any(|t| crate::provider::is_managed_tag(t.key(), t.value())),
+    }))
 }
 
 /// baseline's ownership tag, as IAM takes it.

@@ -13,9 +13,7 @@ use crate::lang::diagnostic::Problem;
 use crate::lang::model::Spec;
 use crate::lang::reader::NodeReader;
 use crate::lang::source::Spanned;
-use crate::provider::{
-    self, is_managed_tag, Action, Attrs, ChangeRequest, Ctx, Observed, Provider,
-};
+use crate::provider::{self, Action, Attrs, ChangeRequest, Ctx, Observed, Provider};
 
 pub static KIND: Kind = Kind {
     keyword: "support-role",
@@ -192,47 +190,18 @@ impl Provider for SupportRoleProvider {
             return Ok(Observed::absent());
         };
         let iam = cx.aws.iam(&inst.account_id, &inst.region).await?;
-        let Some(role) = iam
-            .get_role()
-            .role_name(&spec.role_name)
-            .send()
-            .await
-            .absent_on("iam:GetRole", &["NoSuchEntity"])?
-            .and_then(|r| r.role)
+        let partition = &cx.aws.partition;
+        let Some(role) = crate::iam::read_role(&iam, partition, &spec.role_name, &[POLICY]).await?
         else {
             return Ok(Observed::absent());
         };
-        let partition = &cx.aws.partition;
-        let trust = role
-            .assume_role_policy_document()
-            .and_then(crate::iam::decode_policy)
-            .unwrap_or(serde_json::Value::Null);
-        let attached = iam
-            .list_attached_role_policies()
-            .role_name(&spec.role_name)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .ctx("iam:ListAttachedRolePolicies")?;
-        let policy_arn = format!("arn:{partition}:iam::aws:policy/{POLICY}");
-        let policies: Vec<&str> = attached
-            .iter()
-            .filter(|p| p.policy_arn() == Some(policy_arn.as_str()))
-            .map(|_| POLICY)
-            .collect();
         let mut live = Attrs::new();
         live.insert(
             TRUSTED.into(),
-            json!(trusted_in(&trust, &spec.trusted, partition)),
+            json!(trusted_in(&role.trust, &spec.trusted, partition)),
         );
-        live.insert(POLICIES.into(), json!(policies));
-        let managed = role
-            .tags()
-            .iter()
-            .any(|t| is_managed_tag(t.key(), t.value()));
-        Ok(Observed::present(live, Attrs::new(), Some(managed)))
+        live.insert(POLICIES.into(), json!(role.policies));
+        Ok(Observed::present(live, Attrs::new(), Some(role.managed)))
     }
 
     async fn apply(
@@ -282,7 +251,7 @@ impl Provider for SupportRoleProvider {
             }
         }
         if change.action == Action::Create || change.live_strings(POLICIES).is_empty() {
-            let arn = format!("arn:{partition}:iam::aws:policy/{POLICY}");
+            let arn = crate::iam::aws_managed_policy_arn(partition, POLICY);
             let just_created = change.action == Action::Create;
             crate::iam::attach_policy(&iam, &spec.role_name, &arn, just_created).await?;
         }
