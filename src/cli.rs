@@ -552,20 +552,31 @@ pub fn run(cli: Cli) -> i32 {
     }
 }
 
+/// What `validate` warns of a baseline without declarations.
+const DECLARES_NOTHING: &str = "declares nothing: plan and apply would do nothing";
+
+/// The root files `validate` checks among `paths`; `Err` says why there are none.
+fn roots_to_validate(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let roots = lang::root_files(paths).map_err(|e| e.to_string())?;
+    if roots.is_empty() {
+        let named: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        return Err(format!("no .kdl file found in {}", named.join(", ")));
+    }
+    Ok(roots)
+}
+
 /// `validate --format json|github`: every root's verdict and every problem, on stdout.
 fn validate_for_machines(paths: &[PathBuf], format: ValidateFormat) -> i32 {
     let mut report = MachineReport::default();
-    match lang::root_files(paths) {
-        Err(e) => report.other("", "error", e.to_string()),
-        Ok(found) if found.is_empty() => report.other("", "error", "no .kdl file found".into()),
+    match roots_to_validate(paths) {
+        Err(e) => report.other("", "error", e),
         Ok(found) => {
             for root in found {
                 let file = lang::source::display_path(&root.canonicalize().unwrap_or(root.clone()));
                 let verdict = match lang::load(&root) {
                     Ok(b) => {
                         if b.declarations.is_empty() {
-                            let message = "declares nothing: plan and apply would do nothing";
-                            report.other(&file, "warning", message.into());
+                            report.other(&file, "warning", DECLARES_NOTHING.into());
                         }
                         serde_json::json!({
                             "file": file, "valid": true,
@@ -781,34 +792,20 @@ impl Context {
     }
 
     fn validate(&self, paths: &[PathBuf]) -> i32 {
-        let roots = match lang::root_files(paths) {
+        let roots = match roots_to_validate(paths) {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("error: {e}");
                 return exit::ERROR;
             }
         };
-        if roots.is_empty() {
-            eprintln!(
-                "error: no .kdl file found in {}",
-                paths
-                    .iter()
-                    .map(|p| p.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            return exit::ERROR;
-        }
         let mut code = exit::OK;
         for root in roots {
             match self.load(&root) {
                 Some(b) => {
                     let files = b.sources.iter().count();
                     if b.declarations.is_empty() {
-                        eprintln!(
-                            "warning: {} declares nothing: plan and apply would do nothing",
-                            root.display()
-                        );
+                        eprintln!("warning: {} {DECLARES_NOTHING}", root.display());
                     }
                     println!(
                         "ok  {}: {} declarations, {} files",
