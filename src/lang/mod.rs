@@ -147,15 +147,11 @@ pub fn kdl_files(path: &Path) -> std::io::Result<Vec<PathBuf>> {
         .require_git(false)
         .build();
     for entry in walk {
-        let entry = match entry {
+        let entry = match entry.map_err(ignore::Error::into_io_error) {
             Ok(entry) => entry,
-            // A symlink loop (`sub/loop -> ..`) is not walked into.
-            Err(e) if e.is_io() => {
-                return Err(e
-                    .into_io_error()
-                    .unwrap_or_else(|| std::io::Error::other("walk failed")))
-            }
-            Err(_) => continue,
+            Err(Some(io)) => return Err(io),
+            // Not an I/O error: a symlink loop (`sub/loop -> ..`), not walked into.
+            Err(None) => continue,
         };
         let p = entry.path();
         if entry.file_type().is_some_and(|t| t.is_file())
