@@ -42,11 +42,20 @@ fn verify(emulator: &Emulator, log: &str) -> Run {
     baseline(emulator, &["log", "verify", "--log", log])
 }
 
-/// A log of two runs: the first apply, then a repair after drift.
-async fn two_run_log() -> (Emulator, tempfile::TempDir, String) {
-    let emulator = Emulator::start();
+/// An emulator (started with `flags`) holding the seeded organization, and `text` as a
+/// baseline in a folder of its own, where the change log goes too.
+struct Setup {
+    emulator: Emulator,
+    accounts: std::collections::BTreeMap<String, String>,
+    dir: tempfile::TempDir,
+    root: String,
+    log: String,
+}
+
+async fn setup(flags: &[&str], text: &str) -> Setup {
+    let emulator = Emulator::start_with(flags);
     let accounts = seed_organization(&emulator).await;
-    let dir = baseline_dir(BASELINE, &[]);
+    let dir = baseline_dir(text, &[]);
     let root = dir.path().to_str().unwrap().to_string();
     let log = dir
         .path()
@@ -54,6 +63,24 @@ async fn two_run_log() -> (Emulator, tempfile::TempDir, String) {
         .to_str()
         .unwrap()
         .to_string();
+    Setup {
+        emulator,
+        accounts,
+        dir,
+        root,
+        log,
+    }
+}
+
+/// A log of two runs: the first apply, then a repair after drift.
+async fn two_run_log() -> (Emulator, tempfile::TempDir, String) {
+    let Setup {
+        emulator,
+        accounts,
+        dir,
+        root,
+        log,
+    } = setup(&[], BASELINE).await;
     apply(&emulator, &root, &log).expect(0);
     let config = sdk_config(&emulator, Some(&accounts["prod-data"])).await;
     aws_sdk_iam::Client::new(&config)
@@ -145,16 +172,12 @@ async fn tampering_of_each_kind_is_found_at_its_line() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_killed_apply_leaves_a_verifiable_log_and_a_rerun_converges() {
-    let emulator = Emulator::start();
-    seed_organization(&emulator).await;
-    let dir = baseline_dir(BASELINE, &[]);
-    let root = dir.path().to_str().unwrap();
-    let log = dir.path().join("changes.jsonl");
-    let log = log.to_str().unwrap();
+    let s = setup(&[], BASELINE).await;
+    let (emulator, root, log) = (&s.emulator, s.root.as_str(), s.log.as_str());
     // Kill points: right after the first intent, after an outcome, after a later intent
     // (one change at a time, so records alternate intent, outcome).
     for (attempt, kill_after) in [1, 3, 6].into_iter().enumerate() {
-        let status = one_change_at_a_time(&emulator, root, log)
+        let status = one_change_at_a_time(emulator, root, log)
             .env("BASELINE_TEST_KILL_AFTER_RECORD", kill_after.to_string())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -163,7 +186,7 @@ async fn a_killed_apply_leaves_a_verifiable_log_and_a_rerun_converges() {
         assert_eq!(status.code(), None, "attempt {attempt}: killed by a signal");
         let text = std::fs::read_to_string(log).unwrap();
         assert!(text.ends_with('\n'), "no half-written line");
-        let verified = verify(&emulator, log).expect(0);
+        let verified = verify(emulator, log).expect(0);
         // The header is record 0 only in the first run; intents are odd records then.
         if attempt == 0 {
             assert!(
@@ -179,7 +202,7 @@ async fn a_killed_apply_leaves_a_verifiable_log_and_a_rerun_converges() {
             "the killed run's lock file names it"
         );
     }
-    let after = apply(&emulator, root, log).expect(0);
+    let after = apply(emulator, root, log).expect(0);
     assert!(
         after
             .stderr
@@ -188,8 +211,8 @@ async fn a_killed_apply_leaves_a_verifiable_log_and_a_rerun_converges() {
         after.stderr
     );
     assert!(!std::path::Path::new(&format!("{log}.lock")).exists());
-    baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(0);
-    let verified = verify(&emulator, log).expect(0);
+    baseline(emulator, &["plan", root, "--detailed-exitcode"]).expect(0);
+    let verified = verify(emulator, log).expect(0);
     assert!(
         verified.stdout.contains("incomplete"),
         "{}",
@@ -199,13 +222,9 @@ async fn a_killed_apply_leaves_a_verifiable_log_and_a_rerun_converges() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_interrupted_apply_records_what_it_started_and_releases_its_lock() {
-    let emulator = Emulator::start();
-    seed_organization(&emulator).await;
-    let dir = baseline_dir(BASELINE, &[]);
-    let root = dir.path().to_str().unwrap();
-    let log = dir.path().join("changes.jsonl");
-    let log = log.to_str().unwrap();
-    let child = one_change_at_a_time(&emulator, root, log)
+    let s = setup(&[], BASELINE).await;
+    let (emulator, root, log) = (&s.emulator, s.root.as_str(), s.log.as_str());
+    let child = one_change_at_a_time(emulator, root, log)
         .env("NO_COLOR", "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -242,7 +261,7 @@ async fn an_interrupted_apply_records_what_it_started_and_releases_its_lock() {
         "{stdout}"
     );
     // Every change that started has its outcome: nothing is incomplete, the chain holds.
-    let verified = verify(&emulator, log).expect(0);
+    let verified = verify(emulator, log).expect(0);
     assert!(
         verified.stdout.contains(" 0 incomplete)"),
         "{}",
@@ -255,15 +274,15 @@ async fn an_interrupted_apply_records_what_it_started_and_releases_its_lock() {
     );
     assert!(!std::path::Path::new(&format!("{log}.lock")).exists());
     // Changes were left undone, and a rerun does them.
-    baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(2);
-    let rerun = apply(&emulator, root, log).expect(0);
+    baseline(emulator, &["plan", root, "--detailed-exitcode"]).expect(2);
+    let rerun = apply(emulator, root, log).expect(0);
     assert!(
         !rerun.stderr.contains("without releasing"),
         "{}",
         rerun.stderr
     );
-    baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(0);
-    verify(&emulator, log).expect(0);
+    baseline(emulator, &["plan", root, "--detailed-exitcode"]).expect(0);
+    verify(emulator, log).expect(0);
 }
 
 /// A backup selection in one account: it names AWS Backup's service role, which apply
@@ -284,13 +303,9 @@ backup-plan "daily" {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_second_interrupt_ends_apply_at_once() {
     // A new role stays unusable for 30 s: the selection's change waits that long.
-    let emulator = Emulator::start_with(&["--consistency-window", "30"]);
-    seed_organization(&emulator).await;
-    let dir = baseline_dir(BACKUP, &[]);
-    let root = dir.path().to_str().unwrap();
-    let log = dir.path().join("changes.jsonl");
-    let log = log.to_str().unwrap();
-    let mut child = one_change_at_a_time(&emulator, root, log)
+    let s = setup(&["--consistency-window", "30"], BACKUP).await;
+    let (emulator, root, log) = (&s.emulator, s.root.as_str(), s.log.as_str());
+    let mut child = one_change_at_a_time(emulator, root, log)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -330,7 +345,7 @@ async fn a_second_interrupt_ends_apply_at_once() {
         "{stderr}"
     );
     // The cut-short change is an intent without an outcome; the lock is gone.
-    let verified = verify(&emulator, log).expect(0);
+    let verified = verify(emulator, log).expect(0);
     assert!(
         verified.stdout.contains(" 1 incomplete)"),
         "{}",
@@ -341,12 +356,8 @@ async fn a_second_interrupt_ends_apply_at_once() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_applies_started_together_one_runs_one_is_refused() {
-    let emulator = Emulator::start();
-    seed_organization(&emulator).await;
-    let dir = baseline_dir(BASELINE, &[]);
-    let root = dir.path().to_str().unwrap();
-    let log = dir.path().join("changes.jsonl");
-    let log = log.to_str().unwrap();
+    let s = setup(&[], BASELINE).await;
+    let (emulator, root, log) = (&s.emulator, s.root.as_str(), s.log.as_str());
     let spawn = || {
         Command::new(env!("CARGO_BIN_EXE_baseline"))
             .args(["apply", root, "--auto-approve", "--change-log", log])
@@ -369,8 +380,8 @@ async fn two_applies_started_together_one_runs_one_is_refused() {
         message.contains("another apply holds the change log lock") && message.contains("pid "),
         "{message}"
     );
-    verify(&emulator, log).expect(0);
-    baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(0);
+    verify(emulator, log).expect(0);
+    baseline(emulator, &["plan", root, "--detailed-exitcode"]).expect(0);
 }
 
 #[tokio::test(flavor = "multi_thread")]
