@@ -636,6 +636,12 @@ impl Aws {
     client!(kms, aws_sdk_kms);
     client!(sts, aws_sdk_sts);
     client!(account, aws_sdk_account);
+    client!(logs, aws_sdk_cloudwatchlogs);
+    client!(cloudwatch, aws_sdk_cloudwatch);
+    client!(sns, aws_sdk_sns);
+    client!(access_analyzer, aws_sdk_accessanalyzer);
+    client!(guardduty, aws_sdk_guardduty);
+    client!(ec2, aws_sdk_ec2);
 
     /// Organizations, with `ConcurrentModificationException` retried as AWS advises ("try
     /// again later"): concurrent attachments of one policy hit it in large organizations.
@@ -661,6 +667,41 @@ impl Aws {
                 .interceptor(self.calls.clone())
                 .build(),
         ))
+    }
+}
+
+/// S3 Control at a custom endpoint (a proxy, an emulator), addressed as given. Its endpoint
+/// rules put the account id in front of the host (`123456789012.s3-control.<region>...`),
+/// which only AWS's own hosts serve.
+#[derive(Debug)]
+struct S3ControlAsGiven(String);
+
+impl aws_sdk_s3control::config::endpoint::ResolveEndpoint for S3ControlAsGiven {
+    fn resolve_endpoint<'a>(
+        &'a self,
+        _params: &'a aws_sdk_s3control::config::endpoint::Params,
+    ) -> aws_sdk_s3control::config::endpoint::EndpointFuture<'a> {
+        aws_sdk_s3control::config::endpoint::EndpointFuture::ready(Ok(
+            aws_sdk_s3control::config::endpoint::Endpoint::builder()
+                .url(self.0.clone())
+                .build(),
+        ))
+    }
+}
+
+impl Aws {
+    pub async fn s3control(
+        &self,
+        account: &str,
+        region: &str,
+    ) -> Result<aws_sdk_s3control::Client, AwsError> {
+        let config = self.config(account, region).await?;
+        let mut builder =
+            aws_sdk_s3control::config::Builder::from(&config).interceptor(self.calls.clone());
+        if let Some(url) = config.endpoint_url() {
+            builder = builder.endpoint_resolver(S3ControlAsGiven(url.to_string()));
+        }
+        Ok(aws_sdk_s3control::Client::from_conf(builder.build()))
     }
 }
 

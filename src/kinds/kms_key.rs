@@ -340,6 +340,8 @@ pub fn key_statements(cx: &Ctx<'_>, name: &str) -> Map<String, Value> {
             }),
         );
     }
+    statements.extend(super::log_group::key_statements(cx, name));
+    statements.extend(super::alert_topic::key_statements(cx, name));
     statements
         .into_iter()
         .map(|(sid, st)| (sid, canonical_statement(&st)))

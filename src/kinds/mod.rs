@@ -6,18 +6,27 @@ use crate::lang::reader::{Cx, NodeReader};
 use crate::lang::source::Spanned;
 use crate::provider::Provider;
 
+pub mod access_analyzer;
 pub mod account;
+pub mod account_public_access_block;
+pub mod alert_topic;
 pub mod backup_plan;
 pub mod backup_vault;
 pub mod config_recorder;
+pub mod credential_hygiene;
+pub mod ebs_encryption;
+pub mod guardduty;
 pub mod kms_key;
 pub mod kms_rotation;
 pub mod log_bucket;
+pub mod log_group;
+pub mod log_retention;
 pub mod mfa;
 pub mod organization;
 pub mod organization_trail;
 pub mod organizational_unit;
 pub mod password_policy;
+pub mod security_alarms;
 pub mod security_hub;
 pub mod service_control_policy;
 pub mod support_role;
@@ -30,15 +39,24 @@ pub static KINDS: &[&Kind] = &[
     &service_control_policy::KIND,
     &kms_key::KIND,
     &log_bucket::KIND,
+    &log_group::KIND,
+    &alert_topic::KIND,
     &organization_trail::KIND,
     &config_recorder::KIND,
     &security_hub::KIND,
+    &security_alarms::KIND,
+    &guardduty::KIND,
+    &access_analyzer::KIND,
     &backup_vault::KIND,
     &backup_plan::KIND,
     &kms_rotation::KIND,
+    &log_retention::KIND,
     &password_policy::KIND,
     &mfa::KIND,
+    &credential_hygiene::KIND,
     &support_role::KIND,
+    &account_public_access_block::KIND,
+    &ebs_encryption::KIND,
 ];
 
 /// Whether `name` is the kind of a resource baseline manages: a declared kind, or a part of

@@ -1,4 +1,6 @@
-//! `organization-trail`: a CloudTrail trail that logs every account of the organization.
+//! `organization-trail`: a CloudTrail trail that logs every account of the organization,
+//! optionally also delivering to a declared CloudWatch Logs log group (CIS AWS Foundations
+//! v3.0, 3.4), through an IAM role baseline keeps for it.
 
 use async_trait::async_trait;
 use aws_sdk_cloudtrail::types::Tag;
@@ -37,6 +39,8 @@ pub struct OrganizationTrail {
     pub bucket: Option<Spanned<String>>,
     pub kms_key: Option<Spanned<String>>,
     pub s3_key_prefix: Option<Spanned<String>>,
+    /// The declared log-group the trail also delivers to.
+    pub cloudwatch_logs: Option<Spanned<String>>,
     pub multi_region: bool,
     pub log_file_validation: bool,
     pub logging: bool,
@@ -47,6 +51,11 @@ impl Spec for OrganizationTrail {
         let bucket = self.bucket.iter().map(|b| Reference::new("log-bucket", b));
         bucket
             .chain(self.kms_key.iter().map(|k| Reference::new("kms-key", k)))
+            .chain(
+                self.cloudwatch_logs
+                    .iter()
+                    .map(|g| Reference::new("log-group", g)),
+            )
             .collect()
     }
     crate::spec_any!();
@@ -70,6 +79,7 @@ fn parse(r: &mut NodeReader, name: &Spanned<String>) -> Box<dyn Spec> {
     let bucket = r.require(bucket, "bucket", "bucket \"org-trail-logs\"");
     let kms_key = r.child_str("kms-key", "the name of a declared kms-key");
     let s3_key_prefix = r.child_str("s3-key-prefix", "a key prefix");
+    let cloudwatch_logs = r.child_str("cloudwatch-logs", "the name of a declared log-group");
     let flag = |r: &mut NodeReader, n| r.child_bool(n).is_none_or(|b| b.value);
     let multi_region = flag(r, "multi-region");
     let log_file_validation = flag(r, "log-file-validation");
@@ -78,6 +88,7 @@ fn parse(r: &mut NodeReader, name: &Spanned<String>) -> Box<dyn Spec> {
         bucket,
         kms_key,
         s3_key_prefix,
+        cloudwatch_logs,
         multi_region,
         log_file_validation,
         logging,
@@ -183,7 +194,15 @@ const SETTINGS: &[&str] = &[
     "global-service-events",
     "log-file-validation",
     "organization-trail",
+    CLOUDWATCH_LOGS,
 ];
+
+const CLOUDWATCH_LOGS: &str = "cloudwatch-logs";
+const DELIVERY_ROLE_ATTR: &str = "cloudwatch-logs-role";
+/// The role CloudTrail assumes to write into the log group, in the management account.
+pub const DELIVERY_ROLE: &str = "baseline-cloudtrail-to-cloudwatch-logs";
+/// Its inline policy, baseline's alone.
+const DELIVERY_POLICY: &str = "cloudwatch-logs-delivery";
 
 fn attrs(cx: &Ctx<'_>, t: &OrganizationTrail) -> Attrs {
     let mut a = Attrs::new();
@@ -205,7 +224,105 @@ fn attrs(cx: &Ctx<'_>, t: &OrganizationTrail) -> Attrs {
     a.insert("log-file-validation".into(), json!(t.log_file_validation));
     a.insert("organization-trail".into(), json!(true));
     a.insert("logging".into(), json!(t.logging));
+    // Compared only when declared: a delivery someone else set up on an undeclared trail
+    // attribute is theirs, and a declaration that drops it leaves it running.
+    if let Some((name, arn)) = delivery_group(cx, t) {
+        a.insert(CLOUDWATCH_LOGS.into(), json!(name));
+        a.insert(DELIVERY_ROLE_ATTR.into(), delivery_policy(&arn));
+    }
     a
+}
+
+/// The log group the trail delivers to: (name, ARN).
+fn delivery_group(cx: &Ctx<'_>, t: &OrganizationTrail) -> Option<(String, String)> {
+    let decl = &t.cloudwatch_logs.as_ref()?.value;
+    let (name, account, region) = super::log_group::placed(cx, decl)?;
+    let arn = super::log_group::arn(&cx.aws.partition, &region, &account, &name);
+    Some((name, arn))
+}
+
+/// What the delivery role lets CloudTrail do: create streams in the log group and put
+/// events into them (CloudTrail user guide, "Role policy document for CloudTrail to use
+/// CloudWatch Logs for monitoring").
+fn delivery_policy(group_arn: &str) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "BaselineCloudTrailDelivery",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": format!("{group_arn}:log-stream:*")
+        }]
+    })
+}
+
+/// The delivery role's inline policy as IAM has it (`null` without the role or policy).
+async fn live_delivery_policy(iam: &aws_sdk_iam::Client) -> provider::Result<Value> {
+    let out = iam
+        .get_role_policy()
+        .role_name(DELIVERY_ROLE)
+        .policy_name(DELIVERY_POLICY)
+        .send()
+        .await
+        .absent_on("iam:GetRolePolicy", &["NoSuchEntity"])?;
+    Ok(out
+        .and_then(|o| crate::iam::decode_policy(o.policy_document()))
+        .unwrap_or(Value::Null))
+}
+
+/// Make the delivery role trust CloudTrail and allow writing into `group_arn`; its ARN.
+/// Returns whether the role was created now (IAM may not have it everywhere yet).
+async fn ensure_delivery_role(
+    iam: &aws_sdk_iam::Client,
+    group_arn: &str,
+) -> provider::Result<(String, bool)> {
+    let existing = iam
+        .get_role()
+        .role_name(DELIVERY_ROLE)
+        .send()
+        .await
+        .absent_on("iam:GetRole", &["NoSuchEntity"])?
+        .and_then(|r| r.role);
+    let (arn, created) = match existing {
+        Some(role) => (role.arn, false),
+        None => {
+            let trust = json!({
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Sid": "BaselineTrustsCloudTrail",
+                    "Effect": "Allow",
+                    "Principal": {"Service": CLOUDTRAIL_PRINCIPAL},
+                    "Action": "sts:AssumeRole"
+                }]
+            });
+            let role = iam
+                .create_role()
+                .role_name(DELIVERY_ROLE)
+                .description("Lets CloudTrail deliver to CloudWatch Logs (managed by baseline)")
+                .assume_role_policy_document(trust.to_string())
+                .tags(crate::iam::managed_tag()?)
+                .send()
+                .await
+                .ctx("iam:CreateRole")?
+                .role
+                .ok_or_else(|| Error::State("iam:CreateRole returned no role".into()))?;
+            (role.arn, true)
+        }
+    };
+    until_consistent(
+        |e| created && e.is("NoSuchEntity"),
+        || async {
+            iam.put_role_policy()
+                .role_name(DELIVERY_ROLE)
+                .policy_name(DELIVERY_POLICY)
+                .policy_document(delivery_policy(group_arn).to_string())
+                .send()
+                .await
+                .ctx("iam:PutRolePolicy")
+        },
+    )
+    .await?;
+    Ok((arn, created))
 }
 
 /// The ARN of the trail's declared key, which must exist by the time the trail is written.
@@ -322,6 +439,22 @@ impl Provider for OrganizationTrailProvider {
             "logging".into(),
             json!(status.is_logging().unwrap_or(false)),
         );
+        // arn:PARTITION:logs:REGION:ACCOUNT:log-group:NAME:*
+        let group = trail
+            .cloud_watch_logs_log_group_arn()
+            .and_then(|a| a.split_once(":log-group:"))
+            .map(|(_, rest)| rest.strip_suffix(":*").unwrap_or(rest).to_string());
+        live.insert(CLOUDWATCH_LOGS.into(), json!(group));
+        let role_is_ours = trail
+            .cloud_watch_logs_role_arn()
+            .is_some_and(|r| crate::iam::role_name(r) == DELIVERY_ROLE);
+        let delivery = if role_is_ours {
+            let iam = cx.aws.iam(&inst.account_id, &inst.region).await?;
+            live_delivery_policy(&iam).await?
+        } else {
+            Value::Null
+        };
+        live.insert(DELIVERY_ROLE_ATTR.into(), delivery);
         let mut ids = Attrs::new();
         ids.insert("arn".into(), json!(arn));
         Ok(Observed::present(live, ids, Some(managed)))
@@ -355,10 +488,31 @@ impl Provider for OrganizationTrailProvider {
                 && (e.is("KmsKeyNotFoundException")
                     || e.is("InsufficientEncryptionPolicyException"))
         };
+        let delivery = match delivery_group(cx, spec) {
+            Some((_, group_arn))
+                if change.action == Action::Create
+                    || change.changes(CLOUDWATCH_LOGS)
+                    || change.changes(DELIVERY_ROLE_ATTR) =>
+            {
+                let iam = cx.aws.iam(&inst.account_id, &inst.region).await?;
+                let (role, _) = ensure_delivery_role(&iam, &group_arn).await?;
+                Some((format!("{group_arn}:*"), role))
+            }
+            _ => None,
+        };
+        // CloudTrail checks that it may assume the role and write with it: a role (or
+        // policy) IAM has not spread yet is refused for a moment, as "Access denied." with
+        // either exception (as the AWS provider for Terraform also finds).
+        let role_refused = |e: &AwsError| {
+            (e.is("InvalidCloudWatchLogsRoleArnException")
+                || e.is("InvalidCloudWatchLogsLogGroupArnException"))
+                && e.message.contains("Access denied.")
+        };
+        let (group_arn, role_arn) = delivery.clone().unzip();
         if change.action == Action::Create {
             let key = declared_key_arn(cx, spec).await?;
             let tag = managed_tag()?;
-            until_consistent(key_not_yet_visible, || async {
+            let call = || async {
                 ct.create_trail()
                     .name(name)
                     .s3_bucket_name(&bucket)
@@ -368,12 +522,22 @@ impl Provider for OrganizationTrailProvider {
                     .is_multi_region_trail(spec.multi_region)
                     .include_global_service_events(true)
                     .enable_log_file_validation(spec.log_file_validation)
+                    .set_cloud_watch_logs_log_group_arn(group_arn.clone())
+                    .set_cloud_watch_logs_role_arn(role_arn.clone())
                     .tags_list(tag.clone())
                     .send()
                     .await
                     .ctx("cloudtrail:CreateTrail")
-            })
-            .await?;
+            };
+            match &role_arn {
+                Some(role) => {
+                    crate::iam::with_new_role(cx, &inst.account_id, role, role_refused, || {
+                        until_consistent(key_not_yet_visible, call)
+                    })
+                    .await?
+                }
+                None => until_consistent(key_not_yet_visible, call).await?,
+            };
             if spec.logging {
                 ct.start_logging()
                     .name(name)
@@ -394,12 +558,14 @@ impl Provider for OrganizationTrailProvider {
                 .await
                 .ctx("cloudtrail:AddTags")?;
         }
-        if SETTINGS.iter().any(|s| change.changes(s)) {
+        if SETTINGS.iter().any(|s| change.changes(s)) || delivery.is_some() {
             // An empty prefix or key id removes it; send one only to remove what is set.
             let key = declared_key_arn(cx, spec).await?;
             let key = key.or_else(|| change.changes("kms-key").then(String::new));
             let prefix = prefix.or_else(|| change.changes("s3-key-prefix").then(String::new));
-            until_consistent(key_not_yet_visible, || async {
+            // Absent, they leave the delivery as it is.
+            let (group_arn, role_arn) = (group_arn.clone(), role_arn.clone());
+            let call = || async {
                 ct.update_trail()
                     .name(arn)
                     .s3_bucket_name(&bucket)
@@ -409,11 +575,21 @@ impl Provider for OrganizationTrailProvider {
                     .is_multi_region_trail(spec.multi_region)
                     .include_global_service_events(true)
                     .enable_log_file_validation(spec.log_file_validation)
+                    .set_cloud_watch_logs_log_group_arn(group_arn.clone())
+                    .set_cloud_watch_logs_role_arn(role_arn.clone())
                     .send()
                     .await
                     .ctx("cloudtrail:UpdateTrail")
-            })
-            .await?;
+            };
+            match &role_arn {
+                Some(role) => {
+                    crate::iam::with_new_role(cx, &inst.account_id, role, role_refused, || {
+                        until_consistent(key_not_yet_visible, call)
+                    })
+                    .await?
+                }
+                None => until_consistent(key_not_yet_visible, call).await?,
+            };
         }
         if change.changes("logging") {
             if spec.logging {

@@ -1105,10 +1105,12 @@ def apply() -> None:
     import strict_access
     import strict_consistency
     import strict_policies
+    import strict_monitoring
 
     strict_access.apply()
     strict_consistency.apply()
     strict_policies.apply()
+    strict_monitoring.apply()
     _APPLIED = True
 
 

@@ -1,0 +1,341 @@
+//! Monitoring against the emulator: the organization trail delivering to a log group,
+//! an encrypted alert topic, and the CIS v3.0 section 4 metric filters and alarms
+//! (security-alarms); drift made out of band (an alarm deleted, a filter pattern changed,
+//! a subscription removed, a retention shortened) found exactly and repaired; what the AWS
+//! CLI sees afterwards; and the log-retention rule.
+
+mod support;
+
+use support::*;
+
+const LOG_GROUP: &str = "/baseline/cloudtrail";
+const TOPIC: &str = "security-alerts";
+
+fn monitoring(management: &str, exclude: &str) -> String {
+    format!(
+        r#"
+settings {{ default-regions "us-east-1" }}
+organization {{ trusted-services "cloudtrail.amazonaws.com" }}
+kms-key "org-logs" {{
+    account "log-archive"
+    alias "alias/org-logs"
+}}
+log-bucket "org-trail-logs" {{
+    account "log-archive"
+    bucket-name "acme-org-trail-logs"
+    kms-key "org-logs"
+}}
+kms-key "monitoring" {{
+    alias "alias/monitoring"
+}}
+log-group "trail" {{
+    name "{LOG_GROUP}"
+    retention-days 365
+    kms-key "monitoring"
+}}
+organization-trail "org-trail" {{
+    bucket "org-trail-logs"
+    kms-key "org-logs"
+    cloudwatch-logs "trail"
+}}
+alert-topic "{TOPIC}" {{
+    kms-key "monitoring"
+    subscribe "email" "secops@example.com"
+    subscribe "sqs" "arn:aws:sqs:us-east-1:{management}:security-alerts"
+}}
+security-alarms {{
+    log-group "trail"
+    alert-topic "{TOPIC}"
+    {exclude}
+}}
+"#
+    )
+}
+
+const GROUP_ADDRESS: &str = "log-group.trail[master/us-east-1]";
+const TOPIC_ADDRESS: &str = "alert-topic.security-alerts[master/us-east-1]";
+const ALARMS_ADDRESS: &str = "security-alarms.default[master/us-east-1]";
+
+async fn management_id(emulator: &Emulator) -> String {
+    let sts = aws_sdk_sts::Client::new(&sdk_config(emulator, None).await);
+    sts.get_caller_identity()
+        .send()
+        .await
+        .unwrap()
+        .account()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn monitoring_converges_repairs_drift_and_the_cli_sees_every_alarm() {
+    let emulator = Emulator::start();
+    seed_organization(&emulator).await;
+    let management = management_id(&emulator).await;
+    let dir = baseline_dir(&monitoring(&management, ""), &[]);
+    let root = dir.path().to_str().unwrap();
+
+    let plan = baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(2);
+    for address in [GROUP_ADDRESS, TOPIC_ADDRESS, ALARMS_ADDRESS] {
+        assert!(
+            plan.planned().iter().any(|p| p == address),
+            "{address}\n{}",
+            plan.stdout
+        );
+    }
+    baseline(&emulator, &["apply", root, "--auto-approve"]).expect(0);
+    let converged = baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(0);
+    assert!(
+        converged.stdout.contains("No changes"),
+        "{}",
+        converged.stdout
+    );
+
+    // The independent client: every CIS 4.x filter with the benchmark's pattern on the
+    // trail's log group, and an alarm on its metric notifying the alert topic.
+    let topic_arn = format!("arn:aws:sns:us-east-1:{management}:{TOPIC}");
+    let filters = aws_cli(
+        &emulator,
+        None,
+        &[
+            "logs",
+            "describe-metric-filters",
+            "--log-group-name",
+            LOG_GROUP,
+        ],
+    );
+    let alarms = aws_cli(&emulator, None, &["cloudwatch", "describe-alarms"]);
+    for rec in baseline::kinds::security_alarms::RECOMMENDATIONS {
+        let filter = filters["metricFilters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["filterName"] == rec.name().as_str())
+            .unwrap_or_else(|| panic!("no filter for {}: {filters}", rec.number));
+        assert_eq!(filter["filterPattern"], rec.pattern, "{}", rec.number);
+        let metric = &filter["metricTransformations"][0];
+        assert_eq!(metric["metricName"], rec.metric);
+        assert_eq!(metric["metricNamespace"], "CISBenchmark");
+        let alarm = alarms["MetricAlarms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["MetricName"] == rec.metric && a["Namespace"] == "CISBenchmark")
+            .unwrap_or_else(|| panic!("no alarm on {}: {alarms}", rec.metric));
+        assert_eq!(alarm["AlarmActions"], serde_json::json!([topic_arn]));
+    }
+    let trail = aws_cli(
+        &emulator,
+        None,
+        &["cloudtrail", "get-trail", "--name", "org-trail"],
+    );
+    assert_eq!(
+        trail["Trail"]["CloudWatchLogsLogGroupArn"],
+        format!("arn:aws:logs:us-east-1:{management}:log-group:{LOG_GROUP}:*")
+    );
+    assert_eq!(
+        trail["Trail"]["CloudWatchLogsRoleArn"],
+        format!("arn:aws:iam::{management}:role/baseline-cloudtrail-to-cloudwatch-logs")
+    );
+
+    // Drift, out of band: an alarm deleted, a filter's pattern changed, the SQS
+    // subscription removed, the retention shortened.
+    let config = sdk_config(&emulator, None).await;
+    let cw = aws_sdk_cloudwatch::Client::new(&config);
+    cw.delete_alarms()
+        .alarm_names("cis-4.3-root-account-usage")
+        .send()
+        .await
+        .unwrap();
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
+    logs.put_metric_filter()
+        .log_group_name(LOG_GROUP)
+        .filter_name("cis-4.1-unauthorized-api-calls")
+        .filter_pattern("{ $.errorCode = \"AccessDenied\" }")
+        .metric_transformations(
+            aws_sdk_cloudwatchlogs::types::MetricTransformation::builder()
+                .metric_name("UnauthorizedAPICalls")
+                .metric_namespace("CISBenchmark")
+                .metric_value("1")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    logs.put_retention_policy()
+        .log_group_name(LOG_GROUP)
+        .retention_in_days(30)
+        .send()
+        .await
+        .unwrap();
+    let sns = aws_sdk_sns::Client::new(&config);
+    let subs = sns
+        .list_subscriptions_by_topic()
+        .topic_arn(&topic_arn)
+        .send()
+        .await
+        .unwrap();
+    let sqs = subs
+        .subscriptions()
+        .iter()
+        .find(|s| s.protocol() == Some("sqs"))
+        .and_then(|s| s.subscription_arn())
+        .expect("the sqs subscription")
+        .to_string();
+    sns.unsubscribe()
+        .subscription_arn(sqs)
+        .send()
+        .await
+        .unwrap();
+
+    let drift = baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(2);
+    assert_eq!(
+        sorted(drift.planned()),
+        sorted(vec![
+            ALARMS_ADDRESS.to_string(),
+            GROUP_ADDRESS.to_string(),
+            TOPIC_ADDRESS.to_string()
+        ]),
+        "{}",
+        drift.stdout
+    );
+    for changed in ["alarm-4.3", "filter-4.1", "retention-days", "subscriptions"] {
+        assert!(
+            drift.stdout.contains(changed),
+            "{changed}\n{}",
+            drift.stdout
+        );
+    }
+    for unchanged in ["alarm-4.1", "filter-4.3", "kms-key", "policy"] {
+        assert!(
+            !drift.stdout.contains(unchanged),
+            "{unchanged}\n{}",
+            drift.stdout
+        );
+    }
+    baseline(&emulator, &["apply", root, "--auto-approve"]).expect(0);
+    baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(0);
+
+    // Excluding a recommendation deletes its filter and alarm, and nothing else.
+    std::fs::write(
+        dir.path().join("baseline.kdl"),
+        monitoring(&management, "exclude \"4.14\""),
+    )
+    .unwrap();
+    let excluded = baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(2);
+    assert_eq!(
+        excluded.planned(),
+        vec![ALARMS_ADDRESS],
+        "{}",
+        excluded.stdout
+    );
+    baseline(&emulator, &["apply", root, "--auto-approve"]).expect(0);
+    baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(0);
+    let left = cw
+        .describe_alarms()
+        .alarm_names("cis-4.14-vpc-changes")
+        .send()
+        .await
+        .unwrap();
+    assert!(left.metric_alarms().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn log_retention_gives_groups_without_one_the_declared_retention() {
+    let emulator = Emulator::start();
+    let accounts = seed_organization(&emulator).await;
+    let config = sdk_config(&emulator, Some(&accounts["prod-app"])).await;
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
+    for name in ["/app/forever", "/app/kept-a-week", "/tmp/excluded"] {
+        logs.create_log_group()
+            .log_group_name(name)
+            .send()
+            .await
+            .unwrap();
+    }
+    logs.put_retention_policy()
+        .log_group_name("/app/kept-a-week")
+        .retention_in_days(7)
+        .send()
+        .await
+        .unwrap();
+    let dir = baseline_dir(
+        r#"
+settings { default-regions "us-east-1" }
+log-retention {
+    targets { account "prod-app" }
+    retention-days 400
+    exclude-prefixes "/tmp/"
+}
+"#,
+        &[],
+    );
+    let root = dir.path().to_str().unwrap();
+    let plan = baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(2);
+    assert!(plan.stdout.contains("/app/forever"), "{}", plan.stdout);
+    assert!(!plan.stdout.contains("kept-a-week"), "{}", plan.stdout);
+    assert!(!plan.stdout.contains("/tmp/excluded"), "{}", plan.stdout);
+    baseline(&emulator, &["apply", root, "--auto-approve"]).expect(0);
+    baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(0);
+    let groups = logs.describe_log_groups().send().await.unwrap();
+    let retention = |n: &str| {
+        groups
+            .log_groups()
+            .iter()
+            .find(|g| g.log_group_name() == Some(n))
+            .and_then(|g| g.retention_in_days())
+    };
+    assert_eq!(retention("/app/forever"), Some(400));
+    assert_eq!(retention("/app/kept-a-week"), Some(7));
+    assert_eq!(retention("/tmp/excluded"), None);
+}
+
+#[test]
+fn validate_names_bad_monitoring_input() {
+    let dir = baseline_dir(
+        r#"log-group "trail" {
+    retention-days 366
+}
+alert-topic "alerts" {
+    kms-key "k"
+    subscribe "email" "not-an-address"
+    subscribe "https" "http://hooks.example.com"
+}
+kms-key "k" { alias "alias/k"; }
+security-alarms {
+    log-group "trail"
+    alert-topic "alerts"
+    exclude "4.16" "4.3"
+}
+"#,
+        &[],
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_baseline"))
+        .args(["validate", dir.path().to_str().unwrap()])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    for (at, what) in [
+        (
+            "baseline.kdl:2:20",
+            "CloudWatch Logs does not offer a retention of 366 days",
+        ),
+        (
+            "baseline.kdl:6:23",
+            "\"not-an-address\" is not a valid email endpoint",
+        ),
+        ("baseline.kdl:7:23", "is not a valid https endpoint"),
+        (
+            "baseline.kdl:13:13",
+            "\"4.16\" is not a monitoring recommendation",
+        ),
+    ] {
+        assert!(stderr.contains(at), "{at}\n{stderr}");
+        assert!(stderr.contains(what), "{what}\n{stderr}");
+    }
+    // "4.3" is a recommendation: nothing else is reported.
+    assert!(stderr.contains("4 problems found"), "{stderr}");
+}
