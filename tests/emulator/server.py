@@ -35,12 +35,17 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import baseline_moto_ext  # noqa: E402  (applies the patches on import)
 import emulator_settings  # noqa: E402
 import strict_access  # noqa: E402
+import access_analyzer  # noqa: E402  (IAM Access Analyzer, which moto lacks)
+import strict_guardrails  # noqa: E402  (credential report, GuardDuty, EBS, S3 Control)
 from moto.moto_server.werkzeug_app import (  # noqa: E402
     DomainDispatcherApplication,
     MotoRequestHandler,
     create_backend_app,
 )
 from werkzeug.serving import make_server  # noqa: E402
+
+access_analyzer.apply()
+strict_guardrails.apply()
 
 HOST = "127.0.0.1"
 
