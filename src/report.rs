@@ -46,6 +46,29 @@ pub fn default_controls(keyword: &str) -> &'static [&'static str] {
         "mfa" => &["SOC2:CC6.1", "ISO27001:2022:A.8.5"],
         // CIS 1.17: someone can open and work AWS Support cases during an incident.
         "support-role" => &["SOC2:CC7.4", "ISO27001:2022:A.5.24", "ISO27001:2022:A.5.26"],
+        // Detect and act on anomalies: CloudWatch watching the trail, alerts delivered.
+        "log-group" | "security-alarms" | "alert-topic" => &[
+            "SOC2:CC7.2",
+            "SOC2:CC7.3",
+            "ISO27001:2022:A.8.15",
+            "ISO27001:2022:A.8.16",
+        ],
+        "log-retention" => &["SOC2:CC7.2", "ISO27001:2022:A.8.15"],
+        "guardduty" => &["SOC2:CC7.2", "SOC2:CC7.3", "ISO27001:2022:A.8.16"],
+        "access-analyzer" => &[
+            "SOC2:CC6.1",
+            "SOC2:CC7.2",
+            "ISO27001:2022:A.5.15",
+            "ISO27001:2022:A.8.16",
+        ],
+        "account-public-access-block" => &["SOC2:CC6.1", "SOC2:CC6.6", "ISO27001:2022:A.8.3"],
+        "ebs-encryption" => &["SOC2:CC6.1", "SOC2:CC6.7", "ISO27001:2022:A.8.24"],
+        "credential-hygiene" => &[
+            "SOC2:CC6.1",
+            "SOC2:CC6.2",
+            "ISO27001:2022:A.5.17",
+            "ISO27001:2022:A.5.18",
+        ],
         _ => &[],
     }
 }

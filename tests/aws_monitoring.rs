@@ -56,6 +56,65 @@ const GROUP_ADDRESS: &str = "log-group.trail[master/us-east-1]";
 const TOPIC_ADDRESS: &str = "alert-topic.security-alerts[master/us-east-1]";
 const ALARMS_ADDRESS: &str = "security-alarms.default[master/us-east-1]";
 
+/// The status of control `id` in a JSON report, and the status of each resource serving it.
+fn control(report: &Run, id: &str) -> (String, Vec<(String, String)>) {
+    let json: serde_json::Value = serde_json::from_str(&report.stdout).expect("report JSON");
+    let c = json["controls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no control {id}"));
+    let resources = c["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["resource"].as_str().unwrap().to_string(),
+                r["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    (c["status"].as_str().unwrap().to_string(), resources)
+}
+
+/// What an auditor checks with the AWS CLI: on `log_group`, a metric filter with the
+/// benchmark's pattern for every CIS 4.x recommendation, and an alarm on its metric that
+/// notifies `topic_arn`.
+fn the_cli_sees_every_filter_and_alarm(emulator: &Emulator, log_group: &str, topic_arn: &str) {
+    let filters = aws_cli(
+        emulator,
+        None,
+        &[
+            "logs",
+            "describe-metric-filters",
+            "--log-group-name",
+            log_group,
+        ],
+    );
+    let alarms = aws_cli(emulator, None, &["cloudwatch", "describe-alarms"]);
+    for rec in baseline::kinds::security_alarms::RECOMMENDATIONS {
+        let filter = filters["metricFilters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["filterName"] == rec.name().as_str())
+            .unwrap_or_else(|| panic!("no filter for {}: {filters}", rec.number));
+        assert_eq!(filter["filterPattern"], rec.pattern, "{}", rec.number);
+        let metric = &filter["metricTransformations"][0];
+        assert_eq!(metric["metricName"], rec.metric);
+        assert_eq!(metric["metricNamespace"], "CISBenchmark");
+        let alarm = alarms["MetricAlarms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["MetricName"] == rec.metric && a["Namespace"] == "CISBenchmark")
+            .unwrap_or_else(|| panic!("no alarm on {}: {alarms}", rec.metric));
+        assert_eq!(alarm["AlarmActions"], serde_json::json!([topic_arn]));
+    }
+}
+
 async fn management_id(emulator: &Emulator) -> String {
     let sts = aws_sdk_sts::Client::new(&sdk_config(emulator, None).await);
     sts.get_caller_identity()
@@ -91,39 +150,9 @@ async fn monitoring_converges_repairs_drift_and_the_cli_sees_every_alarm() {
         converged.stdout
     );
 
-    // The independent client: every CIS 4.x filter with the benchmark's pattern on the
-    // trail's log group, and an alarm on its metric notifying the alert topic.
+    // The independent client: every CIS 4.x filter and alarm.
     let topic_arn = format!("arn:aws:sns:us-east-1:{management}:{TOPIC}");
-    let filters = aws_cli(
-        &emulator,
-        None,
-        &[
-            "logs",
-            "describe-metric-filters",
-            "--log-group-name",
-            LOG_GROUP,
-        ],
-    );
-    let alarms = aws_cli(&emulator, None, &["cloudwatch", "describe-alarms"]);
-    for rec in baseline::kinds::security_alarms::RECOMMENDATIONS {
-        let filter = filters["metricFilters"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["filterName"] == rec.name().as_str())
-            .unwrap_or_else(|| panic!("no filter for {}: {filters}", rec.number));
-        assert_eq!(filter["filterPattern"], rec.pattern, "{}", rec.number);
-        let metric = &filter["metricTransformations"][0];
-        assert_eq!(metric["metricName"], rec.metric);
-        assert_eq!(metric["metricNamespace"], "CISBenchmark");
-        let alarm = alarms["MetricAlarms"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|a| a["MetricName"] == rec.metric && a["Namespace"] == "CISBenchmark")
-            .unwrap_or_else(|| panic!("no alarm on {}: {alarms}", rec.metric));
-        assert_eq!(alarm["AlarmActions"], serde_json::json!([topic_arn]));
-    }
+    the_cli_sees_every_filter_and_alarm(&emulator, LOG_GROUP, &topic_arn);
     let trail = aws_cli(
         &emulator,
         None,
@@ -137,6 +166,35 @@ async fn monitoring_converges_repairs_drift_and_the_cli_sees_every_alarm() {
         trail["Trail"]["CloudWatchLogsRoleArn"],
         format!("arn:aws:iam::{management}:role/baseline-cloudtrail-to-cloudwatch-logs")
     );
+
+    // The controls report: detection (SOC 2 CC7.2, ISO 27001 A.8.16) served by the new
+    // kinds, holding.
+    let soc2 = ["report", root, "--framework", "soc2", "--format", "json"];
+    let iso = [
+        "report",
+        root,
+        "--framework",
+        "iso27001",
+        "--format",
+        "json",
+    ];
+    let (status, resources) = control(&baseline(&emulator, &soc2).expect(0), "CC7.2");
+    assert_eq!(status, "holds");
+    for served_by in [
+        "security-alarms.default",
+        "alert-topic.security-alerts",
+        "log-group.trail",
+    ] {
+        assert!(
+            resources.contains(&(served_by.to_string(), "holds".to_string())),
+            "{served_by}: {resources:?}"
+        );
+    }
+    let (status, resources) = control(&baseline(&emulator, &iso).expect(0), "A.8.16");
+    assert_eq!(status, "holds");
+    assert!(resources
+        .iter()
+        .any(|(r, _)| r == "security-alarms.default"));
 
     // Drift, out of band: an alarm deleted, a filter's pattern changed, the SQS
     // subscription removed, the retention shortened.
@@ -214,8 +272,18 @@ async fn monitoring_converges_repairs_drift_and_the_cli_sees_every_alarm() {
             drift.stdout
         );
     }
+    // The report, live: CC7.2 drifted, through exactly the drifted resources.
+    let (status, resources) = control(&baseline(&emulator, &soc2).expect(0), "CC7.2");
+    assert_eq!(status, "drifted");
+    assert!(resources.contains(&("security-alarms.default".to_string(), "drifted".to_string())));
+    assert!(resources.contains(&(
+        "organization-trail.org-trail".to_string(),
+        "holds".to_string()
+    )));
     baseline(&emulator, &["apply", root, "--auto-approve"]).expect(0);
     baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(0);
+    let (status, _) = control(&baseline(&emulator, &soc2).expect(0), "CC7.2");
+    assert_eq!(status, "holds");
 
     // Excluding a recommendation deletes its filter and alarm, and nothing else.
     std::fs::write(
@@ -338,4 +406,51 @@ security-alarms {
     }
     // "4.3" is a recommendation: nothing else is reported.
     assert!(stderr.contains("4 problems found"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cis_baseline_applies_and_the_cli_sees_its_monitoring() {
+    let emulator = Emulator::start();
+    seed_organization(&emulator).await;
+    let management = management_id(&emulator).await;
+    // In the repository (its top is the root folder), so that the shipped baseline may be
+    // included.
+    let dir = tempfile::tempdir_in(repo_root().join("target")).unwrap();
+    std::fs::write(
+        dir.path().join("baseline.kdl"),
+        r#"
+settings {
+    root "../.."
+    default-regions "us-east-1"
+    param "alert-email" "secops@example.com"
+}
+organizational-unit "Security"
+account "log-archive" ou="Security"
+account "audit" ou="Security"
+include "../../baselines/cis-aws-foundations.kdl"
+"#,
+    )
+    .unwrap();
+    let root = dir.path().to_str().unwrap();
+    baseline(&emulator, &["apply", root, "--auto-approve"]).expect(0);
+    // Converged; what is left are findings no API remedies (the root user's MFA).
+    let plan = baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(3);
+    assert!(plan.planned().is_empty(), "{}", plan.stdout);
+
+    let topic_arn = format!("arn:aws:sns:us-east-1:{management}:cis-security-alerts");
+    the_cli_sees_every_filter_and_alarm(&emulator, "/baseline/cis-org-trail", &topic_arn);
+    let subscriptions = aws_cli(
+        &emulator,
+        None,
+        &[
+            "sns",
+            "list-subscriptions-by-topic",
+            "--topic-arn",
+            &topic_arn,
+        ],
+    );
+    let email = &subscriptions["Subscriptions"][0];
+    assert_eq!(email["Endpoint"], "secops@example.com");
+    // Until its owner confirms it.
+    assert_eq!(email["SubscriptionArn"], "PendingConfirmation");
 }

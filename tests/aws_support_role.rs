@@ -107,8 +107,9 @@ async fn support_role_converges_keeps_others_trust_and_repairs_drift() {
         .unwrap();
     baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(0);
 
-    // The declaration now trusts prod-data too: the trust is updated, BreakGlass kept.
-    let both = format!("{audit}\" \"{}", accounts["prod-data"]);
+    // The declaration now trusts prod-data too (and names audit by its account name): the
+    // trust is updated, BreakGlass kept.
+    let both = format!("audit\" \"{}", accounts["prod-data"]);
     std::fs::write(dir.path().join("baseline.kdl"), support_baseline(&both)).unwrap();
     let change = baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(2);
     assert_eq!(change.planned(), vec![ADDRESS], "{}", change.stdout);
@@ -175,7 +176,7 @@ fn validate_names_a_bad_principal_and_role_name() {
     );
     assert!(stderr.contains("baseline.kdl:4:13"), "{stderr}");
     assert!(
-        stderr.contains("is not an account id or an IAM principal ARN"),
+        stderr.contains("is not an account id, an account name"),
         "{stderr}"
     );
 }

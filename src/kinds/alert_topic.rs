@@ -139,6 +139,11 @@ fn parse(r: &mut NodeReader, name: &Spanned<String>) -> Box<dyn Spec> {
         let (Some(protocol), Some(endpoint)) = (protocol, endpoint) else {
             continue;
         };
+        // An empty endpoint subscribes nothing: a shipped baseline leaves the address to a
+        // parameter (`subscribe "email" (param)"alert-email"`) whose default is "".
+        if endpoint.value.is_empty() {
+            continue;
+        }
         let Some((_, wanted)) = PROTOCOLS.iter().find(|(p, _)| *p == protocol.value) else {
             r.report(
                 Problem::new(

@@ -90,10 +90,10 @@ impl Provider for EbsEncryptionProvider {
             .ctx("ec2:GetEbsDefaultKmsKeyId")?
             .kms_key_id()
             .map(str::to_string);
-        // EBS answers with an ARN: the alias ARN of its own key, or the key's ARN.
+        // EBS answers with its own key's alias (bare, or as an alias ARN) or a key's ARN.
         let key = match key {
             None => json!(AWS_KEY),
-            Some(arn) if arn.ends_with(&format!(":{AWS_KEY}")) => json!(AWS_KEY),
+            Some(arn) if arn == AWS_KEY || arn.ends_with(&format!(":{AWS_KEY}")) => json!(AWS_KEY),
             Some(arn) => match &spec.kms_key {
                 Some(k) if key_arn(cx, &k.value).await?.as_deref() == Some(arn.as_str()) => {
                     json!(alias_of(cx, &k.value))

@@ -1,5 +1,5 @@
 //! `log-group`: a CloudWatch Logs log group with a retention and, optionally, a declared KMS
-//! key (CIS AWS Foundations v3.0, 3.4: the trail delivers to CloudWatch Logs; SOC 2 CC7.2).
+//! key (SOC 2 CC7.2; the trail delivers to one for CIS AWS Foundations v3.0 section 4).
 //! The organization trail delivers into one, and `security-alarms` watches it.
 
 use async_trait::async_trait;

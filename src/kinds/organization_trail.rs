@@ -1,6 +1,6 @@
 //! `organization-trail`: a CloudTrail trail that logs every account of the organization,
-//! optionally also delivering to a declared CloudWatch Logs log group (CIS AWS Foundations
-//! v3.0, 3.4), through an IAM role baseline keeps for it.
+//! optionally also delivering to a declared CloudWatch Logs log group (which the metric
+//! filters of CIS AWS Foundations v3.0 section 4 watch), through an IAM role baseline keeps.
 
 use async_trait::async_trait;
 use aws_sdk_cloudtrail::types::Tag;

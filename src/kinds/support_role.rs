@@ -93,19 +93,26 @@ fn parse(r: &mut NodeReader, _name: &Spanned<String>) -> Box<dyn Spec> {
             "trusted \"arn:aws:iam::111122223333:root\"",
         )
         .unwrap_or_default();
-    for p in trusted.iter().filter(|p| !is_principal(&p.value)) {
+    // Anything else that is not ARN-shaped or all digits names an account of the
+    // organization, resolved against it at plan time.
+    let account_name = |p: &str| !p.starts_with("arn:") && !p.bytes().all(|b| b.is_ascii_digit());
+    for p in trusted
+        .iter()
+        .filter(|p| !is_principal(&p.value) && !account_name(&p.value))
+    {
         r.report(
             Problem::new(
                 "baseline::invalid-value",
                 p.span,
                 format!(
-                    "\"{}\" is not an account id or an IAM principal ARN",
+                    "\"{}\" is not an account id, an account name or an IAM principal ARN",
                     p.value
                 ),
             )
             .label("not a principal")
             .help(
-                "name a 12-digit account id, or an ARN such as arn:aws:iam::111122223333:root, \
+                "name an account of the organization (\"audit\"), a 12-digit account id, or an \
+                 ARN such as arn:aws:iam::111122223333:root, \
                  arn:aws:iam::111122223333:role/Ops or arn:aws:iam::111122223333:user/alice",
             ),
         );
@@ -131,6 +138,29 @@ fn desired(role: &SupportRole) -> Attrs {
     a.insert(TRUSTED.into(), json!(role.trusted));
     a.insert(POLICIES.into(), json!([POLICY]));
     a
+}
+
+/// The declaration with account names replaced by their ids (IAM knows no names).
+fn with_account_ids(cx: &Ctx<'_>, role: &SupportRole) -> provider::Result<SupportRole> {
+    let mut trusted = Vec::new();
+    for p in &role.trusted {
+        if p.starts_with("arn:") || p.bytes().all(|b| b.is_ascii_digit()) {
+            trusted.push(p.clone());
+            continue;
+        }
+        let account = cx.org.account(p).ok_or_else(|| {
+            provider::Error::State(format!(
+                "support-role trusts \"{p}\", which is no account of the organization"
+            ))
+        })?;
+        trusted.push(account.id.clone());
+    }
+    trusted.sort();
+    trusted.dedup();
+    Ok(SupportRole {
+        role_name: role.role_name.clone(),
+        trusted,
+    })
 }
 
 /// IAM writes an account id principal as its root ARN.
@@ -182,13 +212,17 @@ fn trusted_in(trust: &serde_json::Value, declared: &[String], partition: &str) -
 #[async_trait]
 impl Provider for SupportRoleProvider {
     fn desired(&self, cx: &Ctx<'_>, inst: &Instance) -> Attrs {
-        spec_of::<SupportRole>(cx.decl(inst)).map_or_else(Attrs::new, desired)
+        // An unknown account name is reported by read; until then it is shown as written.
+        spec_of::<SupportRole>(cx.decl(inst)).map_or_else(Attrs::new, |r| {
+            desired(&with_account_ids(cx, r).unwrap_or_else(|_| r.clone()))
+        })
     }
 
     async fn read(&self, cx: &Ctx<'_>, inst: &Instance) -> provider::Result<Observed> {
         let Some(spec) = spec_of::<SupportRole>(cx.decl(inst)) else {
             return Ok(Observed::absent());
         };
+        let spec = &with_account_ids(cx, spec)?;
         let iam = cx.aws.iam(&inst.account_id, &inst.region).await?;
         let partition = &cx.aws.partition;
         let Some(role) = crate::iam::read_role(&iam, partition, &spec.role_name, &[POLICY]).await?
@@ -213,6 +247,7 @@ impl Provider for SupportRoleProvider {
         let Some(spec) = spec_of::<SupportRole>(cx.decl(inst)) else {
             return Ok(());
         };
+        let spec = &with_account_ids(cx, spec)?;
         let partition = &cx.aws.partition;
         let iam = cx.aws.iam(&inst.account_id, &inst.region).await?;
         let tag = crate::iam::managed_tag()?;

@@ -286,6 +286,14 @@ impl Run {
             .any(|l| l.split_whitespace().collect::<Vec<_>>() == want)
     }
 
+    /// Whether a human plan shows attribute `name` among the changes (`      name : a -> b`).
+    pub fn shows_changed(&self, name: &str) -> bool {
+        self.stdout
+            .lines()
+            .filter(|l| l.starts_with("      "))
+            .any(|l| l.split_whitespace().next() == Some(name))
+    }
+
     /// Addresses listed as changes in a human plan (`  + kind.name[site]  (create)`).
     pub fn planned(&self) -> Vec<String> {
         self.stdout
