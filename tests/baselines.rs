@@ -68,7 +68,8 @@ fn root_including(dir: &Path, includes: &[&Path]) -> PathBuf {
     let mut text = String::from(
         "settings {\n    root \"../..\"\n    default-regions \"us-east-1\" \"eu-west-1\"\n}\n\
          organizational-unit \"Security\"\n\
-         account \"log-archive\" ou=\"Security\"\n",
+         account \"log-archive\" ou=\"Security\"\n\
+         account \"audit\" ou=\"Security\"\n",
     );
     for include in includes {
         // A raw string: the absolute path may hold backslashes.
@@ -89,7 +90,8 @@ fn organization(dir: &Path) -> PathBuf {
   "ous": ["Security"],
   "accounts": [
     { "id": "111111111111", "name": "management", "ou": "/" },
-    { "id": "222222222222", "name": "log-archive", "ou": "Security" }
+    { "id": "222222222222", "name": "log-archive", "ou": "Security" },
+    { "id": "333333333333", "name": "audit", "ou": "Security" }
   ]
 }
 "#,

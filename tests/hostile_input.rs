@@ -10,9 +10,10 @@ use std::time::Duration;
 /// What a secret file holds: it must never appear in any output.
 const SECRET: &str = "aws_secret_access_key = AKIAEXAMPLESECRETKEY0";
 
-/// Run `baseline` with `args` in `dir`, killed after 20 s (a hang is a failure).
+/// Run `baseline` with `args` in `dir`, killed after 20 s (a hang is a failure). Its output
+/// is read while it runs: a child blocked on a full pipe is not a hang of baseline's.
 fn run_in(dir: &Path, args: &[&str]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_baseline"))
+    let child = Command::new(env!("CARGO_BIN_EXE_baseline"))
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
@@ -21,15 +22,17 @@ fn run_in(dir: &Path, args: &[&str]) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let started = std::time::Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > Duration::from_secs(20) {
-            child.kill().unwrap();
+    let pid = child.id();
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || done.send(child.wait_with_output()));
+    match finished.recv_timeout(Duration::from_secs(20)) {
+        Ok(output) => output.unwrap(),
+        Err(_) => {
+            // SAFETY: a plain kill(2) of our own child, still unreaped (its waiter is blocked).
+            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
             panic!("baseline {args:?} hung");
         }
-        std::thread::sleep(Duration::from_millis(20));
     }
-    child.wait_with_output().unwrap()
 }
 
 fn text(out: &Output) -> String {

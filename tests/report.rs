@@ -67,7 +67,7 @@ async fn report_shows_holding_controls_then_exactly_the_drifted_ones() {
     assert_eq!(with_status(&all, "finding"), ["CC6.1"]);
     assert!(
         soc2.stderr
-            .contains("SOC 2: 11 of 61 criteria covered, 10 hold, 0 drifted"),
+            .contains("SOC 2: 13 of 61 criteria covered, 12 hold, 0 drifted"),
         "{}",
         soc2.stderr
     );

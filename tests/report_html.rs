@@ -93,7 +93,7 @@ fn html_report_renders_in_headless_chromium() {
         61,
         "one row per criterion"
     );
-    assert!(dom.contains("SOC 2: 11 of 61 criteria covered"), "{dom}");
+    assert!(dom.contains("SOC 2: 13 of 61 criteria covered"), "{dom}");
     assert!(dom.contains("<span class=\"s drifted\">drifted</span>"));
 
     let shot = dir.path().join("soc2.png");
