@@ -274,13 +274,8 @@ fn validate_names_an_unknown_guardduty_feature_and_zone_of_trust() {
         "guardduty {\n    targets { all-accounts }\n    features \"S3_DATA_EVENTS\" \"S3_PROTECTION\"\n}\naccess-analyzer \"org\" {\n    type \"everyone\"\n}\n",
         &[],
     );
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_baseline"))
-        .args(["validate", dir.path().to_str().unwrap()])
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let (code, stderr) = validate(dir.path());
+    assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains("baseline.kdl:3:31"), "{stderr}");
     assert!(
         stderr.contains("GuardDuty has no feature \"S3_PROTECTION\""),

@@ -379,13 +379,8 @@ security-alarms {
 "#,
         &[],
     );
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_baseline"))
-        .args(["validate", dir.path().to_str().unwrap()])
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let (code, stderr) = validate(dir.path());
+    assert_eq!(code, Some(1), "{stderr}");
     for (at, what) in [
         (
             "baseline.kdl:2:20",

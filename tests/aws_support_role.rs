@@ -162,13 +162,8 @@ fn validate_names_a_bad_principal_and_role_name() {
         "support-role {\n    targets { all-accounts }\n    role-name \"has space\"\n    trusted \"arn:aws:iam::111122223333:group/ops\"\n}\n",
         &[],
     );
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_baseline"))
-        .args(["validate", dir.path().to_str().unwrap()])
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let (code, stderr) = validate(dir.path());
+    assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains("baseline.kdl:3:15"), "{stderr}");
     assert!(
         stderr.contains("\"has space\" is not an IAM role name"),

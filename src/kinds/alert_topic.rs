@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use aws_sdk_sns::types::Tag;
 use serde_json::{json, Map, Value};
 
-use super::kms_key::{alias_of, key_arn};
+use super::kms_key::{alias_of, existing_key_arn, key_arn};
 use super::{no_check, spec_of, Kind, Naming, Placing};
 use crate::aws::Context;
 use crate::expand::Instance;
@@ -435,13 +435,7 @@ impl Provider for AlertTopicProvider {
         let sns = cx.aws.sns(&inst.account_id, &inst.region).await?;
         let key = match &spec.kms_key {
             None => None,
-            Some(k) => Some(key_arn(cx, &k.value).await?.ok_or_else(|| {
-                Error::State(format!(
-                    "kms-key \"{}\" ({}) does not exist yet",
-                    k.value,
-                    alias_of(cx, &k.value)
-                ))
-            })?),
+            Some(k) => Some(existing_key_arn(cx, &k.value).await?),
         };
         let arn = topic_arn(&cx.aws.partition, &inst.region, &inst.account_id, name);
         let wanted = policy_statements(&cx.aws.partition, &inst.region, &inst.account_id, &arn);

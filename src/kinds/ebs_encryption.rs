@@ -4,14 +4,14 @@
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
-use super::kms_key::{alias_of, key_arn};
+use super::kms_key::{alias_of, existing_key_arn, key_arn};
 use super::{no_check, spec_of, Kind, Naming, Placing};
 use crate::aws::Context;
 use crate::expand::Instance;
 use crate::lang::model::{Reference, Spec};
 use crate::lang::reader::NodeReader;
 use crate::lang::source::Spanned;
-use crate::provider::{self, Attrs, ChangeRequest, Ctx, Error, Observed, Provider};
+use crate::provider::{self, Attrs, ChangeRequest, Ctx, Observed, Provider};
 
 pub static KIND: Kind = Kind {
     keyword: "ebs-encryption",
@@ -120,13 +120,7 @@ impl Provider for EbsEncryptionProvider {
         if change.changes("kms-key") {
             match &spec.kms_key {
                 Some(k) => {
-                    let arn = key_arn(cx, &k.value).await?.ok_or_else(|| {
-                        Error::State(format!(
-                            "kms-key \"{}\" ({}) does not exist yet",
-                            k.value,
-                            alias_of(cx, &k.value)
-                        ))
-                    })?;
+                    let arn = existing_key_arn(cx, &k.value).await?;
                     ec2.modify_ebs_default_kms_key_id()
                         .kms_key_id(arn)
                         .send()

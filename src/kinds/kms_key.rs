@@ -138,6 +138,17 @@ pub async fn key_arn(cx: &Ctx<'_>, key_decl_name: &str) -> provider::Result<Opti
     Ok(meta.arn().map(str::to_string))
 }
 
+/// The live ARN of the declared kms-key `key_decl_name`, which must exist by now (a
+/// resource that is encrypted with it is being written).
+pub async fn existing_key_arn(cx: &Ctx<'_>, key_decl_name: &str) -> provider::Result<String> {
+    key_arn(cx, key_decl_name).await?.ok_or_else(|| {
+        Error::State(format!(
+            "kms-key \"{key_decl_name}\" ({}) does not exist yet",
+            alias_of(cx, key_decl_name)
+        ))
+    })
+}
+
 /// The ARN of the declared kms-key `name` as its provider published it in this run.
 fn published_arn(cx: &Ctx<'_>, name: &str) -> Option<String> {
     let out = cx.outputs.get(KIND.keyword, name)?;

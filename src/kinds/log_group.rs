@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
-use super::kms_key::{alias_of, created_in_this_run, key_arn};
+use super::kms_key::{alias_of, created_in_this_run, existing_key_arn, key_arn};
 use super::{no_check, spec_of, Kind, Naming, Placing};
 use crate::aws::{until_consistent, AwsError, Context};
 use crate::expand::Instance;
@@ -14,8 +14,8 @@ use crate::lang::model::{Reference, Spec};
 use crate::lang::reader::NodeReader;
 use crate::lang::source::Spanned;
 use crate::provider::{
-    self, is_managed_tag, Action, Attrs, ChangeRequest, Ctx, Error, Observed, Provider,
-    MANAGED_TAG_KEY, MANAGED_TAG_VALUE,
+    self, is_managed_tag, Action, Attrs, ChangeRequest, Ctx, Observed, Provider, MANAGED_TAG_KEY,
+    MANAGED_TAG_VALUE,
 };
 
 pub static KIND: Kind = Kind {
@@ -288,13 +288,7 @@ impl Provider for LogGroupProvider {
         let name = spec.name.as_str();
         let key = match &spec.kms_key {
             None => None,
-            Some(k) => Some(key_arn(cx, &k.value).await?.ok_or_else(|| {
-                Error::State(format!(
-                    "kms-key \"{}\" ({}) does not exist yet",
-                    k.value,
-                    alias_of(cx, &k.value)
-                ))
-            })?),
+            Some(k) => Some(existing_key_arn(cx, &k.value).await?),
         };
         let key_is_new = spec
             .kms_key

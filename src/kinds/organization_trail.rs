@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use aws_sdk_cloudtrail::types::Tag;
 use serde_json::{json, Value};
 
-use super::kms_key::{alias_of, created_in_this_run, key_arn};
+use super::kms_key::{alias_of, created_in_this_run, existing_key_arn, key_arn};
 use super::log_bucket::bucket_name_of;
 use super::organization::trusted_services;
 use super::{spec_of, Kind, Naming, Placing};
@@ -327,16 +327,9 @@ async fn ensure_delivery_role(
 
 /// The ARN of the trail's declared key, which must exist by the time the trail is written.
 async fn declared_key_arn(cx: &Ctx<'_>, t: &OrganizationTrail) -> provider::Result<Option<String>> {
-    let Some(k) = &t.kms_key else {
-        return Ok(None);
-    };
-    match key_arn(cx, &k.value).await? {
-        Some(arn) => Ok(Some(arn)),
-        None => Err(Error::State(format!(
-            "kms-key \"{}\" ({}) does not exist yet",
-            k.value,
-            alias_of(cx, &k.value)
-        ))),
+    match &t.kms_key {
+        None => Ok(None),
+        Some(k) => Ok(Some(existing_key_arn(cx, &k.value).await?)),
     }
 }
 

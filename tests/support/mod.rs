@@ -224,6 +224,19 @@ pub async fn create_account(
         .to_string()
 }
 
+/// `baseline validate` of a folder, without colour: the exit code and stderr.
+pub fn validate(dir: &Path) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_baseline"))
+        .args(["validate", dir.to_str().expect("utf-8 path")])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run baseline validate");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// Write a baseline (root file `baseline.kdl`, plus extra files) into a temporary directory.
 pub fn baseline_dir(root: &str, extra: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
