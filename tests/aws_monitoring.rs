@@ -55,6 +55,7 @@ security-alarms {{
 const GROUP_ADDRESS: &str = "log-group.trail[master/us-east-1]";
 const TOPIC_ADDRESS: &str = "alert-topic.security-alerts[master/us-east-1]";
 const ALARMS_ADDRESS: &str = "security-alarms.default[master/us-east-1]";
+const TRAIL_ADDRESS: &str = "organization-trail.org-trail[master/us-east-1]";
 
 /// The status of control `id` in a JSON report, and the status of each resource serving it.
 fn control(report: &Run, id: &str) -> (String, Vec<(String, String)>) {
@@ -246,6 +247,15 @@ async fn monitoring_converges_repairs_drift_and_the_cli_sees_every_alarm() {
         .send()
         .await
         .unwrap();
+    // ... and the trail's delivery to CloudWatch Logs stopped (both ARNs empty).
+    aws_sdk_cloudtrail::Client::new(&config)
+        .update_trail()
+        .name("org-trail")
+        .cloud_watch_logs_log_group_arn("")
+        .cloud_watch_logs_role_arn("")
+        .send()
+        .await
+        .unwrap();
 
     let drift = baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(2);
     assert_eq!(
@@ -253,21 +263,30 @@ async fn monitoring_converges_repairs_drift_and_the_cli_sees_every_alarm() {
         sorted(vec![
             ALARMS_ADDRESS.to_string(),
             GROUP_ADDRESS.to_string(),
-            TOPIC_ADDRESS.to_string()
+            TOPIC_ADDRESS.to_string(),
+            TRAIL_ADDRESS.to_string()
         ]),
         "{}",
         drift.stdout
     );
-    for changed in ["alarm-4.3", "filter-4.1", "retention-days", "subscriptions"] {
-        assert!(
-            drift.stdout.contains(changed),
-            "{changed}\n{}",
-            drift.stdout
-        );
+    for changed in [
+        "alarm-4.3",
+        "filter-4.1",
+        "retention-days",
+        "subscriptions",
+        "cloudwatch-logs",
+    ] {
+        assert!(drift.shows_changed(changed), "{changed}\n{}", drift.stdout);
     }
-    for unchanged in ["alarm-4.1", "filter-4.3", "kms-key", "policy"] {
+    for unchanged in [
+        "alarm-4.1",
+        "filter-4.3",
+        "kms-key",
+        "policy",
+        "cloudwatch-logs-role",
+    ] {
         assert!(
-            !drift.stdout.contains(unchanged),
+            !drift.shows_changed(unchanged),
             "{unchanged}\n{}",
             drift.stdout
         );
@@ -276,10 +295,7 @@ async fn monitoring_converges_repairs_drift_and_the_cli_sees_every_alarm() {
     let (status, resources) = control(&baseline(&emulator, &soc2).expect(0), "CC7.2");
     assert_eq!(status, "drifted");
     assert!(resources.contains(&("security-alarms.default".to_string(), "drifted".to_string())));
-    assert!(resources.contains(&(
-        "organization-trail.org-trail".to_string(),
-        "holds".to_string()
-    )));
+    assert!(resources.contains(&("log-bucket.org-trail-logs".to_string(), "holds".to_string())));
     baseline(&emulator, &["apply", root, "--auto-approve"]).expect(0);
     baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(0);
     let (status, _) = control(&baseline(&emulator, &soc2).expect(0), "CC7.2");
@@ -370,7 +386,7 @@ alert-topic "alerts" {
     subscribe "email" "not-an-address"
     subscribe "https" "http://hooks.example.com"
 }
-kms-key "k" { alias "alias/k"; }
+kms-key "k" { alias "alias/k"; region "eu-west-1"; }
 security-alarms {
     log-group "trail"
     alert-topic "alerts"
@@ -395,12 +411,16 @@ security-alarms {
             "baseline.kdl:13:13",
             "\"4.16\" is not a monitoring recommendation",
         ),
+        (
+            "baseline.kdl:5:13",
+            "kms-key \"k\" is placed elsewhere than this alert-topic",
+        ),
     ] {
         assert!(stderr.contains(at), "{at}\n{stderr}");
         assert!(stderr.contains(what), "{what}\n{stderr}");
     }
     // "4.3" is a recommendation: nothing else is reported.
-    assert!(stderr.contains("4 problems found"), "{stderr}");
+    assert!(stderr.contains("5 problems found"), "{stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -80,7 +80,7 @@ impl Provider for AccountPublicAccessBlockProvider {
             .send()
             .await
             .absent_on(
-                "s3:GetAccountPublicAccessBlock",
+                "s3control:GetPublicAccessBlock",
                 &["NoSuchPublicAccessBlockConfiguration"],
             )?;
         let c = out.and_then(|o| o.public_access_block_configuration);
@@ -118,7 +118,7 @@ impl Provider for AccountPublicAccessBlockProvider {
             )
             .send()
             .await
-            .ctx("s3:PutAccountPublicAccessBlock")?;
+            .ctx("s3control:PutPublicAccessBlock")?;
         Ok(())
     }
 }

@@ -9,13 +9,13 @@ use aws_sdk_sns::types::Tag;
 use serde_json::{json, Map, Value};
 
 use super::kms_key::{alias_of, existing_key_arn, key_arn};
-use super::{no_check, spec_of, Kind, Naming, Placing};
+use super::{check_beside, spec_of, Kind, Naming, Placing};
 use crate::aws::Context;
 use crate::expand::Instance;
 use crate::lang::diagnostic::Problem;
-use crate::lang::model::{Reference, Spec};
+use crate::lang::model::{Baseline, Declaration, Reference, Spec};
 use crate::lang::policy::{canonical_statement, is_baseline_sid, merge_owned, owned_statements};
-use crate::lang::reader::NodeReader;
+use crate::lang::reader::{Cx, NodeReader};
 use crate::lang::source::Spanned;
 use crate::provider::{
     self, is_managed_tag, Action, Attrs, ChangeRequest, Ctx, Error, Observed, Provider,
@@ -31,7 +31,7 @@ pub static KIND: Kind = Kind {
     nests: false,
     parts: &[],
     parse,
-    check_all: no_check,
+    check_all: check_key_beside,
     provider: Some(&AlertTopicProvider),
 };
 
@@ -192,6 +192,23 @@ fn parse(r: &mut NodeReader, name: &Spanned<String>) -> Box<dyn Spec> {
         kms_key,
         subscriptions,
     })
+}
+
+/// A KMS key encrypts only in its own region.
+fn check_key_beside(baseline: &Baseline, decls: &[&Declaration], cx: &Cx) {
+    for decl in decls {
+        if let Some(k) = spec_of::<AlertTopic>(decl).and_then(|s| s.kms_key.as_ref()) {
+            check_beside(
+                baseline,
+                decl,
+                k,
+                "kms-key",
+                false,
+                cx,
+                "a topic is encrypted with a key of its own region: declare the key there",
+            );
+        }
+    }
 }
 
 // --- AWS -------------------------------------------------------------------------------

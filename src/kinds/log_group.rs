@@ -6,12 +6,12 @@ use async_trait::async_trait;
 use serde_json::{json, Value};
 
 use super::kms_key::{alias_of, created_in_this_run, existing_key_arn, key_arn};
-use super::{no_check, spec_of, Kind, Naming, Placing};
+use super::{check_beside, spec_of, Kind, Naming, Placing};
 use crate::aws::{until_consistent, AwsError, Context};
 use crate::expand::Instance;
 use crate::lang::diagnostic::Problem;
-use crate::lang::model::{Reference, Spec};
-use crate::lang::reader::NodeReader;
+use crate::lang::model::{Baseline, Declaration, Reference, Spec};
+use crate::lang::reader::{Cx, NodeReader};
 use crate::lang::source::Spanned;
 use crate::provider::{
     self, is_managed_tag, Action, Attrs, ChangeRequest, Ctx, Observed, Provider, MANAGED_TAG_KEY,
@@ -27,7 +27,7 @@ pub static KIND: Kind = Kind {
     nests: false,
     parts: &[],
     parse,
-    check_all: no_check,
+    check_all: check_key_beside,
     provider: Some(&LogGroupProvider),
 };
 
@@ -122,6 +122,23 @@ fn parse(r: &mut NodeReader, name: &Spanned<String>) -> Box<dyn Spec> {
         retention_days,
         kms_key,
     })
+}
+
+/// A KMS key encrypts only in its own region.
+fn check_key_beside(baseline: &Baseline, decls: &[&Declaration], cx: &Cx) {
+    for decl in decls {
+        if let Some(k) = spec_of::<LogGroup>(decl).and_then(|s| s.kms_key.as_ref()) {
+            check_beside(
+                baseline,
+                decl,
+                k,
+                "kms-key",
+                false,
+                cx,
+                "a log group is encrypted with a key of its own region: declare the key there",
+            );
+        }
+    }
 }
 
 // --- AWS -------------------------------------------------------------------------------

@@ -132,6 +132,49 @@ impl Kind {
     }
 }
 
+/// Report `reference` (from `decl`, to a declaration of `kind`) when the two are placed in
+/// different regions or, with `same_account`, different accounts: AWS uses a KMS key, a log
+/// group or a topic only where it lives. Sites are compared as written, the home region
+/// standing for an unnamed one.
+pub fn check_beside(
+    baseline: &Baseline,
+    decl: &Declaration,
+    reference: &Spanned<String>,
+    kind: &str,
+    same_account: bool,
+    cx: &Cx,
+    help: &str,
+) {
+    let Some(target) = baseline.find(kind, &reference.value) else {
+        return;
+    };
+    let home = baseline.settings.home_region();
+    fn site<'d>(d: &'d Declaration, home: &str) -> (Option<&'d str>, String) {
+        let (account, region) = d.site_as_written();
+        (account, region.unwrap_or(home).to_string())
+    }
+    let (here, there) = (site(decl, &home), site(target, &home));
+    if here.1 != there.1 || (same_account && here.0 != there.0) {
+        cx.report(
+            crate::lang::diagnostic::Problem::new(
+                "baseline::invalid-placement",
+                reference.span,
+                format!(
+                    "{kind} \"{}\" is placed elsewhere than this {}",
+                    reference.value,
+                    decl.kind.keyword()
+                ),
+            )
+            .label(if same_account {
+                "not the same account and region"
+            } else {
+                "not the same region"
+            })
+            .help(help.to_string()),
+        );
+    }
+}
+
 /// A `check_all` for kinds with nothing to check across declarations.
 pub fn no_check(_: &Baseline, _: &[&Declaration], _: &Cx) {}
 

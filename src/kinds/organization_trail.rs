@@ -432,22 +432,24 @@ impl Provider for OrganizationTrailProvider {
             "logging".into(),
             json!(status.is_logging().unwrap_or(false)),
         );
-        // arn:PARTITION:logs:REGION:ACCOUNT:log-group:NAME:*
+        // arn:PARTITION:logs:REGION:ACCOUNT:log-group:NAME:*, delivered through baseline's
+        // role; through another role it is shown with that role, as a difference.
         let group = trail
             .cloud_watch_logs_log_group_arn()
             .and_then(|a| a.split_once(":log-group:"))
             .map(|(_, rest)| rest.strip_suffix(":*").unwrap_or(rest).to_string());
-        live.insert(CLOUDWATCH_LOGS.into(), json!(group));
-        let role_is_ours = trail
-            .cloud_watch_logs_role_arn()
-            .is_some_and(|r| crate::iam::role_name(r) == DELIVERY_ROLE);
-        let delivery = if role_is_ours {
-            let iam = cx.aws.iam(&inst.account_id, &inst.region).await?;
-            live_delivery_policy(&iam).await?
-        } else {
-            Value::Null
+        let role = trail.cloud_watch_logs_role_arn().filter(|r| !r.is_empty());
+        let delivery = match (group, role) {
+            (Some(g), Some(r)) if crate::iam::role_name(r) != DELIVERY_ROLE => {
+                json!(format!("{g} (through {r})"))
+            }
+            (g, _) => json!(g),
         };
-        live.insert(DELIVERY_ROLE_ATTR.into(), delivery);
+        live.insert(CLOUDWATCH_LOGS.into(), delivery);
+        if spec.cloudwatch_logs.is_some() {
+            let iam = cx.aws.iam(&inst.account_id, &inst.region).await?;
+            live.insert(DELIVERY_ROLE_ATTR.into(), live_delivery_policy(&iam).await?);
+        }
         let mut ids = Attrs::new();
         ids.insert("arn".into(), json!(arn));
         Ok(Observed::present(live, ids, Some(managed)))

@@ -8,11 +8,11 @@ use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic, Tag};
 use aws_sdk_cloudwatchlogs::types::MetricTransformation;
 use serde_json::{json, Value};
 
-use super::{spec_of, Kind, Naming, Placing};
+use super::{check_beside, spec_of, Kind, Naming, Placing};
 use crate::aws::Context;
 use crate::expand::Instance;
 use crate::lang::diagnostic::Problem;
-use crate::lang::model::{Baseline, Declaration, Placement, Reference, Spec};
+use crate::lang::model::{Baseline, Declaration, Reference, Spec};
 use crate::lang::reader::{Cx, NodeReader};
 use crate::lang::source::Spanned;
 use crate::provider::{
@@ -252,59 +252,21 @@ fn parse(r: &mut NodeReader, _name: &Spanned<String>) -> Box<dyn Spec> {
     })
 }
 
-/// The account and region a declaration of Single placement names, as written (`None`:
-/// the management account, the home region).
-fn placed_as(decl: &Declaration) -> (Option<&str>, Option<&str>) {
-    match &decl.placement {
-        Placement::Single { account, region } => (
-            account.as_ref().map(|a| a.value.as_str()),
-            region.as_ref().map(|r| r.value.as_str()),
-        ),
-        _ => (None, None),
-    }
-}
-
 /// Metric filters live on their log group, so the alarms are declared where it is (its
 /// account and region); an alarm notifies a topic of its own region only.
 fn check_beside_log_group(baseline: &Baseline, decls: &[&Declaration], cx: &Cx) {
+    const HELP: &str = "metric filters live on their log group and alarms notify topics of \
+                        their own region: give `security-alarms` the `account` and `region` of \
+                        the log group";
     for decl in decls {
         let Some(spec) = spec_of::<SecurityAlarms>(decl) else {
             continue;
         };
-        let here = placed_as(decl);
-        let checks = [
-            (spec.log_group.as_ref(), "log-group", true),
-            (spec.alert_topic.as_ref(), "alert-topic", false),
-        ];
-        for (reference, kind, same_account) in checks {
-            let Some(reference) = reference else { continue };
-            let Some(target) = baseline.find(kind, &reference.value) else {
-                continue;
-            };
-            let there = placed_as(target);
-            let misplaced = here.1 != there.1 || (same_account && here.0 != there.0);
-            if misplaced {
-                cx.report(
-                    Problem::new(
-                        "baseline::invalid-placement",
-                        reference.span,
-                        format!(
-                            "{kind} \"{}\" is placed elsewhere than these alarms",
-                            reference.value
-                        ),
-                    )
-                    .label(if same_account {
-                        "not the same account and region"
-                    } else {
-                        "not the same region"
-                    })
-                    .help(
-                        "metric filters live on their log group and alarms notify topics of \
-                         their own region: give `security-alarms` the `account` and `region` \
-                         of the log group",
-                    ),
-                );
-            }
+        if let Some(g) = &spec.log_group {
+            check_beside(baseline, decl, g, "log-group", true, cx, HELP);
+        }
+        if let Some(t) = &spec.alert_topic {
+            check_beside(baseline, decl, t, "alert-topic", false, cx, HELP);
         }
     }
 }

@@ -136,6 +136,18 @@ impl Declaration {
     pub fn address(&self) -> String {
         format!("{}.{}", self.kind.keyword(), self.name.value)
     }
+
+    /// The account and region a single-placed declaration names, as written (`None`: the
+    /// management account, the home region); both `None` for other placements.
+    pub fn site_as_written(&self) -> (Option<&str>, Option<&str>) {
+        match &self.placement {
+            Placement::Single { account, region } => (
+                account.as_ref().map(|a| a.value.as_str()),
+                region.as_ref().map(|r| r.value.as_str()),
+            ),
+            _ => (None, None),
+        }
+    }
 }
 
 /// A reference from one declaration to another, e.g. `bucket "org-trail-logs"`.

@@ -299,12 +299,17 @@ impl Run {
             .any(|l| l.split_whitespace().collect::<Vec<_>>() == want)
     }
 
-    /// Whether a human plan shows attribute `name` among the changes (`      name : a -> b`).
+    /// Whether a human plan shows attribute `name` among the changes (`      name : a -> b`,
+    /// or `      name:` before a document's diff).
     pub fn shows_changed(&self, name: &str) -> bool {
         self.stdout
             .lines()
             .filter(|l| l.starts_with("      "))
-            .any(|l| l.split_whitespace().next() == Some(name))
+            .any(|l| {
+                l.split_whitespace()
+                    .next()
+                    .is_some_and(|w| w.trim_end_matches(':') == name)
+            })
     }
 
     /// Addresses listed as changes in a human plan (`  + kind.name[site]  (create)`).
