@@ -129,12 +129,8 @@ impl ResourceGraph {
                     graph.add_edge(to, from(0), Edge::Written(dep.span));
                 }
             }
-            // Kinds that need the organization's trusted access or delegated administrators.
-            let lives_in_org = decl.kind.placing == Placing::Organization
-                || matches!(
-                    decl.kind.keyword(),
-                    "organization-trail" | "access-analyzer" | "guardduty"
-                );
+            let lives_in_org =
+                decl.kind.placing == Placing::Organization || decl.kind.needs_organization;
             if let Some(org) = organization.filter(|&o| o != i && lives_in_org) {
                 graph.add_edge(
                     nodes[&(org, 0)],

@@ -26,6 +26,7 @@ pub static KIND: Kind = Kind {
     placing: Placing::Single,
     regional: true,
     nests: false,
+    needs_organization: true,
     parts: &[],
     parse,
     check_all: no_check,

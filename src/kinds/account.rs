@@ -21,6 +21,7 @@ pub static KIND: Kind = Kind {
     placing: Placing::Organization,
     regional: false,
     nests: false,
+    needs_organization: false,
     parts: &[],
     parse,
     check_all: no_check,

@@ -28,6 +28,7 @@ pub static KIND: Kind = Kind {
     placing: Placing::Targets,
     regional: true,
     nests: false,
+    needs_organization: false,
     parts: &[SELECTION_KIND, ROLE_KIND],
     parse,
     check_all: check_retention_within_lock,

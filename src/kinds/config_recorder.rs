@@ -31,6 +31,7 @@ pub static KIND: Kind = Kind {
     placing: Placing::Targets,
     regional: true,
     nests: false,
+    needs_organization: false,
     parts: &["config-delivery-channel", "config-recording", "config-rule"],
     parse,
     check_all: no_check,

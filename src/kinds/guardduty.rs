@@ -28,6 +28,7 @@ pub static KIND: Kind = Kind {
     placing: Placing::Targets,
     regional: true,
     nests: false,
+    needs_organization: true,
     parts: &[],
     parse,
     check_all: no_check,

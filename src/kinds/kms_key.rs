@@ -28,6 +28,7 @@ pub static KIND: Kind = Kind {
     placing: Placing::Single,
     regional: true,
     nests: false,
+    needs_organization: false,
     parts: &[],
     parse,
     check_all: no_check,

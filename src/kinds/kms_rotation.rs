@@ -27,6 +27,7 @@ pub static KIND: Kind = Kind {
     placing: Placing::Targets,
     regional: true,
     nests: false,
+    needs_organization: false,
     parts: &[],
     parse,
     check_all: no_check,

@@ -20,6 +20,7 @@ pub static KIND: Kind = Kind {
     placing: Placing::Targets,
     regional: false,
     nests: false,
+    needs_organization: false,
     parts: &[],
     parse,
     check_all: no_check,

@@ -106,6 +106,10 @@ pub struct Kind {
     /// For a tree-shaped kind (organizational units): children with the same keyword are
     /// declarations of their own, named by path.
     pub nests: bool,
+    /// Whether applying it needs the organization's settings first (trusted access, a
+    /// delegated administrator) although it is not placed organization-wide: the
+    /// organization trail, IAM Access Analyzer, GuardDuty.
+    pub needs_organization: bool,
     /// The kinds of the resources a declaration manages besides its own (a recorder's
     /// delivery channel, a plan's selections), as addresses name them.
     pub parts: &'static [&'static str],

@@ -28,6 +28,7 @@ pub static KIND: Kind = Kind {
     placing: Placing::Single,
     regional: true,
     nests: false,
+    needs_organization: true,
     parts: &[],
     parse,
     check_all: check_in_management_account,

@@ -19,6 +19,7 @@ pub static KIND: Kind = Kind {
     placing: Placing::Organization,
     regional: false,
     nests: true,
+    needs_organization: false,
     parts: &[],
     parse,
     check_all: no_check,
