@@ -555,6 +555,29 @@ pub fn run(cli: Cli) -> i32 {
 /// What `validate` warns of a baseline without declarations.
 const DECLARES_NOTHING: &str = "declares nothing: plan and apply would do nothing";
 
+/// Warnings about a valid baseline: it declares nothing, or a waiver covers no declaration
+/// (a typo in its address would otherwise go unnoticed until the drift it meant to waive
+/// fails a pipeline).
+fn warnings_of(b: &lang::model::Baseline) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if b.declarations.is_empty() {
+        warnings.push(DECLARES_NOTHING.to_string());
+    }
+    let declared: Vec<String> = (0..b.declarations.len())
+        .flat_map(|d| crate::graph::parts(b, d))
+        .map(|p| format!("{}.{}", p.kind, p.name))
+        .collect();
+    for w in &b.waivers {
+        if !declared.iter().any(|d| w.may_cover_declaration(d)) {
+            warnings.push(format!(
+                "waiver \"{}\" covers no declaration: no address of this baseline matches \"{}\"",
+                w.name.value, w.address.value
+            ));
+        }
+    }
+    warnings
+}
+
 /// The root files `validate` checks among `paths`; `Err` says why there are none.
 fn roots_to_validate(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let roots = lang::root_files(paths).map_err(|e| e.to_string())?;
@@ -575,8 +598,8 @@ fn validate_for_machines(paths: &[PathBuf], format: ValidateFormat) -> i32 {
                 let file = lang::source::display_path(&root.canonicalize().unwrap_or(root.clone()));
                 let verdict = match lang::load(&root) {
                     Ok(b) => {
-                        if b.declarations.is_empty() {
-                            report.other(&file, "warning", DECLARES_NOTHING.into());
+                        for warning in warnings_of(&b) {
+                            report.other(&file, "warning", warning);
                         }
                         serde_json::json!({
                             "file": file, "valid": true,
@@ -804,8 +827,8 @@ impl Context {
             match self.load(&root) {
                 Some(b) => {
                     let files = b.sources.iter().count();
-                    if b.declarations.is_empty() {
-                        eprintln!("warning: {} {DECLARES_NOTHING}", root.display());
+                    for warning in warnings_of(&b) {
+                        eprintln!("warning: {} {warning}", root.display());
                     }
                     println!(
                         "ok  {}: {} declarations, {} files",

@@ -29,6 +29,10 @@ pub struct Planned {
     /// `diffs` say how it differs from the baseline).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
+    /// The waiver under which its drift is accepted: reported, not applied (`action` is
+    /// `None`, `diffs` say what is waived).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waived: Option<String>,
     /// Index into the instances the plan was made from.
     #[serde(skip, default)]
     pub instance: usize,
@@ -83,6 +87,17 @@ pub struct Plan {
     pub unreachable: Vec<NotReached>,
     /// Accounts and regions left out on purpose (closed accounts, disabled opt-in regions).
     pub skipped: Vec<Skipped>,
+    /// Waivers that have run out while the drift they covered is still there: that drift is
+    /// planned again, and the waiver named.
+    pub expired_waivers: Vec<ExpiredWaiver>,
+}
+
+/// A waiver past its expiry that still matches drift.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExpiredWaiver {
+    pub name: String,
+    pub expires: String,
+    pub address: String,
 }
 
 impl Plan {
@@ -191,6 +206,7 @@ pub async fn plan(
         skipped: reach.skipped.clone(),
         ..Plan::default()
     };
+    let today = crate::lang::model::today();
     for account in &reach.unreachable {
         let instances = instances
             .iter()
@@ -234,6 +250,25 @@ pub async fn plan(
                 if owner.is_some() {
                     action = None;
                 }
+                let mut waived = None;
+                if action.is_some() {
+                    let address = inst.address.to_string();
+                    for w in cx.baseline.waivers.iter().filter(|w| w.covers(&address)) {
+                        if !w.expired(&today) {
+                            waived = Some(w.name.value.clone());
+                            action = None;
+                            break;
+                        }
+                        plan.expired_waivers.push(ExpiredWaiver {
+                            name: w.name.value.clone(),
+                            expires: w.expires.clone(),
+                            address: address.clone(),
+                        });
+                    }
+                    if waived.is_some() {
+                        plan.expired_waivers.retain(|e| e.address != address);
+                    }
+                }
                 let decl = cx.decl(inst);
                 if action == Some(Action::Replace) && decl.prevent_destroy {
                     let attrs: Vec<&str> = diffs.iter().map(|d| d.name.as_str()).collect();
@@ -258,6 +293,7 @@ pub async fn plan(
                     live,
                     findings,
                     owner,
+                    waived,
                     instance: i,
                 });
             }

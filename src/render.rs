@@ -229,6 +229,33 @@ pub fn human(plan: &Plan, style: Style) -> String {
     if plan.has_errors() {
         out.push('\n');
     }
+    let waived: Vec<&Planned> = plan.items.iter().filter(|i| i.waived.is_some()).collect();
+    if !waived.is_empty() {
+        let _ = writeln!(out, "Waived (accepted deviations, not changed):\n");
+        for item in waived {
+            let _ = writeln!(
+                out,
+                "  {} {}: {}",
+                style.cyan("~"),
+                item.address,
+                waived_note(item)
+            );
+        }
+        out.push('\n');
+    }
+    for e in &plan.expired_waivers {
+        let _ = writeln!(
+            out,
+            "{} waiver \"{}\" expired after {}: the drift of {} is planned again",
+            style.yellow("warning:"),
+            e.name,
+            e.expires,
+            e.address
+        );
+    }
+    if !plan.expired_waivers.is_empty() {
+        out.push('\n');
+    }
     let owned: Vec<&Planned> = plan.items.iter().filter(|i| i.owner.is_some()).collect();
     if !owned.is_empty() {
         let _ = writeln!(out, "Managed elsewhere (reported, not changed):\n");
@@ -258,6 +285,10 @@ pub fn human(plan: &Plan, style: Style) -> String {
             style.green("No changes."),
             s.unchanged
         );
+        let waived = plan.items.iter().filter(|i| i.waived.is_some()).count();
+        if waived > 0 {
+            let _ = write!(out, ", {waived} of them by waiver");
+        }
         if s.findings > 0 {
             let _ = write!(
                 out,
@@ -286,6 +317,16 @@ pub fn human(plan: &Plan, style: Style) -> String {
         );
     }
     out
+}
+
+/// Which waiver accepts an instance's drift, and in what.
+fn waived_note(item: &Planned) -> String {
+    let names: Vec<&str> = item.diffs.iter().map(|d| d.name.as_str()).collect();
+    format!(
+        "waived by \"{}\"; differs from the baseline in {}",
+        item.waived.as_deref().unwrap_or("a waiver"),
+        names.join(", ")
+    )
 }
 
 /// Who manages an instance instead of baseline, and whether it differs from the baseline.
@@ -381,6 +422,24 @@ pub fn markdown(plan: &Plan) -> String {
                 n.account.error.to_string().replace('\n', " ")
             );
         }
+        out.push('\n');
+    }
+    let waived: Vec<&Planned> = plan.items.iter().filter(|i| i.waived.is_some()).collect();
+    if !waived.is_empty() {
+        let _ = writeln!(out, "**Waived** (accepted deviations, not changed):\n");
+        for item in waived {
+            let _ = writeln!(out, "- `{}`: {}", item.address, waived_note(item));
+        }
+        out.push('\n');
+    }
+    for e in &plan.expired_waivers {
+        let _ = writeln!(
+            out,
+            "- **warning**: waiver \"{}\" expired after {}: the drift of `{}` is planned again",
+            e.name, e.expires, e.address
+        );
+    }
+    if !plan.expired_waivers.is_empty() {
         out.push('\n');
     }
     let owned: Vec<&Planned> = plan.items.iter().filter(|i| i.owner.is_some()).collect();
@@ -538,6 +597,20 @@ pub fn json(plan: &Plan) -> JsonPlan<'_> {
                 })
             })
             .collect(),
+        waived: plan
+            .items
+            .iter()
+            .filter_map(|i| {
+                Some(JsonWaived {
+                    address: i.address.to_string(),
+                    account_id: &i.account_id,
+                    region: &i.region,
+                    waiver: i.waived.as_deref()?,
+                    attributes: &i.diffs,
+                })
+            })
+            .collect(),
+        expired_waivers: &plan.expired_waivers,
     }
 }
 
@@ -553,6 +626,17 @@ pub struct JsonPlan<'a> {
     unreachable: Vec<JsonUnreachable<'a>>,
     skipped: &'a [Skipped],
     managed_elsewhere: Vec<JsonOwned<'a>>,
+    waived: Vec<JsonWaived<'a>>,
+    expired_waivers: &'a [crate::plan::ExpiredWaiver],
+}
+
+#[derive(Serialize)]
+struct JsonWaived<'a> {
+    address: String,
+    account_id: &'a str,
+    region: &'a str,
+    waiver: &'a str,
+    attributes: &'a [AttrDiff],
 }
 
 #[derive(Serialize)]

@@ -126,6 +126,24 @@ pub struct Report {
     /// Where the status comes from: "live AWS" or the saved plan's file.
     pub source: String,
     pub controls: Vec<ControlStatus>,
+    /// The declared waivers that concern this framework (no control, or one of its own):
+    /// the deviations the organization has accepted, and until when.
+    pub exceptions: Vec<Exception>,
+}
+
+/// A waiver as the report lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Exception {
+    pub waiver: String,
+    pub address: String,
+    pub control: Option<String>,
+    pub owner: String,
+    pub ticket: Option<String>,
+    pub reason: String,
+    pub expires: String,
+    pub expired: bool,
+    /// The instances whose drift it accepts in this report's plan.
+    pub waived: Vec<String>,
 }
 
 impl Report {
@@ -181,6 +199,11 @@ pub fn build(framework: Framework, baseline: &Baseline, plan: &Plan, source: &st
             entry
                 .1
                 .push(format!("{} ({})", item.address, action.verb()));
+        }
+        if let Some(waiver) = &item.waived {
+            entry
+                .2
+                .push(format!("{}: drift waived by \"{waiver}\"", item.address));
         }
         for f in &item.findings {
             entry.2.push(format!("{}: {}", item.address, f.message));
@@ -256,13 +279,75 @@ pub fn build(framework: Framework, baseline: &Baseline, plan: &Plan, source: &st
             }
         })
         .collect();
+    let today = crate::lang::model::today();
+    let exceptions = baseline
+        .waivers
+        .iter()
+        .filter(|w| {
+            w.control
+                .as_deref()
+                .is_none_or(|c| c.starts_with(framework.prefix()))
+        })
+        .map(|w| Exception {
+            waiver: w.name.value.clone(),
+            address: w.address.value.clone(),
+            control: w.control.clone(),
+            owner: w.owner.clone(),
+            ticket: w.ticket.clone(),
+            reason: w.reason.clone(),
+            expires: w.expires.clone(),
+            expired: w.expired(&today),
+            waived: plan
+                .items
+                .iter()
+                .filter(|i| i.waived.as_deref() == Some(w.name.value.as_str()))
+                .map(|i| i.address.to_string())
+                .collect(),
+        })
+        .collect();
     Report {
         framework: framework.name().to_string(),
         generated: crate::changelog::now_rfc3339(),
         source: source.to_string(),
         controls,
+        exceptions,
     }
 }
+
+/// The exceptions as Markdown rows (`| waiver | ... |`), one per waiver.
+fn exception_rows(report: &Report) -> Vec<[String; 6]> {
+    report
+        .exceptions
+        .iter()
+        .map(|e| {
+            [
+                e.waiver.clone(),
+                e.address.clone(),
+                e.control.clone().unwrap_or_else(|| "any".to_string()),
+                format!(
+                    "{}{}",
+                    e.owner,
+                    e.ticket
+                        .as_ref()
+                        .map(|t| format!(" ({t})"))
+                        .unwrap_or_default()
+                ),
+                format!("{}{}", e.expires, if e.expired { " (expired)" } else { "" }),
+                format!(
+                    "{}{}",
+                    e.reason,
+                    if e.waived.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; waives {}", e.waived.join(", "))
+                    }
+                ),
+            ]
+        })
+        .collect()
+}
+
+const EXCEPTION_HEAD: [&str; 6] = ["Waiver", "Address", "Control", "Owner", "Expires", "Reason"];
 
 fn md(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
@@ -314,6 +399,19 @@ pub fn markdown(report: &Report) -> String {
                 if c.applicable { "Yes" } else { "No" },
                 md(&c.justification)
             );
+        }
+    }
+    let exceptions = exception_rows(report);
+    if !exceptions.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n## Exceptions (waivers)\n\n| {} |\n|{}",
+            EXCEPTION_HEAD.join(" | "),
+            " --- |".repeat(EXCEPTION_HEAD.len())
+        );
+        for row in exceptions {
+            let cells: Vec<String> = row.iter().map(|c| md(c)).collect();
+            let _ = writeln!(out, "| {} |", cells.join(" | "));
         }
     }
     let problems: Vec<&ControlStatus> = report
@@ -416,17 +514,43 @@ ul {{ margin: 0.2rem 0 0.2rem 1rem; padding: 0; }}
 <tbody>
 {rows}</tbody>
 </table>
-</body></html>
+{exceptions}</body></html>
 "#,
         framework = html_escape(&report.framework),
         generated = html_escape(&report.generated),
         source = html_escape(&report.source),
         coverage = html_escape(&report.coverage_line()),
+        exceptions = exceptions_html(report),
         soa_head = if iso {
             "<th>Applicable</th><th>Justification (statement of applicability)</th>"
         } else {
             ""
         },
+    )
+}
+
+/// The exceptions section of the HTML page (nothing without waivers).
+fn exceptions_html(report: &Report) -> String {
+    let rows = exception_rows(report);
+    if rows.is_empty() {
+        return String::new();
+    }
+    let head: String = EXCEPTION_HEAD
+        .iter()
+        .map(|h| format!("<th>{h}</th>"))
+        .collect();
+    let body: String = rows
+        .iter()
+        .map(|row| {
+            let cells: String = row
+                .iter()
+                .map(|c| format!("<td>{}</td>", html_escape(c)))
+                .collect();
+            format!("<tr>{cells}</tr>\n")
+        })
+        .collect();
+    format!(
+        "<h2>Exceptions (waivers)</h2>\n<table id=\"exceptions\">\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}</tbody>\n</table>\n"
     )
 }
 

@@ -184,6 +184,7 @@ pub fn read_for_show(path: &Path) -> Result<Option<Plan>, String> {
             live: None,
             findings: i.findings,
             owner: i.owner,
+            waived: i.waived,
             instance: 0,
         })
         .collect();
@@ -317,6 +318,8 @@ struct ShownItem {
     findings: Vec<Finding>,
     #[serde(default)]
     owner: Option<String>,
+    #[serde(default)]
+    waived: Option<String>,
 }
 
 /// The shape of [`Live`], its values unread.
@@ -380,6 +383,7 @@ fn plan_of(items: Vec<Planned>, orphans: Vec<SavedOrphan>) -> Result<Plan, Strin
         failures: Vec::new(),
         unreachable: Vec::new(),
         skipped: Vec::new(),
+        expired_waivers: Vec::new(),
     })
 }
 

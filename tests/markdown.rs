@@ -22,6 +22,7 @@ fn item(kind: &str, name: &str, account: Option<&str>, action: Option<Action>) -
         live: None,
         findings: vec![],
         owner: None,
+        waived: None,
         instance: 0,
     }
 }

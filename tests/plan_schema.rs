@@ -289,6 +289,8 @@ async fn every_action_and_read_errors_match_the_schema() {
             "unreachable": [],
             "skipped": [],
             "managed_elsewhere": [],
+            "waived": [],
+            "expired_waivers": [],
         })
     );
 

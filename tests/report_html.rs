@@ -67,6 +67,7 @@ fn html_report_renders_in_headless_chromium() {
         live: None,
         findings: vec![],
         owner: None,
+        waived: None,
         instance: 0,
     };
     let plan = Plan {

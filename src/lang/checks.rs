@@ -458,3 +458,39 @@ mod tests {
         assert!(check_policy_shape(&json!([1]), false)[0].contains("JSON object"));
     }
 }
+
+/// `YYYY-MM-DD`, a day that exists (leap years included).
+pub fn is_iso_date(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('-').collect();
+    let [y, m, d] = parts.as_slice() else {
+        return false;
+    };
+    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return false;
+    }
+    let (Ok(y), Ok(m), Ok(d)) = (y.parse::<u32>(), m.parse::<u32>(), d.parse::<u32>()) else {
+        return false;
+    };
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&d)
+}
+
+#[cfg(test)]
+mod date_tests {
+    #[test]
+    fn iso_dates() {
+        assert!(super::is_iso_date("2027-03-31"));
+        assert!(super::is_iso_date("2028-02-29"));
+        assert!(!super::is_iso_date("2027-02-29"));
+        assert!(!super::is_iso_date("2027-3-31"));
+        assert!(!super::is_iso_date("31/03/2027"));
+        assert!(!super::is_iso_date("2027-13-01"));
+    }
+}

@@ -21,7 +21,7 @@ use kdl::KdlDocument;
 
 use crate::kinds::{self, Naming, Placing};
 use diagnostic::{did_you_mean, Problem, Problems};
-use model::{Applicability, Baseline, Declaration, Placement, Settings};
+use model::{Applicability, Baseline, Declaration, Placement, Settings, Waiver};
 use reader::{Cx, NodeReader};
 use source::{FileId, Sources, Span, Spanned};
 
@@ -71,6 +71,7 @@ pub fn load_source(path: &Path, text: String) -> Result<Baseline, LoadError> {
         settings: None,
         declarations: Vec::new(),
         applicability: Vec::new(),
+        waivers: Vec::new(),
         stack: Vec::new(),
         read: std::collections::HashSet::new(),
     };
@@ -78,12 +79,14 @@ pub fn load_source(path: &Path, text: String) -> Result<Baseline, LoadError> {
     let settings = loader.settings.take().map(|(s, _)| s).unwrap_or_default();
     let declarations = std::mem::take(&mut loader.declarations);
     let applicability = std::mem::take(&mut loader.applicability);
+    let waivers = std::mem::take(&mut loader.waivers);
     let baseline = Baseline {
         root,
         sources: Sources::default(),
         settings,
         declarations,
         applicability,
+        waivers,
     };
     validate::run(&baseline, &cx);
     check_overrides(&cx);
@@ -215,13 +218,20 @@ struct Loader<'a> {
     settings: Option<(Settings, Span)>,
     declarations: Vec<Declaration>,
     applicability: Vec<Applicability>,
+    waivers: Vec<Waiver>,
     /// Files being read, outermost first, to detect include cycles.
     stack: Vec<(PathBuf, Option<Span>)>,
     /// Every KDL file read (canonical), so that a file included twice is read once.
     read: std::collections::HashSet<PathBuf>,
 }
 
-const META_NODES: &[&str] = &["settings", "include", "param", "statement-of-applicability"];
+const META_NODES: &[&str] = &[
+    "settings",
+    "include",
+    "param",
+    "statement-of-applicability",
+    "waiver",
+];
 
 /// `param "name" VALUE`, in a baseline or in `settings`: the name, the value and the node's
 /// span. The value is taken as written, not through the typed readers: its type is
@@ -362,6 +372,7 @@ impl<'a> Loader<'a> {
             "settings" => self.settings(r),
             "include" => self.include(r),
             "statement-of-applicability" => self.applicability(r),
+            "waiver" => self.waiver(r),
             "param" => self.param(r),
             keyword => match kinds::by_keyword(keyword) {
                 Some(_) => self.declaration(r, None),
@@ -541,6 +552,77 @@ impl<'a> Loader<'a> {
             }
         }
         r.finish();
+    }
+
+    /// `waiver "name" { address "..."; control "..."; owner "..."; ticket "..."; reason "...";
+    /// expires "YYYY-MM-DD" }`
+    fn waiver(&mut self, mut r: NodeReader<'_>) {
+        let name = r.arg_str(0, "the waiver's name");
+        let address = r.child_str("address", "an instance address, `*` for any characters");
+        let address = r.require(
+            address,
+            "address",
+            "address \"password-policy.default[sandbox]\"",
+        );
+        let control = r.child_str("control", "a control id, e.g. \"SOC2:CC6.1\"");
+        if let Some(c) = &control {
+            if let Err(bad) = checks::check_control_id(&c.value) {
+                r.report(
+                    Problem::new("baseline::unknown-control", c.span, bad.message)
+                        .label(bad.label)
+                        .help(bad.help),
+                );
+            }
+        }
+        let owner = r.child_str("owner", "who answers for it");
+        let owner = r.require(owner, "owner", "owner \"platform-team\"");
+        let ticket = r.child_str("ticket", "a ticket reference");
+        let reason = r.child_str("reason", "why the deviation is accepted");
+        let reason = r.require(
+            reason,
+            "reason",
+            "reason \"legacy workload, replaced in Q2\"",
+        );
+        let expires = r.child_str("expires", "the last day it holds, YYYY-MM-DD");
+        let expires = r.require(expires, "expires", "expires \"2027-03-31\"");
+        if let Some(e) = expires.as_ref().filter(|e| !checks::is_iso_date(&e.value)) {
+            r.report(
+                Problem::new(
+                    "baseline::invalid-value",
+                    e.span,
+                    format!("\"{}\" is not a date", e.value),
+                )
+                .label("not YYYY-MM-DD")
+                .help("write the last day the waiver holds as YYYY-MM-DD, e.g. \"2027-03-31\""),
+            );
+        }
+        r.finish();
+        let (Some(name), Some(address), Some(owner), Some(reason), Some(expires)) =
+            (name, address, owner, reason, expires)
+        else {
+            return;
+        };
+        if let Some(first) = self.waivers.iter().find(|w| w.name.value == name.value) {
+            self.cx.report(
+                Problem::new(
+                    "baseline::duplicate",
+                    name.span,
+                    format!("waiver \"{}\" is declared twice", name.value),
+                )
+                .label("second time")
+                .also(first.name.span, "first time"),
+            );
+            return;
+        }
+        self.waivers.push(Waiver {
+            name,
+            address,
+            control: control.map(|c| c.value),
+            owner: owner.value,
+            ticket: ticket.map(|t| t.value),
+            reason: reason.value,
+            expires: expires.value,
+        });
     }
 
     fn declaration(&mut self, mut r: NodeReader<'_>, parent: Option<&str>) {

@@ -20,6 +20,54 @@ pub struct Baseline {
     /// `statement-of-applicability`: controls declared not applicable (with why), or
     /// applicable with how they are met outside what baseline enforces.
     pub applicability: Vec<Applicability>,
+    /// `waiver`s: accepted deviations, with who owns them and until when.
+    pub waivers: Vec<Waiver>,
+}
+
+/// An accepted deviation: drift of the instances its address matches is shown as waived,
+/// not applied and not counted as drift, until the end of its expiry day (UTC).
+#[derive(Debug, Clone)]
+pub struct Waiver {
+    pub name: Spanned<String>,
+    /// An instance address, `*` matching any run of characters; without `[...]` it covers
+    /// every instance of the declarations it names.
+    pub address: Spanned<String>,
+    pub control: Option<String>,
+    pub owner: String,
+    pub ticket: Option<String>,
+    pub reason: String,
+    /// The last day it holds, `YYYY-MM-DD`.
+    pub expires: String,
+}
+
+impl Waiver {
+    /// Whether it covers the instance at `address` (`kind.name[site]`).
+    pub fn covers(&self, address: &str) -> bool {
+        let pattern = &self.address.value;
+        crate::expand::glob_match(pattern, address)
+            || (!pattern.contains('[')
+                && address.split_once('[').is_some_and(|(declaration, _)| {
+                    crate::expand::glob_match(pattern, declaration)
+                }))
+    }
+
+    /// Whether it may cover instances of the declaration (or part) at `address`
+    /// (`kind.name`): what its address says before any `[...]` matches.
+    pub fn may_cover_declaration(&self, address: &str) -> bool {
+        let pattern = &self.address.value;
+        let declaration = pattern.split('[').next().unwrap_or(pattern);
+        crate::expand::glob_match(declaration, address)
+    }
+
+    /// Whether it has run out on `today` (`YYYY-MM-DD`): ISO dates order as text.
+    pub fn expired(&self, today: &str) -> bool {
+        today > self.expires.as_str()
+    }
+}
+
+/// Today's date in UTC, `YYYY-MM-DD`.
+pub fn today() -> String {
+    humantime::format_rfc3339(std::time::SystemTime::now()).to_string()[..10].to_string()
 }
 
 /// One entry of the statement of applicability.
