@@ -82,6 +82,9 @@ pub enum Status {
     /// A requirement no API remediates is not met (root MFA, say).
     Finding,
     NotCovered,
+    /// Met outside the technical baseline (a policy, a process), as the statement of
+    /// applicability's `justify` says: not enforced here, and not "not covered" either.
+    Justified,
     /// Declared not applicable in the statement of applicability.
     NotApplicable,
 }
@@ -93,6 +96,7 @@ impl Status {
             Status::Drifted => "drifted",
             Status::Finding => "finding",
             Status::NotCovered => "not covered",
+            Status::Justified => "met outside baseline",
             Status::NotApplicable => "not applicable",
         }
     }
@@ -154,7 +158,10 @@ impl Report {
     /// One line for CI: "SOC 2: 23 of 61 criteria covered, 21 hold, 2 drifted".
     pub fn coverage_line(&self) -> String {
         let total = self.controls.len();
-        let covered = total - self.count(Status::NotCovered) - self.count(Status::NotApplicable);
+        let covered = total
+            - self.count(Status::NotCovered)
+            - self.count(Status::NotApplicable)
+            - self.count(Status::Justified);
         let mut line = format!(
             "{}: {covered} of {total} {} covered, {} hold, {} drifted",
             self.framework,
@@ -169,6 +176,10 @@ impl Report {
         let findings = self.count(Status::Finding);
         if findings > 0 {
             let _ = write!(line, ", {findings} with findings");
+        }
+        let justified = self.count(Status::Justified);
+        if justified > 0 {
+            let _ = write!(line, ", {justified} met outside baseline");
         }
         let excluded = self.count(Status::NotApplicable);
         if excluded > 0 {
@@ -250,11 +261,12 @@ pub fn build(framework: Framework, baseline: &Baseline, plan: &Plan, source: &st
                     Status::Drifted => 3,
                     Status::Finding => 2,
                     Status::Holds => 1,
-                    Status::NotCovered | Status::NotApplicable => 0,
+                    Status::NotCovered | Status::Justified | Status::NotApplicable => 0,
                 })
                 .unwrap_or(match declared {
                     Some(a) if !a.applicable => Status::NotApplicable,
-                    _ => Status::NotCovered,
+                    Some(_) => Status::Justified,
+                    None => Status::NotCovered,
                 });
             let justification = match declared {
                 Some(a) => a.justification.clone(),
@@ -378,7 +390,9 @@ pub fn markdown(report: &Report) -> String {
             c.id,
             md(&c.title),
             c.status.label(),
-            if resources.is_empty() {
+            if c.status == Status::Justified {
+                md(&c.justification)
+            } else if resources.is_empty() {
                 "-".to_string()
             } else {
                 resources.join(", ")
@@ -485,7 +499,13 @@ pub fn html(report: &Report) -> String {
             html_escape(&c.title),
             c.status.label().replace(' ', "-"),
             c.status.label(),
-            if resources.is_empty() { "&ndash;".to_string() } else { resources.join("") }
+            if c.status == Status::Justified {
+                html_escape(&c.justification)
+            } else if resources.is_empty() {
+                "&ndash;".to_string()
+            } else {
+                resources.join("")
+            }
         );
     }
     format!(
@@ -504,6 +524,7 @@ td.id {{ white-space: nowrap; font-weight: 600; }}
 .drifted {{ background: #ffebe9; color: #a40e26; }}
 .finding {{ background: #fff8c5; color: #7d4e00; }}
 .not-covered, .not-applicable {{ background: #eaeef2; color: #57606a; }}
+.met-outside-baseline {{ background: #ddf4ff; color: #0550ae; }}
 ul {{ margin: 0.2rem 0 0.2rem 1rem; padding: 0; }}
 </style></head>
 <body>

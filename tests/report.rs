@@ -65,9 +65,11 @@ async fn report_shows_holding_controls_then_exactly_the_drifted_ones() {
     }
     // Root MFA is a finding the emulator always reports (no API sets it).
     assert_eq!(with_status(&all, "finding"), ["CC6.1"]);
+    // Met by the organization, as the statement of applicability justifies it.
+    assert_eq!(with_status(&all, "justified"), ["CC1.1"]);
     assert!(
         soc2.stderr
-            .contains("SOC 2: 13 of 61 criteria covered, 12 hold, 0 drifted"),
+            .contains("SOC 2: 13 of 61 criteria covered, 12 hold, 0 drifted, 1 with findings, 1 met outside baseline"),
         "{}",
         soc2.stderr
     );
