@@ -193,6 +193,36 @@ pub enum Command {
         #[command(flatten)]
         run: RunArgs,
     },
+    /// Write the evidence pack for an audit period: controls reports, the change log of the
+    /// period with its verification, the plan, the waivers, the live configuration, and a
+    /// manifest of SHA-256 hashes
+    #[command(
+        after_help = "Reads AWS as plan does, then writes into --out (a new or empty folder): \
+        controls-soc2.html/.json, controls-iso27001.html/.json, plan.json, waivers.json, \
+        live-configuration.json (each instance's live attributes and the controls it serves), \
+        change-log.md/.csv (the entries of the period), change-log-verify.json (verified or not, \
+        the chain head) and manifest.json (the SHA-256 of every other file). Exits 1 when the \
+        change log does not verify, after writing the pack, which says so.\n\n\
+        Example:\n  baseline evidence examples/sample-org --since 2026-01-01 --until 2026-04-01 --out evidence-q1"
+    )]
+    Evidence {
+        #[command(flatten)]
+        root: RootArg,
+        /// Start of the period (RFC 3339, or a date: midnight UTC), inclusive
+        #[arg(long)]
+        since: String,
+        /// End of the period (RFC 3339, or a date), exclusive
+        #[arg(long)]
+        until: String,
+        /// The folder to write the pack into (created; must be empty)
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// The change log (default: the baseline's, as apply finds it)
+        #[arg(long, value_name = "FILE")]
+        change_log: Option<PathBuf>,
+        #[command(flatten)]
+        run: RunArgs,
+    },
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  baseline completions bash > ~/.local/share/bash-completion/completions/baseline\n  \
@@ -527,6 +557,22 @@ pub fn run(cli: Cli) -> i32 {
             plan.as_deref(),
             framework.into(),
             format,
+            &cx.run_options(&run),
+            |p| cx.load_root(p),
+        ),
+        Command::Evidence {
+            root,
+            since,
+            until,
+            out,
+            change_log,
+            run,
+        } => run::evidence_command(
+            &root.path,
+            &since,
+            &until,
+            &out,
+            change_log.as_deref(),
             &cx.run_options(&run),
             |p| cx.load_root(p),
         ),

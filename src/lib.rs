@@ -10,6 +10,7 @@ pub mod changelog;
 pub mod cli;
 pub mod controls;
 pub mod discover;
+pub mod evidence;
 pub mod expand;
 pub mod findings;
 pub mod graph;

@@ -768,6 +768,58 @@ impl Observer for Printer {
 }
 
 /// `baseline report`.
+/// `baseline evidence`: read AWS once, then write the pack (see [`crate::evidence`]).
+pub fn evidence_command(
+    root: &Path,
+    since: &str,
+    until: &str,
+    out: &Path,
+    change_log: Option<&Path>,
+    opts: &RunOptions,
+    load: impl Fn(&Path) -> Option<Baseline>,
+) -> i32 {
+    // Bad input changes nothing and reads nothing.
+    for bound in [since, until] {
+        if let Err(e) = crate::changelog::export::parse_time(bound) {
+            eprintln!("error: {e}");
+            return exit::ERROR;
+        }
+    }
+    let Some(baseline) = load(root) else {
+        return exit::ERROR;
+    };
+    let log = change_log_path(&baseline, change_log);
+    let read_now = runtime().block_on(async {
+        let session = open(baseline, opts).await?;
+        let plan = read(&session, opts).await;
+        Some((session.baseline, plan))
+    });
+    let Some((baseline, plan)) = read_now else {
+        return exit::ERROR;
+    };
+    if report_failures(&plan) {
+        return exit::ERROR;
+    }
+    match crate::evidence::write_pack(out, &baseline, &plan, &log, since, until) {
+        Ok(verdict) if verdict.verified => {
+            println!("wrote {}: {}", out.display(), verdict.summary);
+            exit::OK
+        }
+        Ok(verdict) => {
+            eprintln!(
+                "error: wrote {}, but {} (the pack says so)",
+                out.display(),
+                verdict.summary
+            );
+            exit::ERROR
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit::ERROR
+        }
+    }
+}
+
 pub fn report_command(
     root: &Path,
     saved_plan: Option<&Path>,
