@@ -8,6 +8,7 @@ pub mod apply;
 pub mod aws;
 pub mod changelog;
 pub mod cli;
+pub mod coexist;
 pub mod controls;
 pub mod discover;
 pub mod evidence;

@@ -198,8 +198,10 @@ pub fn build(framework: Framework, baseline: &Baseline, plan: &Plan, source: &st
             decl_of.insert((part.kind, part.name), d);
         }
     }
-    // Per declaration: instances, drifted details, finding details.
-    let mut state: BTreeMap<usize, (usize, Vec<String>, Vec<String>)> = BTreeMap::new();
+    // Per declaration: instances, drifted details, finding details, and notes that do not
+    // change its status (another tool owns it, a waiver accepts its drift).
+    let mut state: BTreeMap<usize, (usize, Vec<String>, Vec<String>, Vec<String>)> =
+        BTreeMap::new();
     for item in &plan.items {
         let Some(&d) = decl_of.get(&(item.address.kind.clone(), item.address.name.clone())) else {
             continue;
@@ -211,9 +213,14 @@ pub fn build(framework: Framework, baseline: &Baseline, plan: &Plan, source: &st
                 .1
                 .push(format!("{} ({})", item.address, action.verb()));
         }
+        if let Some(owner) = &item.owner {
+            entry
+                .3
+                .push(format!("{}: managed by {owner}", item.address));
+        }
         if let Some(waiver) = &item.waived {
             entry
-                .2
+                .3
                 .push(format!("{}: drift waived by \"{waiver}\"", item.address));
         }
         for f in &item.findings {
@@ -234,7 +241,8 @@ pub fn build(framework: Framework, baseline: &Baseline, plan: &Plan, source: &st
                         || d.controls.iter().any(|c| c.value == tag)
                 })
                 .map(|(i, d)| {
-                    let (instances, drifted, findings) = state.get(&i).cloned().unwrap_or_default();
+                    let (instances, drifted, findings, notes) =
+                        state.get(&i).cloned().unwrap_or_default();
                     let status = if !drifted.is_empty() {
                         Status::Drifted
                     } else if !findings.is_empty() {
@@ -246,7 +254,7 @@ pub fn build(framework: Framework, baseline: &Baseline, plan: &Plan, source: &st
                         resource: format!("{}.{}", d.kind.keyword(), d.name.value),
                         instances,
                         status,
-                        details: drifted.into_iter().chain(findings).collect(),
+                        details: drifted.into_iter().chain(findings).chain(notes).collect(),
                     }
                 })
                 .collect();

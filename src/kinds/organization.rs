@@ -178,6 +178,18 @@ pub(crate) async fn is_managed(
     client: &aws_sdk_organizations::Client,
     resource_id: &str,
 ) -> provider::Result<bool> {
+    Ok(tags_of(client, resource_id)
+        .await?
+        .iter()
+        .any(|(k, v)| is_managed_tag(k.as_str(), v.as_str())))
+}
+
+/// The tags of an OU, account, root or policy, as (key, value).
+pub(crate) async fn tags_of(
+    client: &aws_sdk_organizations::Client,
+    resource_id: &str,
+) -> provider::Result<Vec<(String, String)>> {
+    let mut tags = Vec::new();
     let mut pages = client
         .list_tags_for_resource()
         .resource_id(resource_id)
@@ -185,15 +197,13 @@ pub(crate) async fn is_managed(
         .send();
     while let Some(page) = pages.next().await {
         let page = page.ctx("organizations:ListTagsForResource")?;
-        if page
-            .tags()
-            .iter()
-            .any(|t| is_managed_tag(t.key(), t.value()))
-        {
-            return Ok(true);
-        }
+        tags.extend(
+            page.tags()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string())),
+        );
     }
-    Ok(false)
+    Ok(tags)
 }
 
 /// Put baseline's ownership tag on an adopted resource.

@@ -389,11 +389,15 @@ impl Provider for OrganizationTrailProvider {
             .send()
             .await
             .ctx("cloudtrail:ListTags")?;
-        let managed = tags.resource_tag_list().iter().any(|r| {
-            r.tags_list()
-                .iter()
-                .any(|t| is_managed_tag(t.key(), t.value()))
-        });
+        let all_tags: Vec<(&str, &str)> = tags
+            .resource_tag_list()
+            .iter()
+            .flat_map(|r| r.tags_list())
+            .map(|t| (t.key(), t.value().unwrap_or_default()))
+            .collect();
+        let managed = all_tags.iter().any(|(k, v)| is_managed_tag(*k, *v));
+        // Control Tower's trail, or one a StackSet made, is theirs: reported, not changed.
+        let owner = crate::coexist::owner_of(name, all_tags.iter().copied());
         let kms = match trail.kms_key_id().filter(|k| !k.is_empty()) {
             None => Value::Null,
             Some(id) => match &spec.kms_key {
@@ -453,7 +457,9 @@ impl Provider for OrganizationTrailProvider {
         }
         let mut ids = Attrs::new();
         ids.insert("arn".into(), json!(arn));
-        Ok(Observed::present(live, ids, Some(managed)))
+        let mut observed = Observed::present(live, ids, Some(managed));
+        observed.owner = owner;
+        Ok(observed)
     }
 
     async fn apply(

@@ -7,7 +7,7 @@ use aws_sdk_organizations::types::{PolicySummary, PolicyType, TargetType};
 use serde_json::{json, Value};
 
 use super::organization::wait_policy_type_enabled;
-use super::organization::{is_managed, managed_tag, org_client, tag_managed};
+use super::organization::{is_managed, managed_tag, org_client, tag_managed, tags_of};
 use super::organizational_unit::{ou_id, ou_path, root_id};
 use super::{spec_of, Kind, Naming, Placing};
 use crate::aws::{until_consistent, Context};
@@ -387,10 +387,22 @@ async fn live_policy(
         "targets".into(),
         Value::Object(targets.into_iter().collect()),
     );
+    let tags = tags_of(client, id).await?;
+    let managed = tags
+        .iter()
+        .any(|(k, v)| crate::provider::is_managed_tag(k.as_str(), v.as_str()));
+    ids.insert(
+        "tags".into(),
+        Value::Object(
+            tags.into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect(),
+        ),
+    );
     Ok(Live {
         attrs,
         ids,
-        managed: Some(is_managed(client, id).await?),
+        managed: Some(managed),
     })
 }
 
@@ -553,9 +565,21 @@ impl Provider for ServiceControlPolicyProvider {
             })
             .unwrap_or_default();
         let live = live_policy(cx, &client, &summary, &account_refs).await?;
-        check_room_on_new_targets(cx, &client, decl, Some(&live)).await?;
+        // A policy Control Tower, a StackSet or another tool put there is theirs, whatever
+        // a declaration of the same name says: reported, never changed.
+        let tags = live.ids.get("tags").and_then(Value::as_object);
+        let owner = crate::coexist::owner_of(
+            name,
+            tags.into_iter()
+                .flatten()
+                .map(|(k, v)| (k.as_str(), v.as_str().unwrap_or_default())),
+        );
+        if owner.is_none() {
+            check_room_on_new_targets(cx, &client, decl, Some(&live)).await?;
+        }
         Ok(Observed {
             live: Some(live),
+            owner,
             ..Observed::default()
         })
     }
