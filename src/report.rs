@@ -189,6 +189,16 @@ impl Report {
     }
 }
 
+/// What the plan says of one declaration's instances.
+#[derive(Debug, Clone, Default)]
+struct DeclarationState {
+    instances: usize,
+    drifted: Vec<String>,
+    findings: Vec<String>,
+    /// What does not change its status: another tool owns it, a waiver accepts its drift.
+    notes: Vec<String>,
+}
+
 /// Build the report of `framework` from a baseline and a plan of it.
 pub fn build(framework: Framework, baseline: &Baseline, plan: &Plan, source: &str) -> Report {
     // (part kind, part name) -> declaration, to attribute plan items to declarations.
@@ -198,33 +208,32 @@ pub fn build(framework: Framework, baseline: &Baseline, plan: &Plan, source: &st
             decl_of.insert((part.kind, part.name), d);
         }
     }
-    // Per declaration: instances, drifted details, finding details, and notes that do not
-    // change its status (another tool owns it, a waiver accepts its drift).
-    let mut state: BTreeMap<usize, (usize, Vec<String>, Vec<String>, Vec<String>)> =
-        BTreeMap::new();
+    let mut state: BTreeMap<usize, DeclarationState> = BTreeMap::new();
     for item in &plan.items {
         let Some(&d) = decl_of.get(&(item.address.kind.clone(), item.address.name.clone())) else {
             continue;
         };
         let entry = state.entry(d).or_default();
-        entry.0 += 1;
+        entry.instances += 1;
         if let Some(action) = item.action {
             entry
-                .1
+                .drifted
                 .push(format!("{} ({})", item.address, action.verb()));
         }
         if let Some(owner) = &item.owner {
             entry
-                .3
+                .notes
                 .push(format!("{}: managed by {owner}", item.address));
         }
         if let Some(waiver) = &item.waived {
             entry
-                .3
+                .notes
                 .push(format!("{}: drift waived by \"{waiver}\"", item.address));
         }
         for f in &item.findings {
-            entry.2.push(format!("{}: {}", item.address, f.message));
+            entry
+                .findings
+                .push(format!("{}: {}", item.address, f.message));
         }
     }
     let controls = controls::all(framework)
@@ -241,8 +250,12 @@ pub fn build(framework: Framework, baseline: &Baseline, plan: &Plan, source: &st
                         || d.controls.iter().any(|c| c.value == tag)
                 })
                 .map(|(i, d)| {
-                    let (instances, drifted, findings, notes) =
-                        state.get(&i).cloned().unwrap_or_default();
+                    let DeclarationState {
+                        instances,
+                        drifted,
+                        findings,
+                        notes,
+                    } = state.get(&i).cloned().unwrap_or_default();
                     let status = if !drifted.is_empty() {
                         Status::Drifted
                     } else if !findings.is_empty() {
