@@ -3,7 +3,6 @@
 //! (Markdown, CSV) with its verification and chain head, the current plan, the waivers, the
 //! live configuration behind each control, and a manifest with the SHA-256 of every file.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde_json::{json, Value};
@@ -11,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::changelog::{export, file, verify};
 use crate::controls::Framework;
-use crate::graph::parts;
+use crate::graph::declarations_by_part;
 use crate::lang::model::Baseline;
 use crate::plan::Plan;
 
@@ -183,35 +182,15 @@ fn waivers(baseline: &Baseline) -> Value {
 /// declaration serves: the configuration behind each control, as evidence-collector scripts
 /// dump it.
 fn live_configuration(baseline: &Baseline, plan: &Plan) -> Value {
-    let mut declaration_of: BTreeMap<(String, String), usize> = BTreeMap::new();
-    for d in 0..baseline.declarations.len() {
-        for part in parts(baseline, d) {
-            declaration_of.insert((part.kind, part.name), d);
-        }
-    }
+    let declaration_of = declarations_by_part(baseline);
     Value::Array(
         plan.items
             .iter()
             .map(|item| {
-                let decl = declaration_of
+                let controls = declaration_of
                     .get(&(item.address.kind.clone(), item.address.name.clone()))
-                    .map(|&d| &baseline.declarations[d]);
-                let mut controls: Vec<String> = decl
-                    .map(|d| {
-                        let defaults = if d.default_controls {
-                            crate::report::default_controls(d.kind.keyword())
-                        } else {
-                            &[]
-                        };
-                        defaults
-                            .iter()
-                            .map(|c| c.to_string())
-                            .chain(d.controls.iter().map(|c| c.value.clone()))
-                            .collect()
-                    })
+                    .map(|&d| crate::report::controls_of(&baseline.declarations[d]))
                     .unwrap_or_default();
-                controls.sort();
-                controls.dedup();
                 json!({
                     "address": item.address.to_string(),
                     "account_id": item.account_id,

@@ -62,6 +62,20 @@ pub struct ResourceGraph {
     pub graph: DiGraph<Resource, Edge>,
 }
 
+/// Which declaration each part (kind, name) belongs to: how plan items, which name parts,
+/// are traced back to what declared them.
+pub fn declarations_by_part(
+    baseline: &Baseline,
+) -> std::collections::BTreeMap<(String, String), usize> {
+    (0..baseline.declarations.len())
+        .flat_map(|d| {
+            parts(baseline, d)
+                .into_iter()
+                .map(move |p| ((p.kind, p.name), d))
+        })
+        .collect()
+}
+
 /// Every part of a declaration, the primary first.
 pub fn parts(baseline: &Baseline, decl: usize) -> Vec<Part> {
     let d = &baseline.declarations[decl];

@@ -253,20 +253,25 @@ pub async fn plan(
                 let mut waived = None;
                 if action.is_some() {
                     let address = inst.address.to_string();
-                    for w in cx.baseline.waivers.iter().filter(|w| w.covers(&address)) {
-                        if !w.expired(&today) {
+                    let covering: Vec<_> = cx
+                        .baseline
+                        .waivers
+                        .iter()
+                        .filter(|w| w.covers(&address))
+                        .collect();
+                    match covering.iter().find(|w| !w.expired(&today)) {
+                        Some(w) => {
                             waived = Some(w.name.value.clone());
                             action = None;
-                            break;
                         }
-                        plan.expired_waivers.push(ExpiredWaiver {
-                            name: w.name.value.clone(),
-                            expires: w.expires.clone(),
-                            address: address.clone(),
-                        });
-                    }
-                    if waived.is_some() {
-                        plan.expired_waivers.retain(|e| e.address != address);
+                        None => {
+                            plan.expired_waivers
+                                .extend(covering.iter().map(|w| ExpiredWaiver {
+                                    name: w.name.value.clone(),
+                                    expires: w.expires.clone(),
+                                    address: address.clone(),
+                                }))
+                        }
                     }
                 }
                 let decl = cx.decl(inst);

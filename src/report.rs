@@ -9,8 +9,8 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use crate::controls::{self, Framework};
-use crate::graph::parts;
-use crate::lang::model::Baseline;
+use crate::graph::declarations_by_part;
+use crate::lang::model::{Baseline, Declaration};
 use crate::plan::Plan;
 
 /// Controls each kind serves by default; a declaration's own `controls` tags add to these.
@@ -71,6 +71,24 @@ pub fn default_controls(keyword: &str) -> &'static [&'static str] {
         ],
         _ => &[],
     }
+}
+
+/// The controls a declaration serves: its kind's defaults (unless it opted out) and its own
+/// `controls` tags, sorted, each once.
+pub fn controls_of(d: &Declaration) -> Vec<String> {
+    let defaults: &[&str] = if d.default_controls {
+        default_controls(d.kind.keyword())
+    } else {
+        &[]
+    };
+    let mut all: Vec<String> = defaults
+        .iter()
+        .map(|c| c.to_string())
+        .chain(d.controls.iter().map(|c| c.value.clone()))
+        .collect();
+    all.sort();
+    all.dedup();
+    all
 }
 
 /// Whether a control holds right now.
@@ -201,13 +219,7 @@ struct DeclarationState {
 
 /// Build the report of `framework` from a baseline and a plan of it.
 pub fn build(framework: Framework, baseline: &Baseline, plan: &Plan, source: &str) -> Report {
-    // (part kind, part name) -> declaration, to attribute plan items to declarations.
-    let mut decl_of: BTreeMap<(String, String), usize> = BTreeMap::new();
-    for d in 0..baseline.declarations.len() {
-        for part in parts(baseline, d) {
-            decl_of.insert((part.kind, part.name), d);
-        }
-    }
+    let decl_of = declarations_by_part(baseline);
     let mut state: BTreeMap<usize, DeclarationState> = BTreeMap::new();
     for item in &plan.items {
         let Some(&d) = decl_of.get(&(item.address.kind.clone(), item.address.name.clone())) else {
@@ -236,6 +248,7 @@ pub fn build(framework: Framework, baseline: &Baseline, plan: &Plan, source: &st
                 .push(format!("{}: {}", item.address, f.message));
         }
     }
+    let served: Vec<Vec<String>> = baseline.declarations.iter().map(controls_of).collect();
     let controls = controls::all(framework)
         .iter()
         .map(|control| {
@@ -244,11 +257,7 @@ pub fn build(framework: Framework, baseline: &Baseline, plan: &Plan, source: &st
                 .declarations
                 .iter()
                 .enumerate()
-                .filter(|(_, d)| {
-                    (d.default_controls
-                        && default_controls(d.kind.keyword()).contains(&tag.as_str()))
-                        || d.controls.iter().any(|c| c.value == tag)
-                })
+                .filter(|(i, _)| served[*i].contains(&tag))
                 .map(|(i, d)| {
                     let DeclarationState {
                         instances,

@@ -9,7 +9,7 @@ use aws_sdk_sns::types::Tag;
 use serde_json::{json, Map, Value};
 
 use super::kms_key::{alias_of, existing_key_arn, key_arn};
-use super::{check_beside, spec_of, Kind, Naming, Placing};
+use super::{check_keys_beside, spec_of, Kind, Naming, Placing};
 use crate::aws::Context;
 use crate::expand::Instance;
 use crate::lang::diagnostic::Problem;
@@ -197,19 +197,10 @@ fn parse(r: &mut NodeReader, name: &Spanned<String>) -> Box<dyn Spec> {
 
 /// A KMS key encrypts only in its own region.
 fn check_key_beside(baseline: &Baseline, decls: &[&Declaration], cx: &Cx) {
-    for decl in decls {
-        if let Some(k) = spec_of::<AlertTopic>(decl).and_then(|s| s.kms_key.as_ref()) {
-            check_beside(
-                baseline,
-                decl,
-                k,
-                "kms-key",
-                false,
-                cx,
-                "a topic is encrypted with a key of its own region: declare the key there",
-            );
-        }
+    fn key_of(d: &Declaration) -> Option<&Spanned<String>> {
+        spec_of::<AlertTopic>(d).and_then(|s| s.kms_key.as_ref())
     }
+    check_keys_beside(baseline, decls, cx, key_of, "a topic");
 }
 
 // --- AWS -------------------------------------------------------------------------------

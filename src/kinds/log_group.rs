@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use serde_json::{json, Value};
 
 use super::kms_key::{alias_of, created_in_this_run, existing_key_arn, key_arn};
-use super::{check_beside, spec_of, Kind, Naming, Placing};
+use super::{check_keys_beside, spec_of, Kind, Naming, Placing};
 use crate::aws::{until_consistent, AwsError, Context};
 use crate::expand::Instance;
 use crate::lang::diagnostic::Problem;
@@ -127,19 +127,10 @@ fn parse(r: &mut NodeReader, name: &Spanned<String>) -> Box<dyn Spec> {
 
 /// A KMS key encrypts only in its own region.
 fn check_key_beside(baseline: &Baseline, decls: &[&Declaration], cx: &Cx) {
-    for decl in decls {
-        if let Some(k) = spec_of::<LogGroup>(decl).and_then(|s| s.kms_key.as_ref()) {
-            check_beside(
-                baseline,
-                decl,
-                k,
-                "kms-key",
-                false,
-                cx,
-                "a log group is encrypted with a key of its own region: declare the key there",
-            );
-        }
+    fn key_of(d: &Declaration) -> Option<&Spanned<String>> {
+        spec_of::<LogGroup>(d).and_then(|s| s.kms_key.as_ref())
     }
+    check_keys_beside(baseline, decls, cx, key_of, "a log group");
 }
 
 // --- AWS -------------------------------------------------------------------------------

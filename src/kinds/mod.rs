@@ -179,6 +179,30 @@ pub fn check_beside(
     }
 }
 
+/// [`check_beside`] for each declaration's KMS key (`key_of` finds it in the spec): a key
+/// encrypts only in its own region, so `what` must be declared with the key beside it.
+pub fn check_keys_beside(
+    baseline: &Baseline,
+    decls: &[&Declaration],
+    cx: &Cx,
+    key_of: impl Fn(&Declaration) -> Option<&Spanned<String>>,
+    what: &str,
+) {
+    for decl in decls {
+        if let Some(key) = key_of(decl) {
+            check_beside(
+                baseline,
+                decl,
+                key,
+                "kms-key",
+                false,
+                cx,
+                &format!("{what} is encrypted with a key of its own region: declare the key there"),
+            );
+        }
+    }
+}
+
 /// A `check_all` for kinds with nothing to check across declarations.
 pub fn no_check(_: &Baseline, _: &[&Declaration], _: &Cx) {}
 
