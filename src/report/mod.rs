@@ -1,7 +1,12 @@
 //! `baseline report`: for one framework, every control with the declared resources that
 //! serve it (their `controls` tags plus their kind's default mapping) and whether it holds
 //! right now (from a fresh read of AWS, or from a saved plan), as Markdown, JSON or a
-//! self-contained HTML page for an auditor.
+//! self-contained HTML page for an auditor (`html`, which opens with the `summary`).
+
+mod html;
+pub mod summary;
+
+pub use html::html;
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -108,6 +113,17 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status, in the order the summary shows them: met (here or elsewhere), then what
+    /// needs attention, then what the baseline does not cover.
+    pub const ALL: [Status; 6] = [
+        Status::Holds,
+        Status::Justified,
+        Status::Finding,
+        Status::Drifted,
+        Status::NotCovered,
+        Status::NotApplicable,
+    ];
+
     pub fn label(self) -> &'static str {
         match self {
             Status::Holds => "holds",
@@ -151,6 +167,14 @@ pub struct Report {
     /// The declared waivers that concern this framework (no control, or one of its own):
     /// the deviations the organization has accepted, and until when.
     pub exceptions: Vec<Exception>,
+    /// Every planned instance of a declaration. Not in the JSON report (whose format stays
+    /// as it is): per-instance detail is the plan's JSON.
+    #[serde(skip)]
+    pub instances: Vec<InstanceStatus>,
+    /// The framework's groups of controls (SOC 2 series, ISO 27001 themes), from its
+    /// catalog, for the coverage bars. Not in the JSON report: the catalog's, not the run's.
+    #[serde(skip)]
+    pub categories: Vec<summary::Category>,
 }
 
 /// A waiver as the report lists it.
@@ -168,9 +192,45 @@ pub struct Exception {
     pub waived: Vec<String>,
 }
 
+/// One planned instance of a declared resource, with the account it lives in and this
+/// framework's controls it serves: what the per-account views are made of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceStatus {
+    /// `kind.name[account/region]`.
+    pub address: String,
+    /// The account's name as the plan knows it; `None` for an organization-wide instance
+    /// (an SCP, the organization itself), which lives in the management account.
+    pub account: Option<String>,
+    pub account_id: String,
+    /// Ids (no framework prefix) of this framework's controls that its declaration serves.
+    pub controls: Vec<String>,
+    /// What apply would do to it (`update in place`, ...); `None` when it matches or its
+    /// drift is waived.
+    pub change: Option<String>,
+    /// What no API remediates (a console user without MFA), as the plan says it.
+    pub findings: Vec<String>,
+}
+
+impl InstanceStatus {
+    /// Whether it is out of the baseline: a change to make or a finding (which counts as
+    /// drift, as in the plan).
+    pub fn drifted(&self) -> bool {
+        self.change.is_some() || !self.findings.is_empty()
+    }
+}
+
 impl Report {
     pub fn count(&self, status: Status) -> usize {
         self.controls.iter().filter(|c| c.status == status).count()
+    }
+
+    /// What the framework calls its entries: "criteria" (SOC 2) or "controls".
+    pub fn entries(&self) -> &'static str {
+        if self.framework.starts_with("SOC") {
+            "criteria"
+        } else {
+            "controls"
+        }
     }
 
     /// One line for CI: "SOC 2: 23 of 61 criteria covered, 21 hold, 2 drifted".
@@ -183,11 +243,7 @@ impl Report {
         let mut line = format!(
             "{}: {covered} of {total} {} covered, {} hold, {} drifted",
             self.framework,
-            if self.framework.starts_with("SOC") {
-                "criteria"
-            } else {
-                "controls"
-            },
+            self.entries(),
             self.count(Status::Holds),
             self.count(Status::Drifted)
         );
@@ -220,11 +276,25 @@ struct DeclarationState {
 /// Build the report of `framework` from a baseline and a plan of it.
 pub fn build(framework: Framework, baseline: &Baseline, plan: &Plan, source: &str) -> Report {
     let decl_of = declarations_by_part(baseline);
+    let served: Vec<Vec<String>> = baseline.declarations.iter().map(controls_of).collect();
     let mut state: BTreeMap<usize, DeclarationState> = BTreeMap::new();
+    let mut instances = Vec::new();
     for item in &plan.items {
         let Some(&d) = decl_of.get(&(item.address.kind.clone(), item.address.name.clone())) else {
             continue;
         };
+        instances.push(InstanceStatus {
+            address: item.address.to_string(),
+            account: item.address.account.clone(),
+            account_id: item.account_id.clone(),
+            controls: served[d]
+                .iter()
+                .filter_map(|tag| tag.strip_prefix(framework.prefix()))
+                .map(str::to_string)
+                .collect(),
+            change: item.action.map(|a| a.verb().to_string()),
+            findings: item.findings.iter().map(|f| f.message.clone()).collect(),
+        });
         let entry = state.entry(d).or_default();
         entry.instances += 1;
         if let Some(action) = item.action {
@@ -248,7 +318,6 @@ pub fn build(framework: Framework, baseline: &Baseline, plan: &Plan, source: &st
                 .push(format!("{}: {}", item.address, f.message));
         }
     }
-    let served: Vec<Vec<String>> = baseline.declarations.iter().map(controls_of).collect();
     let controls = controls::all(framework)
         .iter()
         .map(|control| {
@@ -353,6 +422,8 @@ pub fn build(framework: Framework, baseline: &Baseline, plan: &Plan, source: &st
         source: source.to_string(),
         controls,
         exceptions,
+        instances,
+        categories: summary::categories(framework),
     }
 }
 
@@ -476,133 +547,6 @@ pub fn markdown(report: &Report) -> String {
         }
     }
     out
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-/// A self-contained page (inline CSS, no scripts, no external assets).
-pub fn html(report: &Report) -> String {
-    let iso = report.framework.starts_with("ISO");
-    let mut rows = String::new();
-    for c in &report.controls {
-        let resources: Vec<String> = c
-            .resources
-            .iter()
-            .map(|r| {
-                let details = if r.details.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        "<ul>{}</ul>",
-                        r.details
-                            .iter()
-                            .map(|d| format!("<li>{}</li>", html_escape(d)))
-                            .collect::<String>()
-                    )
-                };
-                format!(
-                    "<div><code>{}</code> <span class=\"s {}\">{}</span>{details}</div>",
-                    html_escape(&r.resource),
-                    r.status.label().replace(' ', "-"),
-                    r.status.label()
-                )
-            })
-            .collect();
-        let soa = if iso {
-            format!(
-                "<td>{}</td><td>{}</td>",
-                if c.applicable { "Yes" } else { "No" },
-                html_escape(&c.justification)
-            )
-        } else {
-            String::new()
-        };
-        let _ = writeln!(
-            rows,
-            "<tr><td class=\"id\">{}</td><td>{}</td><td><span class=\"s {}\">{}</span></td><td>{}</td>{soa}</tr>",
-            html_escape(&c.id),
-            html_escape(&c.title),
-            c.status.label().replace(' ', "-"),
-            c.status.label(),
-            if c.status == Status::Justified {
-                html_escape(&c.justification)
-            } else if resources.is_empty() {
-                "&ndash;".to_string()
-            } else {
-                resources.join("")
-            }
-        );
-    }
-    format!(
-        r#"<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<title>{framework} controls report</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2rem; color: #1b1f23; }}
-h1 {{ font-size: 1.5rem; }}
-table {{ border-collapse: collapse; width: 100%; font-size: 0.9rem; }}
-th, td {{ border: 1px solid #d0d7de; padding: 0.4rem 0.6rem; text-align: left; vertical-align: top; }}
-th {{ background: #f6f8fa; }}
-td.id {{ white-space: nowrap; font-weight: 600; }}
-.s {{ border-radius: 0.8rem; padding: 0.05rem 0.5rem; font-size: 0.8rem; white-space: nowrap; }}
-.holds {{ background: #dafbe1; color: #116329; }}
-.drifted {{ background: #ffebe9; color: #a40e26; }}
-.finding {{ background: #fff8c5; color: #7d4e00; }}
-.not-covered, .not-applicable {{ background: #eaeef2; color: #57606a; }}
-.met-outside-baseline {{ background: #ddf4ff; color: #0550ae; }}
-ul {{ margin: 0.2rem 0 0.2rem 1rem; padding: 0; }}
-</style></head>
-<body>
-<h1>{framework} controls report</h1>
-<p>Generated {generated} from {source}. <strong id="coverage">{coverage}</strong></p>
-<table id="controls">
-<thead><tr><th>Control</th><th>Title</th><th>Status</th><th>Declared resources</th>{soa_head}</tr></thead>
-<tbody>
-{rows}</tbody>
-</table>
-{exceptions}</body></html>
-"#,
-        framework = html_escape(&report.framework),
-        generated = html_escape(&report.generated),
-        source = html_escape(&report.source),
-        coverage = html_escape(&report.coverage_line()),
-        exceptions = exceptions_html(report),
-        soa_head = if iso {
-            "<th>Applicable</th><th>Justification (statement of applicability)</th>"
-        } else {
-            ""
-        },
-    )
-}
-
-/// The exceptions section of the HTML page (nothing without waivers).
-fn exceptions_html(report: &Report) -> String {
-    let rows = exception_rows(report);
-    if rows.is_empty() {
-        return String::new();
-    }
-    let head: String = EXCEPTION_HEAD
-        .iter()
-        .map(|h| format!("<th>{h}</th>"))
-        .collect();
-    let body: String = rows
-        .iter()
-        .map(|row| {
-            let cells: String = row
-                .iter()
-                .map(|c| format!("<td>{}</td>", html_escape(c)))
-                .collect();
-            format!("<tr>{cells}</tr>\n")
-        })
-        .collect();
-    format!(
-        "<h2>Exceptions (waivers)</h2>\n<table id=\"exceptions\">\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}</tbody>\n</table>\n"
-    )
 }
 
 #[cfg(test)]
