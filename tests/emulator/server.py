@@ -37,6 +37,7 @@ import emulator_settings  # noqa: E402
 import strict_access  # noqa: E402
 import access_analyzer  # noqa: E402  (IAM Access Analyzer, which moto lacks)
 import strict_guardrails  # noqa: E402  (credential report, GuardDuty, EBS, S3 Control)
+import strict_anchors  # noqa: E402  (S3 Object Lock, KMS Sign/Verify)
 from moto.moto_server.werkzeug_app import (  # noqa: E402
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -46,6 +47,7 @@ from werkzeug.serving import make_server  # noqa: E402
 
 access_analyzer.apply()
 strict_guardrails.apply()
+strict_anchors.apply()
 
 HOST = "127.0.0.1"
 
