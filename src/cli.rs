@@ -201,8 +201,9 @@ pub enum Command {
         controls-soc2.html/.json, controls-iso27001.html/.json, plan.json, waivers.json, \
         live-configuration.json (each instance's live attributes and the controls it serves), \
         change-log.md/.csv (the entries of the period), change-log-verify.json (verified or not, \
-        the chain head) and manifest.json (the SHA-256 of every other file). Exits 1 when the \
-        change log does not verify, after writing the pack, which says so.\n\n\
+        the chain head), change-log-anchors.json (when settings anchor the log: each anchor's \
+        check) and manifest.json (the SHA-256 of every other file). Exits 1 when the \
+        change log (or its anchors) does not verify, after writing the pack, which says so.\n\n\
         Example:\n  baseline evidence examples/sample-org --since 2026-01-01 --until 2026-04-01 --out evidence-q1"
     )]
     Evidence {
@@ -252,7 +253,8 @@ pub enum LogCommand {
     #[command(
         after_help = "Examples:\n  baseline log verify examples/sample-org --head 3f5a...   \
         # the head apply printed, kept in CI logs\n  \
-        baseline log verify --log evidence/baseline-changes.jsonl"
+        baseline log verify --log evidence/baseline-changes.jsonl\n  \
+        baseline log verify examples/sample-org --anchors   # against the signed anchors in S3"
     )]
     Verify {
         #[command(flatten)]
@@ -260,6 +262,11 @@ pub enum LogCommand {
         /// The chain head recorded elsewhere (apply prints it): the log must end there
         #[arg(long, value_name = "HASH")]
         head: Option<String>,
+        /// Also check the log against every anchor apply wrote (settings'
+        /// change-log-anchor): each signature with KMS, each Object Lock retention, and that
+        /// each anchored head is a record of the log. Reads AWS; needs the baseline
+        #[arg(long)]
+        anchors: bool,
     },
     /// List changes (intent and outcome), optionally filtered
     Show {
@@ -306,6 +313,10 @@ pub struct LogArg {
 }
 
 impl LogCommand {
+    fn checks_anchors(&self) -> bool {
+        matches!(self, LogCommand::Verify { anchors: true, .. })
+    }
+
     fn log_arg(&self) -> &LogArg {
         match self {
             LogCommand::Verify { log, .. }
@@ -542,8 +553,21 @@ pub fn run(cli: Cli) -> i32 {
                 exit::ERROR
             }
         },
+        Command::Log(command) if command.checks_anchors() => {
+            // The anchors' place and key are the baseline's settings.
+            let arg = command.log_arg();
+            let Some(baseline) = cx.load_root(arg.baseline.as_deref().unwrap_or(Path::new(".")))
+            else {
+                return exit::ERROR;
+            };
+            let path = arg
+                .path
+                .clone()
+                .unwrap_or_else(|| run::change_log_path(&baseline, None));
+            crate::logcmd::run(command, &path, Some(&baseline))
+        }
         Command::Log(command) => match cx.change_log(command.log_arg()) {
-            Some(path) => crate::logcmd::run(command, &path),
+            Some(path) => crate::logcmd::run(command, &path, None),
             None => exit::ERROR,
         },
         Command::Report {

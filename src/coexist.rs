@@ -9,12 +9,17 @@ pub fn owner_of<'a>(
     tags: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> Option<String> {
     // Control Tower names what it deploys aws-controltower-* (trails, recorders, roles,
-    // topics, buckets) and its preventive controls' SCPs aws-guardrails-*.
-    if name.starts_with("aws-controltower-") || name.starts_with("aws-guardrails-") {
+    // topics, buckets; its log group aws-controltower/CloudTrailLogs) and its preventive
+    // controls' SCPs aws-guardrails-*.
+    if ["aws-controltower-", "aws-controltower/", "aws-guardrails-"]
+        .iter()
+        .any(|p| name.starts_with(p))
+    {
         return Some("AWS Control Tower".to_string());
     }
-    // Landing Zone Accelerator prefixes its resources with its own name.
-    if name.starts_with("AWSAccelerator") {
+    // Landing Zone Accelerator prefixes its resources with its own name (aws-accelerator-
+    // for buckets, which are lower case).
+    if name.starts_with("AWSAccelerator") || name.starts_with("aws-accelerator-") {
         return Some("Landing Zone Accelerator".to_string());
     }
     let mut owner = None;
@@ -86,5 +91,13 @@ mod tests {
         // baseline's own tag, and anything else, is nobody else's.
         assert_eq!(owner_of("x", [("managed-by", "baseline")]), None);
         assert_eq!(owner_of("deny-leave-organization", [("team", "sec")]), None);
+        assert_eq!(
+            owner_of("aws-controltower/CloudTrailLogs", none).as_deref(),
+            Some("AWS Control Tower")
+        );
+        assert_eq!(
+            owner_of("aws-accelerator-central-logs-111111111111-us-east-1", none).as_deref(),
+            Some("Landing Zone Accelerator")
+        );
     }
 }

@@ -1,13 +1,15 @@
 //! `baseline evidence`: the package an auditor asks for at the end of a period, written into
 //! one folder: the controls reports (HTML, JSON), the change log's entries of the period
 //! (Markdown, CSV) with its verification and chain head, the current plan, the waivers, the
-//! live configuration behind each control, and a manifest with the SHA-256 of every file.
+//! live configuration behind each control, the change log's anchors and their check (when the
+//! baseline anchors it), and a manifest with the SHA-256 of every file.
 
 use std::path::Path;
 
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
+use crate::changelog::anchor::AnchorsReport;
 use crate::changelog::{export, file, verify};
 use crate::controls::Framework;
 use crate::graph::declarations_by_part;
@@ -32,6 +34,7 @@ pub fn write_pack(
     baseline: &Baseline,
     plan: &Plan,
     log: &Path,
+    anchors: Option<Result<AnchorsReport, String>>,
     since: &str,
     until: &str,
 ) -> Result<LogVerdict, String> {
@@ -131,6 +134,32 @@ pub fn write_pack(
                 ),
             };
             LogVerdict { verified, summary }
+        }
+    };
+
+    // The log's anchors, when the baseline writes them: their check is part of the verdict.
+    let verdict = match anchors {
+        None => verdict,
+        Some(checked) => {
+            let (verified, said) = match &checked {
+                Ok(report) if report.verified() => {
+                    (true, format!("{} anchors verify", report.anchors.len()))
+                }
+                Ok(_) => (false, "the change log's anchors do not verify".to_string()),
+                Err(e) => (
+                    false,
+                    format!("the change log's anchors cannot be checked: {e}"),
+                ),
+            };
+            let value = match &checked {
+                Ok(report) => json!({"verified": verified, "report": report}),
+                Err(e) => json!({"verified": false, "problem": e}),
+            };
+            files.push(("change-log-anchors.json".into(), pretty(&value)));
+            LogVerdict {
+                verified: verdict.verified && verified,
+                summary: format!("{}; {said}", verdict.summary),
+            }
         }
     };
 

@@ -155,7 +155,7 @@ impl ServiceRole {
             serde_json::json!(trusts(&role.trust, self.service).then_some(self.service)),
         );
         live.insert(POLICIES.into(), serde_json::json!(role.policies));
-        Ok(Observed::present(live, Attrs::new(), Some(role.managed)))
+        Ok(Observed::present(live, Attrs::new(), Some(role.managed)).owned_by(role.owner))
     }
 
     /// Create, adopt or complete the role in `account_id`.
@@ -257,6 +257,8 @@ pub struct LiveRole {
     pub policies: Vec<&'static str>,
     /// Whether it carries baseline's ownership tag.
     pub managed: bool,
+    /// The tool that owns it, when another does (by its name and tags).
+    pub owner: Option<String>,
 }
 
 /// The role `role_name` (`None`: there is none), with which of the AWS managed policies
@@ -307,6 +309,10 @@ pub async fn read_role(
             .tags()
             .iter()
             .any(|t| crate::provider::is_managed_tag(t.key(), t.value())),
+        owner: crate::coexist::owner_of(
+            role_name,
+            role.tags().iter().map(|t| (t.key(), t.value())),
+        ),
     }))
 }
 

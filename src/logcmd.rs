@@ -4,8 +4,9 @@ use std::io::{BufRead, Write};
 use std::path::Path;
 
 use crate::changelog::export::{self, Changes, Filter};
-use crate::changelog::{file, lock, verify};
+use crate::changelog::{anchor, file, lock, verify};
 use crate::cli::{exit, ExportFormat, LogCommand, LogFilterArgs};
+use crate::lang::model::{AnchorSettings, Baseline};
 
 /// The log at `path`, opened to be read a line at a time (a regular file, within the limit).
 fn open(path: &Path) -> Result<impl BufRead, i32> {
@@ -22,6 +23,62 @@ fn io_error(path: &Path, e: std::io::Error) -> i32 {
 
 fn verify_log(path: &Path) -> Result<verify::Report, i32> {
     verify::verify_reader(open(path)?).map_err(|e| io_error(path, e))
+}
+
+/// Check the log against its anchors, printing each; `Ok` is the end of the summary line.
+fn verify_anchors(
+    baseline: &Baseline,
+    settings: &AnchorSettings,
+    path: &Path,
+) -> Result<String, i32> {
+    let checked =
+        crate::run::runtime().block_on(anchor::check_log(&baseline.settings, settings, path));
+    let report = checked.map_err(|e| {
+        eprintln!("error: --anchors: {e}");
+        exit::ERROR
+    })?;
+    let name = path.display();
+    for a in &report.anchors {
+        let what = match &a.anchor {
+            Some(anchor) => format!(
+                "record {}, head {}, {} by {}",
+                anchor.seq, anchor.head, anchor.time, anchor.run_id
+            ),
+            None => "unreadable".into(),
+        };
+        let retention = match (&a.retention_mode, &a.retain_until) {
+            (Some(mode), Some(until)) => format!("{mode} until {until}"),
+            _ => "no retention".into(),
+        };
+        if a.problems.is_empty() {
+            println!(
+                "anchor ok: {} (version {}): {what}; {retention}",
+                a.uri, a.version_id
+            );
+        } else {
+            eprintln!(
+                "error: {name}: anchor {} (version {}): {}",
+                a.uri,
+                a.version_id,
+                a.problems.join("; ")
+            );
+        }
+        for note in &a.notes {
+            println!("note: anchor {} (version {}): {note}", a.uri, a.version_id);
+        }
+    }
+    for p in &report.problems {
+        eprintln!("error: {name}: {p}");
+    }
+    if !report.verified() {
+        return Err(exit::ERROR);
+    }
+    Ok(format!(
+        "; {} anchors verify with {} ({} records after the last)",
+        report.anchors.len(),
+        report.key_arn,
+        report.unanchored_records
+    ))
 }
 
 fn changes(path: &Path, args: &LogFilterArgs) -> Result<(Changes, Filter), i32> {
@@ -48,10 +105,29 @@ fn filter(args: &LogFilterArgs) -> Result<Filter, i32> {
     })
 }
 
-/// Run `command` on the change log at `path` (found by the CLI as apply finds it).
-pub fn run(command: LogCommand, path: &Path) -> i32 {
+/// Run `command` on the change log at `path` (found by the CLI as apply finds it);
+/// `baseline` is loaded when the command needs its settings (`verify --anchors`).
+pub fn run(command: LogCommand, path: &Path, baseline: Option<&Baseline>) -> i32 {
     match command {
-        LogCommand::Verify { log: _, head } => {
+        LogCommand::Verify {
+            log: _,
+            head,
+            anchors,
+        } => {
+            // Asked for anchors the baseline does not write: an error, before reading the log.
+            let anchoring = match (anchors, baseline) {
+                (true, Some(b)) => match &b.settings.anchor {
+                    Some(settings) => Some((b, settings)),
+                    None => {
+                        eprintln!(
+                            "error: --anchors: the baseline has no `change-log-anchor` in its \
+                             settings, so no anchor to check the log against"
+                        );
+                        return exit::ERROR;
+                    }
+                },
+                _ => None,
+            };
             let report = match verify_log(path) {
                 Ok(r) => r,
                 Err(code) => return code,
@@ -81,8 +157,15 @@ pub fn run(command: LogCommand, path: &Path) -> i32 {
                     return exit::ERROR;
                 }
             }
+            let anchored = match anchoring {
+                Some((baseline, settings)) => match verify_anchors(baseline, settings, path) {
+                    Ok(line) => line,
+                    Err(code) => return code,
+                },
+                None => String::new(),
+            };
             println!(
-                "ok: {name}: {} records, {} changes in {} runs ({} failed, {} incomplete); chain head {head_now}",
+                "ok: {name}: {} records, {} changes in {} runs ({} failed, {} incomplete); chain head {head_now}{anchored}",
                 report.records,
                 report.changes,
                 report.runs,

@@ -33,6 +33,10 @@ pub struct Planned {
     /// `None`, `diffs` say what is waived).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waived: Option<String>,
+    /// Its declaration says `observe`: read and reported, never changed (`action` is `None`,
+    /// `diffs` say how it differs from the baseline).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub observed: bool,
     /// Index into the instances the plan was made from.
     #[serde(skip, default)]
     pub instance: usize,
@@ -90,10 +94,23 @@ pub struct Plan {
     /// Waivers that have run out while the drift they covered is still there: that drift is
     /// planned again, and the waiver named.
     pub expired_waivers: Vec<ExpiredWaiver>,
+    /// Resources another tool owns that no declaration names (Control Tower's mandatory
+    /// controls, say): listed, never touched.
+    pub others: Vec<OtherOwned>,
+}
+
+/// A resource of a kind baseline knows that another tool owns, undeclared.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct OtherOwned {
+    pub kind: String,
+    pub name: String,
+    pub owner: String,
+    pub account_id: String,
+    pub region: String,
 }
 
 /// A waiver past its expiry that still matches drift.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct ExpiredWaiver {
     pub name: String,
     pub expires: String,
@@ -247,7 +264,8 @@ pub async fn plan(
                 owner,
             }) => {
                 let (mut action, diffs) = decide(&desired, live.as_ref(), replace_on);
-                if owner.is_some() {
+                let observed = cx.decl(inst).observe;
+                if owner.is_some() || observed {
                     action = None;
                 }
                 let mut waived = None;
@@ -299,6 +317,7 @@ pub async fn plan(
                     findings,
                     owner,
                     waived,
+                    observed,
                     instance: i,
                 });
             }
@@ -361,6 +380,29 @@ async fn find_orphans(cx: &Ctx<'_>, reach: &Reach, plan: &mut Plan) {
         let declared = cx.baseline.names_of(kind);
         let org_wide = kind.placing == Placing::Organization;
         let account_name = cx.org.account(&account_id).map(|a| a.name.clone());
+        // A search of a whole site that failed: `kind.*` there could not be read.
+        let scan_failed = |error| ReadFailure {
+            address: Address {
+                kind: kind.keyword.to_string(),
+                name: "*".to_string(),
+                account: account_name.clone(),
+                region: Some(region.clone()),
+            },
+            error,
+            instance: None,
+        };
+        match provider.others(cx, &account_id, &region, &declared).await {
+            Ok(found) => plan
+                .others
+                .extend(found.into_iter().map(|(name, owner)| OtherOwned {
+                    kind: kind.keyword.to_string(),
+                    name,
+                    owner,
+                    account_id: account_id.clone(),
+                    region: region.clone(),
+                })),
+            Err(error) => plan.failures.push(scan_failed(error)),
+        }
         match provider.orphans(cx, &account_id, &region, &declared).await {
             Ok(found) => plan
                 .orphans
@@ -376,16 +418,7 @@ async fn find_orphans(cx: &Ctx<'_>, reach: &Reach, plan: &mut Plan) {
                     region: region.clone(),
                     live,
                 })),
-            Err(error) => plan.failures.push(ReadFailure {
-                address: Address {
-                    kind: kind.keyword.to_string(),
-                    name: "*".to_string(),
-                    account: account_name.clone(),
-                    region: Some(region.clone()),
-                },
-                error,
-                instance: None,
-            }),
+            Err(error) => plan.failures.push(scan_failed(error)),
         }
     }
 }

@@ -90,6 +90,13 @@ impl Observed {
             owner: None,
         }
     }
+
+    /// The tool that owns the resource instead of baseline, if another does
+    /// ([`crate::coexist::owner_of`]).
+    pub fn owned_by(mut self, owner: Option<String>) -> Observed {
+        self.owner = owner;
+        self
+    }
 }
 
 /// What apply does to one instance.
@@ -280,6 +287,19 @@ pub trait Provider: Send + Sync {
         _region: &str,
         _declared: &[&str],
     ) -> Result<Vec<(String, Live)>> {
+        Ok(Vec::new())
+    }
+
+    /// Resources of this kind in `account_id`/`region` that another tool owns and no
+    /// declaration names (`declared`), as (name, owner): listed by the plan, never touched.
+    /// Kinds where such resources are the other tool's controls (SCPs) implement it.
+    async fn others(
+        &self,
+        _cx: &Ctx<'_>,
+        _account_id: &str,
+        _region: &str,
+        _declared: &[&str],
+    ) -> Result<Vec<(String, String)>> {
         Ok(Vec::new())
     }
 

@@ -256,10 +256,21 @@ pub fn human(plan: &Plan, style: Style) -> String {
     if !plan.expired_waivers.is_empty() {
         out.push('\n');
     }
-    let owned: Vec<&Planned> = plan.items.iter().filter(|i| i.owner.is_some()).collect();
-    if !owned.is_empty() {
-        let _ = writeln!(out, "Managed elsewhere (reported, not changed):\n");
-        for item in owned {
+    for (heading, items) in [
+        (
+            "Managed elsewhere (reported, not changed):",
+            managed_elsewhere(plan),
+        ),
+        (
+            "Observed (read and reported, never changed):",
+            observed(plan),
+        ),
+    ] {
+        if items.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "{heading}\n");
+        for item in items {
             let _ = writeln!(
                 out,
                 "  {} {}: {}",
@@ -267,6 +278,16 @@ pub fn human(plan: &Plan, style: Style) -> String {
                 item.address,
                 owned_note(item)
             );
+        }
+        out.push('\n');
+    }
+    if !plan.others.is_empty() {
+        let _ = writeln!(
+            out,
+            "Other tools' resources (not declared; never touched):\n"
+        );
+        for o in &plan.others {
+            let _ = writeln!(out, "  {} {}: {}", style.cyan("="), other_label(o), o.owner);
         }
         out.push('\n');
     }
@@ -329,17 +350,45 @@ fn waived_note(item: &Planned) -> String {
     )
 }
 
-/// Who manages an instance instead of baseline, and whether it differs from the baseline.
+/// Instances another tool owns that no `observe` declaration reads.
+fn managed_elsewhere(plan: &Plan) -> Vec<&Planned> {
+    let owned = |i: &&Planned| i.owner.is_some() && !i.observed;
+    plan.items.iter().filter(owned).collect()
+}
+
+/// `kind.name` of another tool's resource, with its account when it is not the
+/// organization's.
+fn other_label(o: &crate::plan::OtherOwned) -> String {
+    let org_wide = crate::kinds::by_keyword(&o.kind)
+        .is_some_and(|k| k.placing == crate::kinds::Placing::Organization);
+    if org_wide {
+        format!("{}.{}", o.kind, o.name)
+    } else {
+        format!(
+            "{}.{} (account {}, {})",
+            o.kind, o.name, o.account_id, o.region
+        )
+    }
+}
+
+/// Instances of `observe` declarations.
+fn observed(plan: &Plan) -> Vec<&Planned> {
+    plan.items.iter().filter(|i| i.observed).collect()
+}
+
+/// Who manages an instance instead of baseline (or that baseline only observes it), and
+/// whether it differs from the baseline.
 fn owned_note(item: &Planned) -> String {
-    let owner = item.owner.as_deref().unwrap_or("another owner");
+    let who = match (&item.owner, item.observed) {
+        (Some(owner), true) => format!("managed by {owner}, observed"),
+        (Some(owner), false) => format!("managed by {owner}"),
+        (None, _) => "observed".to_string(),
+    };
     if item.diffs.is_empty() {
-        format!("managed by {owner}; matches the baseline")
+        format!("{who}; matches the baseline")
     } else {
         let names: Vec<&str> = item.diffs.iter().map(|d| d.name.as_str()).collect();
-        format!(
-            "managed by {owner}; differs from the baseline in {}",
-            names.join(", ")
-        )
+        format!("{who}; differs from the baseline in {}", names.join(", "))
     }
 }
 
@@ -442,11 +491,32 @@ pub fn markdown(plan: &Plan) -> String {
     if !plan.expired_waivers.is_empty() {
         out.push('\n');
     }
-    let owned: Vec<&Planned> = plan.items.iter().filter(|i| i.owner.is_some()).collect();
-    if !owned.is_empty() {
-        let _ = writeln!(out, "**Managed elsewhere** (reported, not changed):\n");
-        for item in owned {
+    for (heading, items) in [
+        (
+            "**Managed elsewhere** (reported, not changed):",
+            managed_elsewhere(plan),
+        ),
+        (
+            "**Observed** (read and reported, never changed):",
+            observed(plan),
+        ),
+    ] {
+        if items.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "{heading}\n");
+        for item in items {
             let _ = writeln!(out, "- `{}`: {}", item.address, owned_note(item));
+        }
+        out.push('\n');
+    }
+    if !plan.others.is_empty() {
+        let _ = writeln!(
+            out,
+            "**Other tools' resources** (not declared; never touched):\n"
+        );
+        for o in &plan.others {
+            let _ = writeln!(out, "- `{}`: {}", other_label(o), o.owner);
         }
         out.push('\n');
     }
@@ -584,9 +654,8 @@ pub fn json(plan: &Plan) -> JsonPlan<'_> {
             })
             .collect(),
         skipped: &plan.skipped,
-        managed_elsewhere: plan
-            .items
-            .iter()
+        managed_elsewhere: managed_elsewhere(plan)
+            .into_iter()
             .filter_map(|i| {
                 Some(JsonOwned {
                     address: i.address.to_string(),
@@ -595,6 +664,17 @@ pub fn json(plan: &Plan) -> JsonPlan<'_> {
                     owner: i.owner.as_deref()?,
                     attributes: &i.diffs,
                 })
+            })
+            .collect(),
+        other_owned: &plan.others,
+        observed: observed(plan)
+            .into_iter()
+            .map(|i| JsonObserved {
+                address: i.address.to_string(),
+                account_id: &i.account_id,
+                region: &i.region,
+                owner: i.owner.as_deref(),
+                attributes: &i.diffs,
             })
             .collect(),
         waived: plan
@@ -626,6 +706,12 @@ pub struct JsonPlan<'a> {
     unreachable: Vec<JsonUnreachable<'a>>,
     skipped: &'a [Skipped],
     managed_elsewhere: Vec<JsonOwned<'a>>,
+    /// Added within format version 1; absent when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    observed: Vec<JsonObserved<'a>>,
+    /// Added within format version 1; absent when empty.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    other_owned: &'a [crate::plan::OtherOwned],
     waived: Vec<JsonWaived<'a>>,
     expired_waivers: &'a [crate::plan::ExpiredWaiver],
 }
@@ -700,6 +786,16 @@ struct JsonOwned<'a> {
     account_id: &'a str,
     region: &'a str,
     owner: &'a str,
+    attributes: &'a [AttrDiff],
+}
+
+#[derive(Serialize)]
+struct JsonObserved<'a> {
+    address: String,
+    account_id: &'a str,
+    region: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    owner: Option<&'a str>,
     attributes: &'a [AttrDiff],
 }
 

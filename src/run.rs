@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 use crate::apply::{apply, delete_orphans, ChangeView, Observer, Outcome};
 use crate::aws::Aws;
 use crate::changelog::lock::RunLock;
-use crate::changelog::{self, Body, ChangeInfo, ChangeLog, Result_ as ChangeResult, RunContext};
+use crate::changelog::{
+    self, anchor, Body, ChangeInfo, ChangeLog, Result_ as ChangeResult, RunContext,
+};
 use crate::cli::exit;
 use crate::discover;
 use crate::expand::{expand, Instance};
@@ -72,7 +74,7 @@ impl Session {
     }
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -514,6 +516,13 @@ async fn restale(
 
 /// Apply `plan`: open the change log, walk the graph, delete orphans, summarise.
 async fn execute(session: &Session, plan: &Plan, opts: &RunOptions, evidence: Evidence) -> i32 {
+    let anchoring = match prepare_anchor(session).await {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: nothing was changed: the change log cannot be anchored: {e}");
+            return exit::ERROR;
+        }
+    };
     let log = match ChangeLog::open(&evidence.log_path, &session.org) {
         Ok(log) => log,
         Err(e) => {
@@ -574,12 +583,41 @@ async fn execute(session: &Session, plan: &Plan, opts: &RunOptions, evidence: Ev
         opts.style.bold(headline),
         started.elapsed()
     );
-    let log = recorder.log.lock().expect("change log lock");
-    println!(
-        "Change log: {} (chain head {})",
-        log.path().display(),
-        log.head()
-    );
+    let (head_seq, head) = {
+        let log = recorder.log.lock().expect("change log lock");
+        println!(
+            "Change log: {} (chain head {})",
+            log.path().display(),
+            log.head()
+        );
+        (log.head_seq(), log.head().to_string())
+    };
+    let mut unanchored = false;
+    if let Some((target, key)) = &anchoring {
+        let written = anchor::write(
+            &session.aws,
+            target,
+            key,
+            &session.org,
+            head_seq,
+            &head,
+            &evidence.run_id,
+        )
+        .await;
+        match written {
+            Ok(w) => println!(
+                "Anchor: {} (version {}, signed with {}, locked until {})",
+                w.uri, w.version_id, key.arn, w.retain_until
+            ),
+            Err(e) => {
+                eprintln!(
+                    "error: the changes are recorded but not anchored: {e}; the next apply's \
+                     anchor covers them, or keep the chain head above"
+                );
+                unanchored = true;
+            }
+        }
+    }
     if opts.verbose {
         eprintln!("{} API calls in total", session.aws.calls.get());
     }
@@ -607,11 +645,29 @@ async fn execute(session: &Session, plan: &Plan, opts: &RunOptions, evidence: Ev
              again for the {not_started} not started."
         );
         exit::INTERRUPTED
-    } else if failed > 0 || skipped > 0 || plan.has_errors() {
+    } else if failed > 0 || skipped > 0 || plan.has_errors() || unanchored {
         exit::ERROR
     } else {
         exit::OK
     }
+}
+
+/// Where the change log's anchors go and the key that signs them, checked before any
+/// change (`None`: the baseline anchors nothing).
+async fn prepare_anchor(
+    session: &Session,
+) -> Result<Option<(anchor::Target, anchor::SigningKey)>, String> {
+    let Some(settings) = &session.baseline.settings.anchor else {
+        return Ok(None);
+    };
+    let target = anchor::Target::resolve(
+        settings,
+        Some(&session.org),
+        session.aws.management_account(),
+        &session.baseline.settings.regions()[0],
+    )?;
+    let key = anchor::prepare(&session.aws, &target).await?;
+    Ok(Some((target, key)))
 }
 
 /// `baseline show FILE`.
@@ -792,15 +848,22 @@ pub fn evidence_command(
     let read_now = runtime().block_on(async {
         let session = open(baseline, opts).await?;
         let plan = read(&session, opts).await;
-        Some((session.baseline, plan))
+        let settings = &session.baseline.settings;
+        let anchors = match &settings.anchor {
+            Some(a) => Some(
+                anchor::check_log_with(&session.aws, Some(&session.org), settings, a, &log).await,
+            ),
+            None => None,
+        };
+        Some((session.baseline, plan, anchors))
     });
-    let Some((baseline, plan)) = read_now else {
+    let Some((baseline, plan, anchors)) = read_now else {
         return exit::ERROR;
     };
     if report_failures(&plan) {
         return exit::ERROR;
     }
-    match crate::evidence::write_pack(out, &baseline, &plan, &log, since, until) {
+    match crate::evidence::write_pack(out, &baseline, &plan, &log, anchors, since, until) {
         Ok(verdict) if verdict.verified => {
             println!("wrote {}: {}", out.display(), verdict.summary);
             exit::OK

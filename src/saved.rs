@@ -21,7 +21,7 @@ pub use crate::changelog::file::MAX_SAVED_PLAN_BYTES;
 use crate::changelog::file::{open_regular, size};
 use crate::expand::Address;
 use crate::kinds::by_keyword;
-use crate::plan::{Orphan, Plan, Planned, Scope};
+use crate::plan::{ExpiredWaiver, Orphan, OtherOwned, Plan, Planned, Scope};
 use crate::provider::{Action, AttrDiff, Attrs, Finding, Live};
 
 /// Version of the saved-plan file format.
@@ -58,6 +58,31 @@ pub struct SavedPlan {
     pub orphans: Vec<SavedOrphan>,
     /// Address -> fingerprint of the live state the change was computed from.
     pub fingerprints: BTreeMap<String, String>,
+    /// What the plan reported besides its items (absent in files written before them).
+    #[serde(default, skip_serializing_if = "Reported::is_empty")]
+    pub reported: Reported,
+}
+
+/// What a plan reports that is not an item: expired waivers, other tools' resources.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Reported {
+    #[serde(default)]
+    pub expired_waivers: Vec<ExpiredWaiver>,
+    #[serde(default)]
+    pub others: Vec<OtherOwned>,
+}
+
+impl Reported {
+    fn of(plan: &Plan) -> Reported {
+        Reported {
+            expired_waivers: plan.expired_waivers.clone(),
+            others: plan.others.clone(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.expired_waivers.is_empty() && self.others.is_empty()
+    }
 }
 
 /// `path` relative to the working directory when it lies below it, else as it is.
@@ -114,6 +139,7 @@ impl SavedPlan {
                 })
                 .collect(),
             fingerprints,
+            reported: Reported::of(plan),
         }
     }
 
@@ -127,7 +153,11 @@ impl SavedPlan {
 
     /// The plan as it was computed (for apply, which keeps the saved plan's fingerprints).
     pub fn plan(&self) -> Result<Plan, String> {
-        plan_of(self.items.clone(), self.orphans.clone())
+        plan_of(
+            self.items.clone(),
+            self.orphans.clone(),
+            self.reported.clone(),
+        )
     }
 
     pub fn write(&self, path: &Path) -> Result<(), String> {
@@ -185,10 +215,13 @@ pub fn read_for_show(path: &Path) -> Result<Option<Plan>, String> {
             findings: i.findings,
             owner: i.owner,
             waived: i.waived,
+            observed: i.observed,
             instance: 0,
         })
         .collect();
-    plan_of(items, shown.orphans).map(Some).map_err(at)
+    plan_of(items, shown.orphans, shown.reported)
+        .map(Some)
+        .map_err(at)
 }
 
 /// The text of the file at `path` when it looks like a saved plan (`None`: some other file),
@@ -302,6 +335,8 @@ struct Shown {
     items: Vec<ShownItem>,
     orphans: Vec<SavedOrphan>,
     fingerprints: BTreeMap<String, String>,
+    #[serde(default)]
+    reported: Reported,
 }
 
 #[derive(Deserialize)]
@@ -320,6 +355,8 @@ struct ShownItem {
     owner: Option<String>,
     #[serde(default)]
     waived: Option<String>,
+    #[serde(default)]
+    observed: bool,
 }
 
 /// The shape of [`Live`], its values unread.
@@ -363,7 +400,11 @@ fn is_sha256(text: &str) -> bool {
     text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
-fn plan_of(items: Vec<Planned>, orphans: Vec<SavedOrphan>) -> Result<Plan, String> {
+fn plan_of(
+    items: Vec<Planned>,
+    orphans: Vec<SavedOrphan>,
+    reported: Reported,
+) -> Result<Plan, String> {
     let orphans = orphans
         .into_iter()
         .map(|o| {
@@ -383,7 +424,8 @@ fn plan_of(items: Vec<Planned>, orphans: Vec<SavedOrphan>) -> Result<Plan, Strin
         failures: Vec::new(),
         unreachable: Vec::new(),
         skipped: Vec::new(),
-        expired_waivers: Vec::new(),
+        expired_waivers: reported.expired_waivers,
+        others: reported.others,
     })
 }
 

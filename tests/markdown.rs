@@ -23,6 +23,7 @@ fn item(kind: &str, name: &str, account: Option<&str>, action: Option<Action>) -
         findings: vec![],
         owner: None,
         waived: None,
+        observed: false,
         instance: 0,
     }
 }

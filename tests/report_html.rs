@@ -70,6 +70,7 @@ fn html_report_renders_in_headless_chromium() {
         findings: vec![],
         owner: None,
         waived: None,
+        observed: false,
         instance: 0,
     };
     let plan = Plan {
@@ -150,6 +151,7 @@ fn planned(kind: &str, account: Option<(&str, &str)>) -> Planned {
         findings: vec![],
         owner: None,
         waived: None,
+        observed: false,
         instance: 0,
     }
 }

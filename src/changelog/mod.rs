@@ -10,6 +10,7 @@
 //! A forger who recomputes every hash after an edit can only be caught against a chain head
 //! recorded elsewhere: apply prints the head after each run, and `log verify --head` checks it.
 
+pub mod anchor;
 pub mod export;
 pub mod file;
 pub mod lock;
@@ -219,6 +220,11 @@ impl ChangeLog {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// `seq` of the last record (the head).
+    pub fn head_seq(&self) -> u64 {
+        self.next_seq.saturating_sub(1)
     }
 
     /// The hash of the last record: the chain head to keep elsewhere.

@@ -80,6 +80,14 @@ type LineProblem = (Option<usize>, String);
 
 /// Verify a log read a line at a time (only I/O errors are errors; problems are reported).
 pub fn verify_reader<R: BufRead>(reader: R) -> io::Result<Report> {
+    verify_reader_with(reader, |_, _| {})
+}
+
+/// [`verify_reader`], calling `each` with every record that verifies and its hash, in order.
+pub fn verify_reader_with<R: BufRead>(
+    reader: R,
+    mut each: impl FnMut(&Record, &str),
+) -> io::Result<Report> {
     let mut report = Report::default();
     // (seq) -> (line, run, address, action) of intents still open.
     let mut open: BTreeMap<u64, Incomplete> = BTreeMap::new();
@@ -177,6 +185,7 @@ pub fn verify_reader<R: BufRead>(reader: R) -> io::Result<Report> {
             }
         }
         report.records += 1;
+        each(&record, &stated);
         report.head = Some(stated);
     }
     if report.records == 0 && report.problem.is_none() {

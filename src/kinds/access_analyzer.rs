@@ -189,7 +189,15 @@ impl Provider for AccessAnalyzerProvider {
         live.insert("type".into(), json!(analyzer.r#type().as_str()));
         let mut ids = Attrs::new();
         ids.insert("arn".into(), json!(analyzer.arn()));
-        let mut observed = Observed::present(live, ids, Some(managed));
+        let owner = crate::coexist::owner_of(
+            &decl.name.value,
+            analyzer
+                .tags()
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        );
+        let mut observed = Observed::present(live, ids, Some(managed)).owned_by(owner);
         if spec.include_findings && *analyzer.status() == AnalyzerStatus::Active {
             observed.findings = active_findings(&aa, analyzer.arn()).await?;
         }

@@ -427,7 +427,11 @@ impl Provider for AlertTopicProvider {
         );
         let mut ids = Attrs::new();
         ids.insert("arn".into(), json!(arn));
-        Ok(Observed::present(live, ids, Some(managed)))
+        let owner = crate::coexist::owner_of(
+            &decl.name.value,
+            tags.tags().iter().map(|t| (t.key(), t.value())),
+        );
+        Ok(Observed::present(live, ids, Some(managed)).owned_by(owner))
     }
 
     async fn apply(

@@ -718,7 +718,13 @@ impl Provider for ConfigRecorderProvider {
             "config-rule" => return Self::read_rule(&config, &inst.address.name).await,
             other => return Err(Error::State(format!("config-recorder has no part {other}"))),
         }
-        Ok(Observed::present(attrs, ids, None))
+        // Control Tower's recorder and channel (aws-controltower-BaselineConfig*) are the
+        // region's only ones in an enrolled account: reported, never changed.
+        let owner = ids
+            .get("name")
+            .and_then(Value::as_str)
+            .and_then(|name| crate::coexist::owner_of(name, []));
+        Ok(Observed::present(attrs, ids, None).owned_by(owner))
     }
 
     async fn apply(

@@ -254,7 +254,16 @@ impl Provider for GuardDutyProvider {
         }
         let mut ids = Attrs::new();
         ids.insert("detector-id".into(), json!(id));
-        Ok(Observed::present(live, ids, Some(managed)))
+        // A detector has no name: only its tags can say another tool deployed it.
+        let owner = crate::coexist::owner_of(
+            "",
+            detector
+                .tags()
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        );
+        Ok(Observed::present(live, ids, Some(managed)).owned_by(owner))
     }
 
     async fn apply(

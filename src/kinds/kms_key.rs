@@ -478,7 +478,12 @@ impl Provider for KmsKeyProvider {
         let mut ids = Attrs::new();
         ids.insert("key-id".into(), json!(key_id));
         ids.insert("arn".into(), json!(arn));
-        Ok(Observed::present(live, ids, Some(managed)))
+        // A key another tool deployed (by its alias or tags) is theirs.
+        let owner = crate::coexist::owner_of(
+            alias.value.trim_start_matches("alias/"),
+            tags.tags().iter().map(|t| (t.tag_key(), t.tag_value())),
+        );
+        Ok(Observed::present(live, ids, Some(managed)).owned_by(owner))
     }
 
     async fn apply(

@@ -446,7 +446,13 @@ impl Provider for LogBucketProvider {
         );
         live.insert("block-public-access".into(), json!(all_blocked));
         live.insert("policy".into(), Value::Object(policy));
-        Ok(Observed::present(live, Attrs::new(), Some(managed)))
+        let owner = crate::coexist::owner_of(
+            bucket,
+            tags.iter()
+                .flat_map(|t| t.tag_set())
+                .map(|t| (t.key(), t.value())),
+        );
+        Ok(Observed::present(live, Attrs::new(), Some(managed)).owned_by(owner))
     }
 
     async fn apply(

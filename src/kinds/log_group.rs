@@ -281,7 +281,14 @@ impl Provider for LogGroupProvider {
         live.insert("kms-key".into(), kms);
         let mut ids = Attrs::new();
         ids.insert("arn".into(), json!(arn));
-        Ok(Observed::present(live, ids, Some(managed)))
+        let owner = crate::coexist::owner_of(
+            group.log_group_name().unwrap_or_default(),
+            tags.tags()
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        );
+        Ok(Observed::present(live, ids, Some(managed)).owned_by(owner))
     }
 
     async fn apply(

@@ -326,6 +326,22 @@ async fn targets_of(
 
 /// An SCP's live state. Accounts are shown by the reference the baseline uses for them
 /// (`account_refs`), else by name; OUs by path.
+/// The customer-managed policies no declaration names, with their names and ids.
+async fn undeclared_policies(
+    client: &aws_sdk_organizations::Client,
+    declared: &[&str],
+) -> provider::Result<Vec<(PolicySummary, String, String)>> {
+    Ok(all_policies(client)
+        .await?
+        .into_iter()
+        .filter(|s| !s.aws_managed())
+        .filter_map(|s| {
+            let (name, id) = (s.name()?.to_string(), s.id()?.to_string());
+            (!declared.contains(&name.as_str())).then_some((s, name, id))
+        })
+        .collect())
+}
+
 async fn live_policy(
     cx: &Ctx<'_>,
     client: &aws_sdk_organizations::Client,
@@ -705,20 +721,41 @@ impl Provider for ServiceControlPolicyProvider {
             .organizations(account_id, cx.aws.organizations_region())
             .await?;
         let mut out = Vec::new();
-        for summary in all_policies(&client).await? {
-            if summary.aws_managed() {
+        for (summary, name, id) in undeclared_policies(&client, declared).await? {
+            if !is_managed(&client, &id).await? {
                 continue;
             }
-            let (Some(name), Some(id)) = (summary.name(), summary.id()) else {
-                continue;
+            out.push((name, live_policy(cx, &client, &summary, &[]).await?));
+        }
+        Ok(out)
+    }
+
+    /// Control Tower's preventive controls (its mandatory ones among them) and the policies
+    /// of StackSets, Landing Zone Accelerator or Terraform: listed, so nobody declares a
+    /// policy that fights them unawares.
+    async fn others(
+        &self,
+        cx: &Ctx<'_>,
+        account_id: &str,
+        _region: &str,
+        declared: &[&str],
+    ) -> provider::Result<Vec<(String, String)>> {
+        let client = cx
+            .aws
+            .organizations(account_id, cx.aws.organizations_region())
+            .await?;
+        let mut out = Vec::new();
+        for (_, name, id) in undeclared_policies(&client, declared).await? {
+            // By name first: Control Tower's need no call for their tags.
+            let owner = match crate::coexist::owner_of(&name, []) {
+                Some(owner) => Some(owner),
+                None => {
+                    let tags = super::organization::tags_of(&client, &id).await?;
+                    let pairs = tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+                    crate::coexist::owner_of(&name, pairs)
+                }
             };
-            if declared.contains(&name) || !is_managed(&client, id).await? {
-                continue;
-            }
-            out.push((
-                name.to_string(),
-                live_policy(cx, &client, &summary, &[]).await?,
-            ));
+            out.extend(owner.map(|o| (name, o)));
         }
         Ok(out)
     }

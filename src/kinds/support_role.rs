@@ -236,7 +236,7 @@ impl Provider for SupportRoleProvider {
             json!(trusted_in(&role.trust, &spec.trusted, partition)),
         );
         live.insert(POLICIES.into(), json!(role.policies));
-        Ok(Observed::present(live, Attrs::new(), Some(role.managed)))
+        Ok(Observed::present(live, Attrs::new(), Some(role.managed)).owned_by(role.owner))
     }
 
     async fn apply(

@@ -21,7 +21,7 @@ use kdl::KdlDocument;
 
 use crate::kinds::{self, Naming, Placing};
 use diagnostic::{did_you_mean, Problem, Problems};
-use model::{Applicability, Baseline, Declaration, Placement, Settings, Waiver};
+use model::{AnchorSettings, Applicability, Baseline, Declaration, Placement, Settings, Waiver};
 use reader::{Cx, NodeReader};
 use source::{FileId, Sources, Span, Spanned};
 
@@ -471,6 +471,7 @@ impl<'a> Loader<'a> {
             s.max_concurrency = n.value;
         }
         s.change_log = r.child_str("change-log", "the change log's path");
+        s.anchor = r.child("change-log-anchor").and_then(anchor_settings);
         // Read (and checked) before anything else, by `root_folder`.
         let _ = r.child_str("root", "the baseline's root folder");
         for p in r.children("param") {
@@ -673,6 +674,7 @@ impl<'a> Loader<'a> {
             )
             .unwrap_or_default();
         let prevent_destroy = r.child_bool("prevent-destroy").is_some_and(|b| b.value);
+        let observe = r.child_bool("observe").is_some_and(|b| b.value);
         let placement = self.placement(&mut r, kind);
         let spec = (kind.parse)(&mut r, &name);
         let span = r.span();
@@ -685,6 +687,7 @@ impl<'a> Loader<'a> {
             default_controls,
             depends_on,
             prevent_destroy,
+            observe,
             placement,
             spec,
         });
@@ -734,4 +737,79 @@ impl<'a> Loader<'a> {
             },
         }
     }
+}
+
+/// `change-log-anchor { key "alias/..."; bucket "..."; account; region; retention-days; prefix }`.
+fn anchor_settings(mut r: NodeReader<'_>) -> Option<AnchorSettings> {
+    let invalid = |r: &NodeReader<'_>, value: &Spanned<String>, what: &str, help: String| {
+        r.report(
+            Problem::new(
+                "baseline::invalid-value",
+                value.span,
+                format!("\"{}\" is not a valid {what}", value.value),
+            )
+            .label(format!("invalid {what}"))
+            .help(help),
+        );
+    };
+    let key = r.child_str("key", "the KMS signing key: alias/..., key ARN or key id");
+    if let Some(k) = &key {
+        let checked = if k.value.starts_with("alias/") {
+            checks::check_kms_alias(&k.value)
+        } else if k.value.starts_with("arn:") && !k.value.contains(":kms:") {
+            Err("a key ARN is arn:PARTITION:kms:REGION:ACCOUNT:key/ID".to_string())
+        } else if k.value.is_empty() || k.value.contains(char::is_whitespace) {
+            Err("name the key by alias/..., key ARN or key id".to_string())
+        } else {
+            Ok(())
+        };
+        if let Err(e) = checked {
+            invalid(&r, k, "KMS key", e);
+        }
+    }
+    let bucket = r.child_str(
+        "bucket",
+        "the S3 bucket (with Object Lock) holding the anchors",
+    );
+    if let Some(b) = &bucket {
+        if let Err(e) = checks::check_bucket_name(&b.value) {
+            invalid(&r, b, "bucket name", e);
+        }
+    }
+    let account = r.child_str(
+        "account",
+        "the account (name or id) holding the key and bucket",
+    );
+    if let Some(a) = &account {
+        targets::check_account_ref(&r, a);
+    }
+    let region = r.child_str("region", "the region of the key and bucket");
+    if let Some(region) = &region {
+        targets::check_region(&r, region);
+    }
+    let retention = r.child_u32("retention-days", 1..=36_500);
+    let prefix = r.child_str("prefix", "the key prefix of the anchors");
+    if let Some(p) = &prefix {
+        if p.value.starts_with('/') || p.value.len() > 512 {
+            invalid(
+                &r,
+                p,
+                "prefix",
+                "a prefix does not start with `/` and has at most 512 characters".into(),
+            );
+        }
+    }
+    let key = r.require(key, "key", "key \"alias/baseline-change-log-anchor\"");
+    let bucket = r.require(bucket, "bucket", "bucket \"acme-change-log-anchors\"");
+    let span = r.name_span();
+    r.finish();
+    Some(AnchorSettings {
+        key: key?.value,
+        bucket: bucket?.value,
+        account: account.map(|a| a.value),
+        region: region.map(|r| r.value),
+        retention_days: retention.map_or(AnchorSettings::DEFAULT_RETENTION_DAYS, |d| d.value),
+        prefix: prefix.map_or_else(|| AnchorSettings::DEFAULT_PREFIX.to_string(), |p| p.value),
+        span,
+    })
 }

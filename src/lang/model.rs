@@ -108,7 +108,34 @@ pub struct Settings {
     pub max_concurrency: u32,
     /// Where the change log is written, relative to the root file.
     pub change_log: Option<Spanned<String>>,
+    /// Where apply anchors the change log's head (signed, under S3 Object Lock).
+    pub anchor: Option<AnchorSettings>,
     pub span: Option<Span>,
+}
+
+/// `change-log-anchor { key; bucket; account; region; retention-days; prefix }`: after each
+/// apply that changed something, the chain head is signed with `key` (a KMS asymmetric
+/// signing key) and written to `bucket` (with Object Lock) in compliance mode, so a chain
+/// rewritten later, every hash recomputed, no longer matches its anchors.
+#[derive(Debug, Clone)]
+pub struct AnchorSettings {
+    /// Key id, key ARN or `alias/...`.
+    pub key: String,
+    pub bucket: String,
+    /// Account name or id holding the key and the bucket; the management account when absent.
+    pub account: Option<String>,
+    /// Region of the key and the bucket; the first default region when absent.
+    pub region: Option<String>,
+    pub retention_days: u32,
+    /// Key prefix of the anchors in the bucket: one per change log.
+    pub prefix: String,
+    pub span: Span,
+}
+
+impl AnchorSettings {
+    /// Seven years: what SOC 2 and ISO 27001 programmes commonly keep change evidence for.
+    pub const DEFAULT_RETENTION_DAYS: u32 = 2557;
+    pub const DEFAULT_PREFIX: &'static str = "change-log-anchors/";
 }
 
 impl Default for Settings {
@@ -118,6 +145,7 @@ impl Default for Settings {
             default_regions: Vec::new(),
             max_concurrency: 16,
             change_log: None,
+            anchor: None,
             span: None,
         }
     }
@@ -175,6 +203,9 @@ pub struct Declaration {
     pub depends_on: Vec<Spanned<String>>,
     /// `prevent-destroy`: refuse to delete this resource even when it becomes an orphan.
     pub prevent_destroy: bool,
+    /// `observe`: read and report the resource (its drift counts in the controls report),
+    /// never change, adopt or tag it: for what another tool owns.
+    pub observe: bool,
     pub placement: Placement,
     pub spec: Box<dyn Spec>,
 }

@@ -273,6 +273,11 @@ struct DeclarationState {
     notes: Vec<String>,
 }
 
+/// An instance of an `observe` declaration that differs from the baseline.
+fn observed_drift(item: &crate::plan::Planned) -> bool {
+    item.observed && !item.diffs.is_empty()
+}
+
 /// Build the report of `framework` from a baseline and a plan of it.
 pub fn build(framework: Framework, baseline: &Baseline, plan: &Plan, source: &str) -> Report {
     let decl_of = declarations_by_part(baseline);
@@ -292,7 +297,11 @@ pub fn build(framework: Framework, baseline: &Baseline, plan: &Plan, source: &st
                 .filter_map(|tag| tag.strip_prefix(framework.prefix()))
                 .map(str::to_string)
                 .collect(),
-            change: item.action.map(|a| a.verb().to_string()),
+            change: match item.action {
+                Some(a) => Some(a.verb().to_string()),
+                None if observed_drift(item) => Some("observed".to_string()),
+                None => None,
+            },
             findings: item.findings.iter().map(|f| f.message.clone()).collect(),
         });
         let entry = state.entry(d).or_default();
@@ -301,6 +310,15 @@ pub fn build(framework: Framework, baseline: &Baseline, plan: &Plan, source: &st
             entry
                 .drifted
                 .push(format!("{} ({})", item.address, action.verb()));
+        }
+        // What baseline only observes is never changed, but its drift is the control's.
+        if observed_drift(item) {
+            let names: Vec<&str> = item.diffs.iter().map(|d| d.name.as_str()).collect();
+            entry.drifted.push(format!(
+                "{} (observed; differs in {})",
+                item.address,
+                names.join(", ")
+            ));
         }
         if let Some(owner) = &item.owner {
             entry

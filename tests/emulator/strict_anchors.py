@@ -759,8 +759,18 @@ def _by_key_arn(original: Callable[..., Any]) -> Callable[..., Any]:
     return by_id
 
 
+def _default_key_usage(original: Callable[..., Any]) -> Callable[..., Any]:
+    # CreateKey without KeyUsage makes an ENCRYPT_DECRYPT key (API reference, KeyUsage:
+    # "Default: ENCRYPT_DECRYPT"), and DescribeKey says so; moto left it out.
+    def create_key(self: KmsBackend, policy: Any, key_usage: Any, *args: Any, **kwargs: Any) -> Any:
+        return original(self, policy, key_usage or "ENCRYPT_DECRYPT", *args, **kwargs)
+
+    return create_key
+
+
 def _patch_kms() -> None:
     _kms_enum("SigningAlgorithmSpec")  # load the model now, not in the first request
+    KmsBackend.create_key = _default_key_usage(KmsBackend.create_key)
     for name in ("disable_key", "enable_key", "cancel_key_deletion"):
         setattr(KmsBackend, name, _by_key_arn(getattr(KmsBackend, name)))
     KmsResponse.sign = sign

@@ -499,6 +499,15 @@ def test_sign_and_verify_need_a_signing_key(fresh: str) -> None:
             f"{symmetric} key usage is ENCRYPT_DECRYPT which is not valid for {operation}.", 400)
 
 
+def test_a_key_created_without_usage_is_an_encryption_key(fresh: str) -> None:
+    kms = client(fresh, "kms")
+    created = kms.create_key()["KeyMetadata"]
+    # moto: no KeyUsage at all
+    assert created["KeyUsage"] == "ENCRYPT_DECRYPT"
+    described = kms.describe_key(KeyId=created["KeyId"])["KeyMetadata"]
+    assert (described["KeyUsage"], described["KeySpec"]) == ("ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT")
+
+
 def test_the_signing_algorithm_must_fit_the_key_spec(fresh: str) -> None:
     kms = client(fresh, "kms")
     for spec, algorithm in (("ECC_NIST_P256", "RSASSA_PSS_SHA_256"), ("ECC_NIST_P384", "ECDSA_SHA_256"),
