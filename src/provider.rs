@@ -283,6 +283,19 @@ pub trait Provider: Send + Sync {
         Ok(Vec::new())
     }
 
+    /// `baseline import`: what of this kind exists at `site`, written as declarations that
+    /// plan finds matching what is live (the same attributes [`Provider::read`] shows), and
+    /// what is left out on purpose (another tool's resources). Kinds placed
+    /// organization-wide are asked once, in the management account and home region; the
+    /// others in every account (and region, when regional). `None`: the kind is not imported.
+    async fn import(
+        &self,
+        _cx: &Ctx<'_>,
+        _site: &crate::import::Site,
+    ) -> Result<Option<crate::import::Imported>> {
+        Ok(None)
+    }
+
     /// Delete an orphan that [`Provider::orphans`] found.
     async fn delete(
         &self,

@@ -1,0 +1,615 @@
+//! `baseline import`: read an existing organization and write the baseline that describes it,
+//! so that `baseline plan` against it changes nothing.
+//!
+//! Each kind knows how its live resources read back as KDL ([`Provider::import`], in the
+//! kind's file, built on the same reads as its `read`); this module decides where to look
+//! (the organization's active accounts and the chosen regions, through the access role as
+//! plan does), groups what many accounts hold alike into one declaration with `targets`
+//! ([`group`]), and writes the files ([`kdl`]) in `baseline fmt`'s layout. Nothing is written
+//! into AWS: every call is a read, and no tag is added until an apply adopts.
+//!
+//! [`Provider::import`]: crate::provider::Provider::import
+
+pub mod group;
+pub mod kdl;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use futures::stream::{self, StreamExt};
+
+use crate::aws::Aws;
+use crate::cli::exit;
+use crate::expand::{Address, Instance};
+use crate::kinds::{Kind, Naming, Placing, KINDS};
+use crate::lang::model::{Baseline, Settings};
+use crate::lang::source::{FileId, Sources, Span, Spanned};
+use crate::notice::notice;
+use crate::org::OrgStructure;
+use crate::provider::{Ctx, Outputs};
+use kdl::Node;
+
+/// Where a kind is asked what it holds: an account and a region. Kinds placed
+/// organization-wide are asked once, in the management account and the home region.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Site {
+    pub account_id: String,
+    pub region: String,
+}
+
+/// One declaration import found.
+#[derive(Debug, Clone)]
+pub struct Found {
+    /// The declaration: `kind "name" { ... }` (a singleton without a name). Kinds placed with
+    /// `targets` leave them out: import groups the sites and writes them. Single-placed kinds
+    /// write their own `account` and `region`.
+    pub node: Node,
+    /// Files the declaration refers to (policy documents): path relative to the baseline's
+    /// folder, content.
+    pub files: Vec<(String, String)>,
+    /// What the live resource has that the language cannot say: written as comments on the
+    /// declaration and listed on stderr.
+    pub notes: Vec<String>,
+}
+
+impl Found {
+    pub fn new(node: Node) -> Found {
+        Found {
+            node,
+            files: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+}
+
+/// A resource import leaves out on purpose, and why (another tool owns it, say).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Skipped {
+    /// `kind "name"` and its AWS id, as the comment names it.
+    pub what: String,
+    pub why: String,
+}
+
+/// What one kind holds at one site.
+#[derive(Debug, Clone, Default)]
+pub struct Imported {
+    pub found: Vec<Found>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// How an account is named in what import writes: by its name, unless another account has
+/// the same one or the name reads as an account id; then by its id.
+pub fn account_ref(org: &OrgStructure, id: &str) -> String {
+    let Some(account) = org.accounts.iter().find(|a| a.id == id) else {
+        return id.to_string();
+    };
+    let unique = org
+        .accounts
+        .iter()
+        .filter(|a| a.name == account.name)
+        .count()
+        == 1;
+    let digits = account.name.bytes().all(|b| b.is_ascii_digit());
+    if unique && !digits && !account.name.is_empty() {
+        account.name.clone()
+    } else {
+        account.id.clone()
+    }
+}
+
+/// What `baseline import` was asked to do.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The folder to write into.
+    pub out: PathBuf,
+    /// Write even where KDL files are already (overwriting what import writes).
+    pub force: bool,
+    /// Regions to read; empty: the caller's region.
+    pub regions: Vec<String>,
+    pub access_role: Option<String>,
+    pub parallelism: usize,
+}
+
+/// The root file import writes.
+pub const ROOT_FILE: &str = "baseline.kdl";
+
+/// `baseline import`.
+pub fn command(opts: &Options) -> i32 {
+    if let Err(e) = check_out(&opts.out, opts.force) {
+        eprintln!("error: {e}");
+        return exit::ERROR;
+    }
+    for r in &opts.regions {
+        if !crate::lang::checks::is_region(r) {
+            eprintln!("error: --regions: \"{r}\" is not a known AWS region");
+            return exit::ERROR;
+        }
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("start the async runtime");
+    runtime.block_on(async {
+        match import(opts).await {
+            Ok(result) => write(opts, &result),
+            Err(e) => {
+                eprintln!("error: {e}");
+                exit::ERROR
+            }
+        }
+    })
+}
+
+/// Refuse a folder that already holds KDL, unless forced: import writes a new baseline.
+fn check_out(out: &Path, force: bool) -> Result<(), String> {
+    if !out.exists() {
+        return Ok(());
+    }
+    if !out.is_dir() {
+        return Err(format!("--out {} is not a folder", out.display()));
+    }
+    if force {
+        return Ok(());
+    }
+    let found =
+        crate::lang::kdl_files(out).map_err(|e| format!("cannot read {}: {e}", out.display()))?;
+    if let Some(first) = found.first() {
+        return Err(format!(
+            "{} already holds KDL ({}{}); import writes a new baseline: choose a new or empty \
+             folder, or add --force to overwrite {ROOT_FILE} and the policy files import \
+             writes there",
+            out.display(),
+            first.display(),
+            if found.len() > 1 {
+                format!(" and {} more", found.len() - 1)
+            } else {
+                String::new()
+            }
+        ));
+    }
+    Ok(())
+}
+
+/// Everything import read: the declarations to write, with what it left out.
+struct Result_ {
+    org: OrgStructure,
+    settings: Settings,
+    /// Per kind, in the registry's order: the declarations.
+    declarations: Vec<(&'static Kind, Vec<Found>)>,
+    skipped: Vec<Skipped>,
+    /// Accounts and regions not read (closed accounts, disabled opt-in regions), with why.
+    not_read: Vec<String>,
+}
+
+fn settings(regions: &[String], access_role: &str) -> Settings {
+    let span = Span {
+        file: FileId(0),
+        offset: 0,
+        len: 0,
+    };
+    Settings {
+        access_role: access_role.to_string(),
+        default_regions: regions
+            .iter()
+            .map(|r| Spanned::new(r.clone(), span))
+            .collect(),
+        ..Settings::default()
+    }
+}
+
+async fn import(opts: &Options) -> Result<Result_, String> {
+    let access_role = opts
+        .access_role
+        .clone()
+        .unwrap_or_else(|| Settings::default().access_role);
+    let aws = Aws::connect(&access_role)
+        .await
+        .map_err(|e| format!("cannot reach AWS: {e}"))?;
+    let regions = if opts.regions.is_empty() {
+        vec![aws.base_region()]
+    } else {
+        opts.regions.clone()
+    };
+    let org = crate::discover::organization(&aws)
+        .await
+        .map_err(|e| format!("cannot read the organization: {e}"))?;
+    let settings = settings(&regions, &access_role);
+    let baseline = Baseline {
+        root: FileId(0),
+        sources: Sources::default(),
+        settings: settings.clone(),
+        declarations: Vec::new(),
+        applicability: Vec::new(),
+        waivers: Vec::new(),
+    };
+    let home = settings.home_region();
+
+    // Where to look: every active account in every region, minus what cannot be read.
+    let mut probes = Vec::new();
+    for account in org.accounts.iter().filter(|a| a.is_active()) {
+        for region in &regions {
+            probes.push(Instance {
+                address: Address {
+                    kind: "import".into(),
+                    name: "probe".into(),
+                    account: Some(account.name.clone()),
+                    region: Some(region.clone()),
+                },
+                decl: 0,
+                part: 0,
+                account_id: account.id.clone(),
+                region: region.clone(),
+            });
+        }
+    }
+    let reach = crate::reach::survey(&aws, &org, &probes, opts.parallelism).await;
+    if let Some(u) = reach.unreachable.first() {
+        return Err(format!(
+            "account {} ({}) cannot be reached through the access role {access_role}: {}; \
+             import reads every account, so nothing was written (name the role with \
+             --access-role)",
+            u.account, u.account_id, u.error
+        ));
+    }
+    let mut not_read: Vec<String> = reach
+        .skipped
+        .iter()
+        .map(|s| format!("{}: {}", crate::render::skipped_place(s), s.reason))
+        .collect();
+    for a in org.accounts.iter().filter(|a| !a.is_active()) {
+        not_read.push(format!("account {} ({}): {}", a.name, a.id, a.state));
+    }
+    not_read.sort();
+    not_read.dedup();
+    reach.retain(&mut probes);
+    let sites: BTreeSet<Site> = probes
+        .iter()
+        .map(|p| Site {
+            account_id: p.account_id.clone(),
+            region: p.region.clone(),
+        })
+        .collect();
+
+    let outputs = Outputs::default();
+    let cx = Ctx {
+        aws: &aws,
+        baseline: &baseline,
+        org: &org,
+        outputs: &outputs,
+    };
+    let management = Site {
+        account_id: org.management_account_id.clone(),
+        region: home.clone(),
+    };
+    let mut calls: Vec<(&'static Kind, Site)> = Vec::new();
+    for kind in KINDS.iter().copied().filter(|k| k.provider.is_some()) {
+        match kind.placing {
+            Placing::Organization => calls.push((kind, management.clone())),
+            Placing::Targets | Placing::Single => {
+                for site in &sites {
+                    if kind.regional || site.region == home {
+                        calls.push((kind, site.clone()));
+                    }
+                }
+            }
+        }
+    }
+    let cx = &cx;
+    let results: Vec<_> = stream::iter(calls)
+        .map(|(kind, site)| async move {
+            let provider = kind.provider.expect("filtered on providers");
+            let result = provider.import(cx, &site).await;
+            (kind, site, result)
+        })
+        .buffered(opts.parallelism.max(1))
+        .collect()
+        .await;
+
+    let mut failures = Vec::new();
+    let mut skipped = Vec::new();
+    // kind -> site -> what it holds there
+    let mut by_kind: BTreeMap<usize, (&'static Kind, Vec<FoundAt>)> = BTreeMap::new();
+    for (kind, site, result) in results {
+        match result {
+            Ok(None) => {}
+            Ok(Some(imported)) => {
+                skipped.extend(imported.skipped);
+                let index = KINDS
+                    .iter()
+                    .position(|k| std::ptr::eq(*k, kind))
+                    .unwrap_or(usize::MAX);
+                let entry = by_kind.entry(index).or_insert_with(|| (kind, Vec::new()));
+                entry
+                    .1
+                    .extend(imported.found.into_iter().map(|f| (site.clone(), f)));
+            }
+            Err(e) => failures.push(format!(
+                "{} in {} ({}): {e}",
+                kind.keyword,
+                account_ref(&org, &site.account_id),
+                site.region
+            )),
+        }
+    }
+    if !failures.is_empty() {
+        return Err(format!(
+            "import could not read everything, so nothing was written:\n  {}",
+            failures.join("\n  ")
+        ));
+    }
+    skipped.sort();
+    skipped.dedup();
+
+    let mut declarations = Vec::new();
+    for (_, (kind, found)) in by_kind {
+        let decls = match kind.placing {
+            Placing::Targets => grouped(kind, &org, &regions, found),
+            Placing::Organization | Placing::Single => distinct(found),
+        };
+        if !decls.is_empty() {
+            declarations.push((kind, decls));
+        }
+    }
+    Ok(Result_ {
+        org,
+        settings,
+        declarations,
+        skipped,
+        not_read,
+    })
+}
+
+/// A declaration and the site it was found at.
+type FoundAt = (Site, Found);
+
+/// Declarations of kinds placed once (organization-wide or in one account): as found, in the
+/// order found, the same declaration found twice written once.
+fn distinct(found: Vec<(Site, Found)>) -> Vec<Found> {
+    let mut seen = BTreeSet::new();
+    found
+        .into_iter()
+        .map(|(_, f)| f)
+        .filter(|f| seen.insert(f.node.to_text(0)))
+        .collect()
+}
+
+/// Declarations of kinds placed with `targets`: one per group of accounts (and regions) that
+/// hold the same thing. The largest group of a singleton kind keeps the default name; the
+/// others are named after their targets.
+fn grouped(
+    kind: &'static Kind,
+    org: &OrgStructure,
+    regions: &[String],
+    found: Vec<(Site, Found)>,
+) -> Vec<Found> {
+    // The text of the declaration is what groups: equal text, equal declaration.
+    let mut texts: BTreeMap<String, Found> = BTreeMap::new();
+    let mut at: BTreeMap<(String, Option<String>), String> = BTreeMap::new();
+    for (site, f) in found {
+        let text = f.node.to_text(0);
+        let region = kind.regional.then(|| site.region.clone());
+        at.insert((site.account_id.clone(), region), text.clone());
+        texts.entry(text).or_insert(f);
+    }
+    let groups = group::group(org, regions, &at);
+    let account = |id: &str| account_ref(org, id);
+    let mut names_taken: BTreeSet<String> = BTreeSet::new();
+    let mut out = Vec::new();
+    for g in groups {
+        let mut f = texts[&g.key].clone();
+        let mut holders: Vec<String> = g.accounts.iter().map(|a| account(a)).collect();
+        holders.sort();
+        if kind.naming == Naming::Singleton && f.node.args.is_empty() {
+            let name = if names_taken.is_empty() {
+                "default".to_string()
+            } else {
+                g.targets.label(&|id| account(id))
+            };
+            let mut unique = name.clone();
+            let mut n = 2;
+            while names_taken.contains(&unique) {
+                unique = format!("{name}-{n}");
+                n += 1;
+            }
+            if unique != "default" {
+                f.node.args.push(kdl::Value::Str(unique.clone()));
+            }
+            names_taken.insert(unique);
+        }
+        let exact = g.targets.all_accounts
+            && g.targets.exclude_accounts.is_empty()
+            && g.targets.exclude_ous.is_empty();
+        f.node.comments.push(if exact {
+            "found in every account".to_string()
+        } else if holders.len() > 12 {
+            format!(
+                "found in {} and {} more accounts",
+                holders[..10].join(", "),
+                holders.len() - 10
+            )
+        } else {
+            format!("found in {}", holders.join(", "))
+        });
+        f.node.children.insert(0, g.targets.node(&|id| account(id)));
+        out.push(f);
+    }
+    out
+}
+
+/// The baseline's text: header, settings, then every declaration, one blank line apart.
+fn baseline_text(result: &Result_) -> String {
+    let org = &result.org;
+    let mut out = String::new();
+    let org_id = org.organization_id.as_deref().unwrap_or("(none)");
+    out.push_str(&format!(
+        "// The organization {org_id} (management account {}), as `baseline import` read it.\n\
+         // `baseline plan` against this folder changes nothing but the adoption of untagged\n\
+         // resources (apply tags them as baseline's); review it and commit it.\n\n",
+        org.management_account_id
+    ));
+    let mut settings = Node::new("settings");
+    if result.settings.access_role != Settings::default().access_role {
+        settings = settings.child(Node::new("access-role").arg(&result.settings.access_role));
+    }
+    settings = settings.child(Node::new("default-regions").args(result.settings.regions()));
+    out.push_str(&settings.to_text(0));
+    if !result.not_read.is_empty() {
+        out.push('\n');
+        let mut note = Node::new("_");
+        note.comments
+            .push("Not read (nothing of these is imported):".into());
+        for n in &result.not_read {
+            note.comments.push(format!("  {n}"));
+        }
+        out.push_str(&comments_only(&note));
+    }
+    for (kind, decls) in &result.declarations {
+        let skipped: Vec<&Skipped> = result
+            .skipped
+            .iter()
+            .filter(|s| s.what.starts_with(&format!("{} ", kind.keyword)))
+            .collect();
+        if !skipped.is_empty() {
+            out.push('\n');
+            out.push_str(&skipped_comment(&skipped));
+        }
+        // One-line declarations (accounts) follow each other; the others stand apart.
+        let mut previous_plain = false;
+        for d in decls {
+            let mut node = d.node.clone();
+            for n in &d.notes {
+                node.comments.push(format!("not imported: {n}"));
+            }
+            let plain = node.children.is_empty() && node.comments.is_empty();
+            if !(plain && previous_plain) {
+                out.push('\n');
+            }
+            previous_plain = node.children.is_empty();
+            out.push_str(&node.to_text(0));
+        }
+    }
+    // Skipped resources of kinds with nothing imported.
+    let shown: BTreeSet<&str> = result.declarations.iter().map(|(k, _)| k.keyword).collect();
+    let rest: Vec<&Skipped> = result
+        .skipped
+        .iter()
+        .filter(|s| !shown.iter().any(|k| s.what.starts_with(&format!("{k} "))))
+        .collect();
+    if !rest.is_empty() {
+        out.push('\n');
+        out.push_str(&skipped_comment(&rest));
+    }
+    out
+}
+
+fn comments_only(node: &Node) -> String {
+    node.comments
+        .iter()
+        .map(|c| {
+            if c.is_empty() {
+                "//\n".to_string()
+            } else {
+                format!("// {c}\n")
+            }
+        })
+        .collect()
+}
+
+fn skipped_comment(skipped: &[&Skipped]) -> String {
+    let mut note = Node::new("_");
+    for s in skipped {
+        note.comments
+            .push(format!("{}: {}, not imported", s.what, s.why));
+    }
+    comments_only(&note)
+}
+
+/// Write the baseline and its files, check it loads, and say what was done.
+fn write(opts: &Options, result: &Result_) -> i32 {
+    let text = baseline_text(result);
+    let text = match crate::lang::fmt::format_kdl(&text) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: import wrote KDL that `baseline fmt` refuses ({e}); this is a bug");
+            return exit::ERROR;
+        }
+    };
+    let mut files: BTreeMap<String, String> = BTreeMap::new();
+    files.insert(ROOT_FILE.to_string(), text);
+    for (_, decls) in &result.declarations {
+        for d in decls {
+            for (path, content) in &d.files {
+                files.insert(path.clone(), content.clone());
+            }
+        }
+    }
+    for (path, content) in &files {
+        let target = opts.out.join(path);
+        let written = target
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::write(&target, content));
+        if let Err(e) = written {
+            eprintln!("error: cannot write {}: {e}", target.display());
+            return exit::ERROR;
+        }
+    }
+    let root = opts.out.join(ROOT_FILE);
+    if let Err(e) = crate::lang::load(&root) {
+        eprintln!(
+            "error: the imported baseline {} does not load ({e}); this is a bug in import: \
+             `baseline validate {}` shows where",
+            root.display(),
+            opts.out.display()
+        );
+        return exit::ERROR;
+    }
+    summary(opts, result, files.len());
+    exit::OK
+}
+
+fn summary(opts: &Options, result: &Result_, files: usize) {
+    let counts: Vec<String> = result
+        .declarations
+        .iter()
+        .map(|(k, d)| format!("{} {}", d.len(), k.keyword))
+        .collect();
+    notice(format_args!(
+        "Imported {} accounts in {} region(s) ({}) into {}: {} file(s).",
+        result.org.accounts.iter().filter(|a| a.is_active()).count(),
+        result.settings.regions().len(),
+        result.settings.regions().join(", "),
+        opts.out.display(),
+        files
+    ));
+    if !counts.is_empty() {
+        notice(format_args!("  declared: {}", counts.join(", ")));
+    }
+    for s in &result.skipped {
+        notice(format_args!("  not imported: {}: {}", s.what, s.why));
+    }
+    for (kind, decls) in &result.declarations {
+        for d in decls {
+            for n in &d.notes {
+                let name = d
+                    .node
+                    .args
+                    .first()
+                    .map(|a| match a {
+                        kdl::Value::Str(s) => format!(" \"{s}\""),
+                        _ => String::new(),
+                    })
+                    .unwrap_or_default();
+                eprintln!("warning: {}{name}: not imported: {n}", kind.keyword);
+            }
+        }
+    }
+    for n in &result.not_read {
+        notice(format_args!("  not read: {n}"));
+    }
+    notice(format_args!(
+        "Next: review {0}, then `baseline plan {0}`: it should change nothing but adopt \
+         (tag) the untagged resources it lists.",
+        opts.out.display()
+    ));
+}
