@@ -26,6 +26,201 @@ struct Seeded {
     accounts: BTreeMap<String, String>,
     /// SCP name -> id.
     policies: BTreeMap<String, String>,
+    /// The bucket of the trail made in the console.
+    trail_bucket: String,
+}
+
+/// The trail set up in the console, and the one Control Tower made.
+const CONSOLE_TRAIL: &str = "management-events";
+const CONTROL_TOWER_TRAIL: &str = "aws-controltower-BaselineCloudTrail";
+
+/// A bucket policy as the CloudTrail console writes it, for `trail` writing from `account`
+/// (and the organization `org`).
+fn console_bucket_policy(bucket: &str, trail: &str, account: &str, org: &str) -> String {
+    let service = serde_json::json!({"Service": "cloudtrail.amazonaws.com"});
+    let source = serde_json::json!({"aws:SourceArn": format!("arn:aws:cloudtrail:us-east-1:{account}:trail/{trail}")});
+    let mut write = source.clone();
+    write["s3:x-amz-acl"] = serde_json::json!("bucket-owner-full-control");
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "AWSCloudTrailAclCheck20150319", "Effect": "Allow", "Principal": service,
+             "Action": "s3:GetBucketAcl", "Resource": format!("arn:aws:s3:::{bucket}"),
+             "Condition": {"StringEquals": source}},
+            {"Sid": "AWSCloudTrailWrite20150319", "Effect": "Allow", "Principal": service,
+             "Action": "s3:PutObject",
+             "Resource": format!("arn:aws:s3:::{bucket}/AWSLogs/{account}/*"),
+             "Condition": {"StringEquals": write}},
+            {"Sid": "AWSCloudTrailOrganizationWrite20150319", "Effect": "Allow",
+             "Principal": service, "Action": "s3:PutObject",
+             "Resource": format!("arn:aws:s3:::{bucket}/AWSLogs/{org}/*"),
+             "Condition": {"StringEquals": write}}
+        ]
+    })
+    .to_string()
+}
+
+/// A bucket as the console makes it: S3-managed encryption, public access blocked, not
+/// versioned, with CloudTrail's policy.
+async fn console_bucket(s3: &aws_sdk_s3::Client, bucket: &str, policy: &str) {
+    use aws_sdk_s3::types::*;
+    s3.create_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("bucket");
+    s3.put_bucket_encryption()
+        .bucket(bucket)
+        .server_side_encryption_configuration(
+            ServerSideEncryptionConfiguration::builder()
+                .rules(
+                    ServerSideEncryptionRule::builder()
+                        .apply_server_side_encryption_by_default(
+                            ServerSideEncryptionByDefault::builder()
+                                .sse_algorithm(ServerSideEncryption::Aes256)
+                                .build()
+                                .unwrap(),
+                        )
+                        .build(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("encryption");
+    s3.put_public_access_block()
+        .bucket(bucket)
+        .public_access_block_configuration(
+            PublicAccessBlockConfiguration::builder()
+                .block_public_acls(true)
+                .ignore_public_acls(true)
+                .block_public_policy(true)
+                .restrict_public_buckets(true)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("public access block");
+    s3.put_bucket_policy()
+        .bucket(bucket)
+        .policy(policy)
+        .send()
+        .await
+        .expect("bucket policy");
+}
+
+/// The organization trail someone set up in the console (encrypted with a key of its own),
+/// and Control Tower's trail into its log archive bucket.
+async fn seed_trails(emulator: &Emulator, accounts: &BTreeMap<String, String>) -> String {
+    let management = sdk_config(emulator, None).await;
+    let org = aws_sdk_organizations::Client::new(&management);
+    let org_id = org
+        .describe_organization()
+        .send()
+        .await
+        .unwrap()
+        .organization()
+        .and_then(|o| o.id())
+        .unwrap()
+        .to_string();
+    let me = "123456789012";
+    // The console turns on CloudTrail's trusted access by itself.
+    org.enable_aws_service_access()
+        .service_principal("cloudtrail.amazonaws.com")
+        .send()
+        .await
+        .expect("trusted access");
+
+    let kms = aws_sdk_kms::Client::new(&management);
+    let key_policy = serde_json::json!({
+        "Version": "2012-10-17",
+        "Id": "Key policy created by CloudTrail",
+        "Statement": [
+            {"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+             "Principal": {"AWS": format!("arn:aws:iam::{me}:root")},
+             "Action": "kms:*", "Resource": "*"},
+            {"Sid": "Allow CloudTrail to encrypt logs", "Effect": "Allow",
+             "Principal": {"Service": "cloudtrail.amazonaws.com"},
+             "Action": "kms:GenerateDataKey*", "Resource": "*",
+             "Condition": {"StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn":
+                 format!("arn:aws:cloudtrail:*:{me}:trail/*")}}},
+            {"Sid": "Allow CloudTrail to describe key", "Effect": "Allow",
+             "Principal": {"Service": "cloudtrail.amazonaws.com"},
+             "Action": "kms:DescribeKey", "Resource": "*"}
+        ]
+    });
+    let key = kms
+        .create_key()
+        .description("The key created by CloudTrail to encrypt log files")
+        .policy(key_policy.to_string())
+        .send()
+        .await
+        .unwrap()
+        .key_metadata()
+        .unwrap()
+        .arn()
+        .unwrap()
+        .to_string();
+    eventually(&["NotFoundException"], || {
+        kms.create_alias()
+            .alias_name("alias/cloudtrail-logs")
+            .target_key_id(&key)
+            .send()
+    })
+    .await;
+    after_consistency_window().await;
+
+    let bucket = format!("aws-cloudtrail-logs-{me}-3f9a1c2b");
+    console_bucket(
+        &aws_sdk_s3::Client::new(&management),
+        &bucket,
+        &console_bucket_policy(&bucket, CONSOLE_TRAIL, me, &org_id),
+    )
+    .await;
+    let cloudtrail = aws_sdk_cloudtrail::Client::new(&management);
+    cloudtrail
+        .create_trail()
+        .name(CONSOLE_TRAIL)
+        .s3_bucket_name(&bucket)
+        .is_organization_trail(true)
+        .is_multi_region_trail(true)
+        .include_global_service_events(true)
+        .enable_log_file_validation(true)
+        .kms_key_id(&key)
+        .send()
+        .await
+        .expect("console trail");
+    cloudtrail
+        .start_logging()
+        .name(CONSOLE_TRAIL)
+        .send()
+        .await
+        .expect("start logging");
+
+    // Control Tower's trail writes into the log archive account's bucket.
+    let archive = sdk_config(emulator, Some(&accounts["log-archive"])).await;
+    let ct_bucket = format!(
+        "aws-controltower-logs-{}-us-east-1",
+        accounts["log-archive"]
+    );
+    console_bucket(
+        &aws_sdk_s3::Client::new(&archive),
+        &ct_bucket,
+        &console_bucket_policy(&ct_bucket, CONTROL_TOWER_TRAIL, me, &org_id),
+    )
+    .await;
+    cloudtrail
+        .create_trail()
+        .name(CONTROL_TOWER_TRAIL)
+        .s3_bucket_name(&ct_bucket)
+        .is_organization_trail(true)
+        .is_multi_region_trail(true)
+        .enable_log_file_validation(true)
+        .send()
+        .await
+        .expect("Control Tower trail");
+    bucket
 }
 
 async fn ou(org: &aws_sdk_organizations::Client, parent: &str, name: &str) -> String {
@@ -178,7 +373,12 @@ async fn seed(emulator: &Emulator) -> Seeded {
         .await
         .expect("password policy");
 
-    Seeded { accounts, policies }
+    let trail_bucket = seed_trails(emulator, &accounts).await;
+    Seeded {
+        accounts,
+        policies,
+        trail_bucket,
+    }
 }
 
 /// Every file under `dir`, by relative path.
@@ -194,6 +394,21 @@ fn files(dir: &Path) -> BTreeMap<String, String> {
                 let rel = path.strip_prefix(dir).unwrap().display().to_string();
                 out.insert(rel, std::fs::read_to_string(&path).unwrap());
             }
+        }
+    }
+    out
+}
+
+/// The text of a file's comments, each run of comment lines joined into one line.
+fn comments(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        match line.trim_start().strip_prefix("//") {
+            Some(c) => {
+                out.push_str(c.trim());
+                out.push(' ');
+            }
+            None => out.push('\n'),
         }
     }
     out
@@ -249,10 +464,10 @@ async fn import_then_plan_changes_nothing_but_adoptions() {
     );
     assert!(!text.contains("FullAWSAccess"), "{context}");
     let ct = format!(
-        "// service-control-policy \"{CONTROL_TOWER_SCP}\" ({}): managed by AWS Control Tower, not imported",
+        "service-control-policy \"{CONTROL_TOWER_SCP}\" ({}): managed by AWS Control Tower, not imported",
         seeded.policies[CONTROL_TOWER_SCP]
     );
-    assert!(text.contains(&ct), "{context}");
+    assert!(comments(&text).contains(&ct), "{context}");
     assert!(
         import.stderr.contains(&format!(
             "{CONTROL_TOWER_SCP}\" ({}): managed by AWS Control Tower",
@@ -280,6 +495,27 @@ async fn import_then_plan_changes_nothing_but_adoptions() {
         import.stderr
     );
 
+    // The console's trail with its bucket and key; Control Tower's trail is named, not
+    // declared, and neither is its bucket.
+    for expected in [
+        "kms-key \"cloudtrail-logs\" {\n    alias \"alias/cloudtrail-logs\"\n    description \"The key created by CloudTrail to encrypt log files\"\n    rotation #false\n}".to_string(),
+        format!("log-bucket \"{0}\" {{\n    bucket-name \"{0}\"\n    versioning #false\n}}", seeded.trail_bucket),
+        format!("organization-trail \"{CONSOLE_TRAIL}\" {{\n    bucket \"{}\"\n    kms-key \"cloudtrail-logs\"\n}}", seeded.trail_bucket),
+    ] {
+        assert!(text.contains(&expected), "missing {expected:?}\n{context}");
+    }
+    for expected in [
+        format!("organization-trail \"{CONTROL_TOWER_TRAIL}\" (arn:aws:cloudtrail:us-east-1:123456789012:trail/{CONTROL_TOWER_TRAIL}): managed by AWS Control Tower, not imported"),
+        "note: its bucket policy has none of baseline's statements".to_string(),
+    ] {
+        assert!(comments(&text).contains(&expected), "missing {expected:?}\n{context}");
+    }
+    assert!(!text.contains("aws-controltower-logs"), "{context}");
+    assert!(
+        import.stderr.contains(CONTROL_TOWER_TRAIL) && import.stderr.contains("note: log-bucket"),
+        "{context}"
+    );
+
     // It is a valid baseline, formatted as fmt formats it.
     baseline(&emulator, &["validate", path(&first)]).expect(0);
     baseline(&emulator, &["fmt", "--check", path(&first)]).expect(0);
@@ -300,7 +536,9 @@ async fn import_then_plan_changes_nothing_but_adoptions() {
         );
     }
 
-    // The plan changes no attribute: it only adopts what is untagged (OUs and SCPs).
+    // The plan changes no attribute: it adopts what is untagged (OUs, SCPs, the trail, its
+    // bucket and key). The one thing the language cannot leave out: baseline's own
+    // statements in the bucket and key policies, which the plan adds beside the console's.
     let plan = baseline(
         &emulator,
         &[
@@ -314,12 +552,20 @@ async fn import_then_plan_changes_nothing_but_adoptions() {
     let doc: serde_json::Value = serde_json::from_str(&plan.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}\n{}", plan.stdout, plan.stderr));
     let changes = doc["changes"].as_array().unwrap();
-    let not_adoption: Vec<&serde_json::Value> = changes
+    let unexpected: Vec<&serde_json::Value> = changes
         .iter()
-        .filter(|c| c["action"] != "adopt" || !c["attributes"].as_array().unwrap().is_empty())
+        .filter(|c| {
+            c["action"] != "adopt"
+                || c["attributes"].as_array().unwrap().iter().any(|a| {
+                    let policy_added = a["name"] == "policy"
+                        && a["before"] == serde_json::json!({})
+                        && ["kms-key", "log-bucket"].contains(&c["kind"].as_str().unwrap());
+                    !policy_added
+                })
+        })
         .collect();
     assert!(
-        not_adoption.is_empty() && doc["errors"].as_array().unwrap().is_empty(),
+        unexpected.is_empty() && doc["errors"].as_array().unwrap().is_empty(),
         "import then plan should change nothing but adopt:\n{}\n{}",
         serde_json::to_string_pretty(&doc).unwrap(),
         plan.stderr
@@ -329,20 +575,21 @@ async fn import_then_plan_changes_nothing_but_adoptions() {
         .map(|c| c["address"].as_str().unwrap())
         .collect();
     adopted.sort();
-    assert_eq!(
-        adopted,
-        vec![
-            "organizational-unit.Sandbox",
-            "organizational-unit.Security",
-            "organizational-unit.Workloads",
-            "organizational-unit.Workloads/Production",
-            "organizational-unit.Workloads/Staging",
-            "service-control-policy.deny-leave-organization",
-            "service-control-policy.region lock",
-        ],
-        "{}",
-        plan.stdout
-    );
+    let bucket_address = format!("log-bucket.{}[master/us-east-1]", seeded.trail_bucket);
+    let mut expected = vec![
+        "kms-key.cloudtrail-logs[master/us-east-1]",
+        bucket_address.as_str(),
+        "organization-trail.management-events[master/us-east-1]",
+        "organizational-unit.Sandbox",
+        "organizational-unit.Security",
+        "organizational-unit.Workloads",
+        "organizational-unit.Workloads/Production",
+        "organizational-unit.Workloads/Staging",
+        "service-control-policy.deny-leave-organization",
+        "service-control-policy.region lock",
+    ];
+    expected.sort();
+    assert_eq!(adopted, expected, "{}", plan.stdout);
     assert_eq!(plan.code, 2, "adoptions are changes: {}", plan.stderr);
 
     // A second import of the same organization writes the same files.

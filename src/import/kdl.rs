@@ -110,16 +110,7 @@ impl Node {
 
     fn write(&self, out: &mut String, depth: usize) {
         let indent = "    ".repeat(depth);
-        for c in &self.comments {
-            for line in c.lines() {
-                let line = comment_text(line);
-                if line.is_empty() {
-                    let _ = writeln!(out, "{indent}//");
-                } else {
-                    let _ = writeln!(out, "{indent}// {line}");
-                }
-            }
-        }
+        out.push_str(&comments(&self.comments, depth));
         out.push_str(&indent);
         out.push_str(&identifier(&self.name));
         for a in &self.args {
@@ -139,6 +130,49 @@ impl Node {
         }
         let _ = writeln!(out, "{indent}}}");
     }
+}
+
+/// `lines` as `//` comments at `depth` levels of indentation, wrapped.
+pub fn comments(lines: &[String], depth: usize) -> String {
+    let indent = "    ".repeat(depth);
+    let mut out = String::new();
+    for c in lines {
+        for line in c.lines() {
+            let line = comment_text(line);
+            if line.is_empty() {
+                let _ = writeln!(out, "{indent}//");
+            }
+            for part in wrap(&line, COMMENT_WIDTH.saturating_sub(indent.len() + 3)) {
+                let _ = writeln!(out, "{indent}// {part}");
+            }
+        }
+    }
+    out
+}
+
+/// Comment lines are wrapped to this many columns (a longer word stays whole).
+const COMMENT_WIDTH: usize = 100;
+
+/// `text` in lines of at most `width` characters, broken at spaces; leading spaces (an
+/// indented list item) are kept on the first line.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let lead = &text[..text.len() - text.trim_start().len()];
+    let mut lines = Vec::new();
+    let mut line = lead.to_string();
+    for word in text.split_whitespace() {
+        let empty = line.trim().is_empty();
+        if !empty && line.chars().count() + 1 + word.chars().count() > width.max(20) {
+            lines.push(std::mem::replace(&mut line, lead.to_string()));
+        }
+        if !line.trim().is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.trim().is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 /// A comment's text, without what would end the comment line or read as another newline.
@@ -225,6 +259,22 @@ mod tests {
             "// from p-123\nservice-control-policy \"deny \\\"all\\\"\" {\n    document file=\"policies/x.json\"\n    attach root=#true\n    min-length 14\n}\n"
         );
         assert_eq!(crate::lang::fmt::format_kdl(&text).unwrap(), text);
+    }
+
+    #[test]
+    fn long_comments_are_wrapped_at_spaces() {
+        let long = "word ".repeat(40);
+        let text = Node::new("n").comment(long.trim()).to_text(1);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines.len() > 2, "{text}");
+        assert!(lines.iter().all(|l| l.chars().count() <= 100), "{text}");
+        assert!(lines[..lines.len() - 1]
+            .iter()
+            .all(|l| l.starts_with("    // word")));
+        assert_eq!(
+            wrap("  indented item", 80),
+            vec!["  indented item".to_string()]
+        );
     }
 
     #[test]

@@ -77,6 +77,56 @@ pub struct Imported {
     pub skipped: Vec<Skipped>,
 }
 
+/// What several kinds ask while importing, answered once per run.
+pub struct Lookups {
+    /// The accounts import reads (active, reachable), in order.
+    accounts: Vec<String>,
+    /// Bucket name -> the account that owns it, among `accounts`.
+    buckets: tokio::sync::OnceCell<Result<BTreeMap<String, String>, crate::provider::Error>>,
+}
+
+impl Lookups {
+    pub fn new(accounts: Vec<String>) -> Lookups {
+        Lookups {
+            accounts,
+            buckets: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// The account (among those import reads) that owns the S3 bucket `name`: every
+    /// account's buckets are listed once (ListBuckets), the first time one is asked for.
+    pub async fn bucket_owner(
+        &self,
+        cx: &Ctx<'_>,
+        name: &str,
+    ) -> crate::provider::Result<Option<String>> {
+        let owners = self
+            .buckets
+            .get_or_init(|| async {
+                let home = cx.baseline.settings.home_region();
+                let mut owners = BTreeMap::new();
+                for account in &self.accounts {
+                    let s3 = cx.aws.s3(account, &home).await?;
+                    let mut pages = s3.list_buckets().into_paginator().send();
+                    while let Some(page) = pages.next().await {
+                        let page = crate::aws::Context::ctx(page, "s3:ListBuckets")?;
+                        for b in page.buckets() {
+                            if let Some(n) = b.name() {
+                                owners.insert(n.to_string(), account.clone());
+                            }
+                        }
+                    }
+                }
+                Ok(owners)
+            })
+            .await;
+        match owners {
+            Ok(o) => Ok(o.get(name).cloned()),
+            Err(e) => Err(e.clone()),
+        }
+    }
+}
+
 /// How an account is named in what import writes: by its name, unless another account has
 /// the same one or the name reads as an account id; then by its id.
 pub fn account_ref(org: &OrgStructure, id: &str) -> String {
@@ -95,6 +145,32 @@ pub fn account_ref(org: &OrgStructure, id: &str) -> String {
     } else {
         account.id.clone()
     }
+}
+
+/// The placement children of a single-placed declaration at `account_id` / `region`: none
+/// where the language's defaults (the management account, the home region) say it.
+pub fn placement(cx: &Ctx<'_>, account_id: &str, region: &str) -> Vec<Node> {
+    let mut out = Vec::new();
+    if account_id != cx.org.management_account_id {
+        out.push(Node::new("account").arg(account_ref(cx.org, account_id)));
+    }
+    if region != cx.baseline.settings.home_region() {
+        out.push(Node::new("region").arg(region));
+    }
+    out
+}
+
+/// The account and region of an ARN (`arn:partition:service:region:account:...`).
+pub fn arn_site(arn: &str) -> Option<(String, String)> {
+    let mut parts = arn.split(':');
+    let (_, _, _, region, account) = (
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    );
+    Some((account.to_string(), region.to_string()))
 }
 
 /// What `baseline import` was asked to do.
@@ -294,11 +370,19 @@ async fn import(opts: &Options) -> Result<Result_, String> {
             }
         }
     }
-    let cx = &cx;
+    let lookups = Lookups::new(
+        sites
+            .iter()
+            .map(|s| s.account_id.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect(),
+    );
+    let (cx, lookups) = (&cx, &lookups);
     let results: Vec<_> = stream::iter(calls)
         .map(|(kind, site)| async move {
             let provider = kind.provider.expect("filtered on providers");
-            let result = provider.import(cx, &site).await;
+            let result = provider.import(cx, &site, lookups).await;
             (kind, site, result)
         })
         .buffered(opts.parallelism.max(1))
@@ -314,14 +398,17 @@ async fn import(opts: &Options) -> Result<Result_, String> {
             Ok(None) => {}
             Ok(Some(imported)) => {
                 skipped.extend(imported.skipped);
-                let index = KINDS
-                    .iter()
-                    .position(|k| std::ptr::eq(*k, kind))
-                    .unwrap_or(usize::MAX);
-                let entry = by_kind.entry(index).or_insert_with(|| (kind, Vec::new()));
-                entry
-                    .1
-                    .extend(imported.found.into_iter().map(|f| (site.clone(), f)));
+                // A kind may find what another kind declares (the trail, its bucket and key).
+                for f in imported.found {
+                    let Some(index) = KINDS.iter().position(|k| k.keyword == f.node.name) else {
+                        continue;
+                    };
+                    by_kind
+                        .entry(index)
+                        .or_insert_with(|| (KINDS[index], Vec::new()))
+                        .1
+                        .push((site.clone(), f));
+                }
             }
             Err(e) => failures.push(format!(
                 "{} in {} ({}): {e}",
@@ -365,12 +452,28 @@ type FoundAt = (Site, Found);
 /// Declarations of kinds placed once (organization-wide or in one account): as found, in the
 /// order found, the same declaration found twice written once.
 fn distinct(found: Vec<(Site, Found)>) -> Vec<Found> {
-    let mut seen = BTreeSet::new();
-    found
-        .into_iter()
-        .map(|(_, f)| f)
-        .filter(|f| seen.insert(f.node.to_text(0)))
-        .collect()
+    // (name and arguments) -> index in `out`
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let mut out: Vec<Found> = Vec::new();
+    for (_, f) in found {
+        let head = Node {
+            args: f.node.args.clone(),
+            ..Node::new(&f.node.name)
+        }
+        .to_text(0);
+        match seen.get(&head) {
+            None => {
+                seen.insert(head, out.len());
+                out.push(f);
+            }
+            Some(&i) if out[i].node == f.node => {}
+            Some(&i) => out[i].notes.push(format!(
+                "found again with other settings, which are not imported:\n{}",
+                f.node.to_text(0).trim_end()
+            )),
+        }
+    }
+    out
 }
 
 /// Declarations of kinds placed with `targets`: one per group of accounts (and regions) that
@@ -441,12 +544,16 @@ fn baseline_text(result: &Result_) -> String {
     let org = &result.org;
     let mut out = String::new();
     let org_id = org.organization_id.as_deref().unwrap_or("(none)");
-    out.push_str(&format!(
-        "// The organization {org_id} (management account {}), as `baseline import` read it.\n\
-         // `baseline plan` against this folder changes nothing but the adoption of untagged\n\
-         // resources (apply tags them as baseline's); review it and commit it.\n\n",
-        org.management_account_id
+    out.push_str(&kdl::comments(
+        &[format!(
+            "The organization {org_id} (management account {}), as `baseline import` read it. \
+             `baseline plan` against this folder adopts the untagged resources (apply tags them \
+             as baseline's) and changes nothing else, except where a note says so.",
+            org.management_account_id
+        )],
+        0,
     ));
+    out.push('\n');
     let mut settings = Node::new("settings");
     if result.settings.access_role != Settings::default().access_role {
         settings = settings.child(Node::new("access-role").arg(&result.settings.access_role));
@@ -455,13 +562,9 @@ fn baseline_text(result: &Result_) -> String {
     out.push_str(&settings.to_text(0));
     if !result.not_read.is_empty() {
         out.push('\n');
-        let mut note = Node::new("_");
-        note.comments
-            .push("Not read (nothing of these is imported):".into());
-        for n in &result.not_read {
-            note.comments.push(format!("  {n}"));
-        }
-        out.push_str(&comments_only(&note));
+        let mut lines = vec!["Not read (nothing of these is imported):".to_string()];
+        lines.extend(result.not_read.iter().map(|n| format!("  {n}")));
+        out.push_str(&kdl::comments(&lines, 0));
     }
     for (kind, decls) in &result.declarations {
         let skipped: Vec<&Skipped> = result
@@ -478,7 +581,7 @@ fn baseline_text(result: &Result_) -> String {
         for d in decls {
             let mut node = d.node.clone();
             for n in &d.notes {
-                node.comments.push(format!("not imported: {n}"));
+                node.comments.push(format!("note: {n}"));
             }
             let plain = node.children.is_empty() && node.comments.is_empty();
             if !(plain && previous_plain) {
@@ -502,26 +605,12 @@ fn baseline_text(result: &Result_) -> String {
     out
 }
 
-fn comments_only(node: &Node) -> String {
-    node.comments
-        .iter()
-        .map(|c| {
-            if c.is_empty() {
-                "//\n".to_string()
-            } else {
-                format!("// {c}\n")
-            }
-        })
-        .collect()
-}
-
 fn skipped_comment(skipped: &[&Skipped]) -> String {
-    let mut note = Node::new("_");
-    for s in skipped {
-        note.comments
-            .push(format!("{}: {}, not imported", s.what, s.why));
-    }
-    comments_only(&note)
+    let lines: Vec<String> = skipped
+        .iter()
+        .map(|s| format!("{}: {}, not imported", s.what, s.why))
+        .collect();
+    kdl::comments(&lines, 0)
 }
 
 /// Write the baseline and its files, check it loads, and say what was done.
@@ -600,7 +689,7 @@ fn summary(opts: &Options, result: &Result_, files: usize) {
                         _ => String::new(),
                     })
                     .unwrap_or_default();
-                eprintln!("warning: {}{name}: not imported: {n}", kind.keyword);
+                eprintln!("note: {}{name}: {n}", kind.keyword);
             }
         }
     }

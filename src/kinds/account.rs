@@ -190,6 +190,7 @@ impl Provider for AccountProvider {
         &self,
         cx: &Ctx<'_>,
         _site: &crate::import::Site,
+        _lookups: &crate::import::Lookups,
     ) -> provider::Result<Option<crate::import::Imported>> {
         use crate::import::kdl::Node;
         let mut accounts: Vec<_> = cx.org.accounts.iter().filter(|a| a.is_active()).collect();

@@ -262,6 +262,7 @@ impl Provider for OrganizationalUnitProvider {
         &self,
         cx: &Ctx<'_>,
         _site: &crate::import::Site,
+        _lookups: &crate::import::Lookups,
     ) -> provider::Result<Option<crate::import::Imported>> {
         let mut paths: Vec<&String> = cx.org.ous.iter().collect();
         paths.sort();

@@ -217,6 +217,7 @@ impl Provider for PasswordPolicyProvider {
         &self,
         cx: &Ctx<'_>,
         site: &crate::import::Site,
+        _lookups: &crate::import::Lookups,
     ) -> provider::Result<Option<crate::import::Imported>> {
         let found = live(cx, &site.account_id, &site.region)
             .await?

@@ -702,6 +702,7 @@ impl Provider for ServiceControlPolicyProvider {
         &self,
         cx: &Ctx<'_>,
         _site: &crate::import::Site,
+        _lookups: &crate::import::Lookups,
     ) -> provider::Result<Option<crate::import::Imported>> {
         use crate::import::{kdl::Node, Found, Imported, Skipped};
         let client = org_client(cx).await?;
