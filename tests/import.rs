@@ -6,7 +6,7 @@
 
 mod support;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use aws_sdk_organizations::types::{PolicyType, Tag};
@@ -374,11 +374,164 @@ async fn seed(emulator: &Emulator) -> Seeded {
         .expect("password policy");
 
     let trail_bucket = seed_trails(emulator, &accounts).await;
+    seed_config(emulator, &accounts).await;
+    seed_security_hub(emulator, &accounts).await;
+    seed_keys(emulator, &accounts).await;
     Seeded {
         accounts,
         policies,
         trail_bucket,
     }
+}
+
+/// The member accounts, in order.
+const MEMBERS: &[&str] = &[
+    "log-archive",
+    "audit",
+    "prod-app",
+    "prod-data",
+    "staging-app",
+];
+
+/// AWS Config, turned on by hand in us-east-1 only (never in eu-west-1), in every member
+/// account, delivering to one bucket in log-archive, with one AWS managed rule.
+async fn seed_config(emulator: &Emulator, accounts: &BTreeMap<String, String>) {
+    let archive = sdk_config(emulator, Some(&accounts["log-archive"])).await;
+    let bucket = format!("org-config-logs-{}", accounts["log-archive"]);
+    let config = serde_json::json!({"Service": "config.amazonaws.com"});
+    let policy = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "AWSConfigBucketPermissionsCheck", "Effect": "Allow", "Principal": config,
+             "Action": "s3:GetBucketAcl", "Resource": format!("arn:aws:s3:::{bucket}")},
+            {"Sid": "AWSConfigBucketExistenceCheck", "Effect": "Allow", "Principal": config,
+             "Action": "s3:ListBucket", "Resource": format!("arn:aws:s3:::{bucket}")},
+            {"Sid": "AWSConfigBucketDelivery", "Effect": "Allow", "Principal": config,
+             "Action": "s3:PutObject", "Resource": format!("arn:aws:s3:::{bucket}/AWSLogs/*/Config/*"),
+             "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}}
+        ]
+    });
+    console_bucket(
+        &aws_sdk_s3::Client::new(&archive),
+        &bucket,
+        &policy.to_string(),
+    )
+    .await;
+    let mut configs = Vec::new();
+    for name in MEMBERS {
+        let member = sdk_config(emulator, Some(&accounts[*name])).await;
+        aws_sdk_iam::Client::new(&member)
+            .create_service_linked_role()
+            .aws_service_name("config.amazonaws.com")
+            .send()
+            .await
+            .expect("Config's service-linked role");
+        configs.push((accounts[*name].clone(), member));
+    }
+    after_consistency_window().await;
+    for (account, member) in configs {
+        use aws_sdk_config::types::*;
+        let cfg = aws_sdk_config::Client::new(&member);
+        cfg.put_configuration_recorder()
+            .configuration_recorder(
+                ConfigurationRecorder::builder()
+                    .name("default")
+                    .role_arn(format!("arn:aws:iam::{account}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"))
+                    .recording_group(
+                        RecordingGroup::builder()
+                            .all_supported(true)
+                            .include_global_resource_types(true)
+                            .build(),
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("recorder");
+        cfg.put_delivery_channel()
+            .delivery_channel(
+                DeliveryChannel::builder()
+                    .name("default")
+                    .s3_bucket_name(&bucket)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("delivery channel");
+        cfg.start_configuration_recorder()
+            .configuration_recorder_name("default")
+            .send()
+            .await
+            .expect("start recording");
+        cfg.put_config_rule()
+            .config_rule(
+                ConfigRule::builder()
+                    .config_rule_name("iam-password-policy")
+                    .source(
+                        Source::builder()
+                            .owner(Owner::Aws)
+                            .source_identifier("IAM_PASSWORD_POLICY")
+                            .build()
+                            .unwrap(),
+                    )
+                    .input_parameters(r#"{"MinimumPasswordLength":"14"}"#)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("config rule");
+    }
+}
+
+/// Security Hub with its default standards in the workload accounts, in both regions for
+/// production and in us-east-1 only for staging.
+async fn seed_security_hub(emulator: &Emulator, accounts: &BTreeMap<String, String>) {
+    for (name, regions) in [
+        ("prod-app", &["us-east-1", "eu-west-1"][..]),
+        ("prod-data", &["us-east-1", "eu-west-1"][..]),
+        ("staging-app", &["us-east-1"][..]),
+    ] {
+        for region in regions {
+            let config = sdk_config_in(emulator, Some(&accounts[name]), region).await;
+            aws_sdk_securityhub::Client::new(&config)
+                .enable_security_hub()
+                .enable_default_standards(true)
+                .send()
+                .await
+                .expect("Security Hub");
+        }
+    }
+}
+
+/// Keys in audit: one rotating every 180 days, one imported long ago that does not rotate.
+async fn seed_keys(emulator: &Emulator, accounts: &BTreeMap<String, String>) {
+    let kms = aws_sdk_kms::Client::new(&sdk_config(emulator, Some(&accounts["audit"])).await);
+    let mut ids = Vec::new();
+    for alias in ["alias/audit-reports", "alias/legacy-import"] {
+        let id = kms
+            .create_key()
+            .send()
+            .await
+            .unwrap()
+            .key_metadata()
+            .unwrap()
+            .key_id()
+            .to_string();
+        eventually(&["NotFoundException"], || {
+            kms.create_alias()
+                .alias_name(alias)
+                .target_key_id(&id)
+                .send()
+        })
+        .await;
+        ids.push(id);
+    }
+    kms.enable_key_rotation()
+        .key_id(&ids[0])
+        .rotation_period_in_days(180)
+        .send()
+        .await
+        .expect("rotation");
 }
 
 /// Every file under `dir`, by relative path.
@@ -425,7 +578,17 @@ async fn import_then_plan_changes_nothing_but_adoptions() {
     let work = tempfile::tempdir().unwrap();
     let first = work.path().join("first");
 
-    let import = baseline(&emulator, &["import", "--out", path(&first)]).expect(0);
+    let import = baseline(
+        &emulator,
+        &[
+            "import",
+            "--out",
+            path(&first),
+            "--regions",
+            "us-east-1,eu-west-1",
+        ],
+    )
+    .expect(0);
     let text = std::fs::read_to_string(first.join("baseline.kdl")).unwrap();
     let context = format!("--- baseline.kdl\n{text}\n--- stderr\n{}", import.stderr);
 
@@ -516,6 +679,19 @@ async fn import_then_plan_changes_nothing_but_adoptions() {
         "{context}"
     );
 
+    // Config where it is (us-east-1, every member account), into the log archive's bucket;
+    // Security Hub per region; key rotation where keys rotate.
+    for expected in [
+        "config-recorder {\n    targets {\n        ou \"Security\" \"Workloads\"\n        regions \"us-east-1\"\n    }\n    delivery bucket=\"org-config-logs\"\n    rule \"iam-password-policy\" identifier=\"IAM_PASSWORD_POLICY\" {\n        parameter \"MinimumPasswordLength\" \"14\"\n    }\n}",
+        "log-bucket \"org-config-logs\" {\n    account \"log-archive\"\n    versioning #false\n}",
+        "security-hub {\n    targets {\n        ou \"Workloads/Production\"\n    }",
+        "security-hub \"workloads-staging-us-east-1\" {\n    targets {\n        ou \"Workloads/Staging\"\n        regions \"us-east-1\"\n    }",
+        "    standard \"aws-foundational-security-best-practices\"\n    standard \"cis-aws-foundations-benchmark\" version=\"1.2.0\"\n",
+        "kms-rotation {\n    targets {\n        account \"audit\"\n        regions \"us-east-1\"\n    }\n    period-days 180\n    exclude-aliases \"alias/legacy-import\"\n}",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?}\n{context}");
+    }
+
     // It is a valid baseline, formatted as fmt formats it.
     baseline(&emulator, &["validate", path(&first)]).expect(0);
     baseline(&emulator, &["fmt", "--check", path(&first)]).expect(0);
@@ -570,43 +746,72 @@ async fn import_then_plan_changes_nothing_but_adoptions() {
         serde_json::to_string_pretty(&doc).unwrap(),
         plan.stderr
     );
-    let mut adopted: Vec<&str> = changes
+    let adopted: BTreeSet<&str> = changes
         .iter()
         .map(|c| c["address"].as_str().unwrap())
         .collect();
-    adopted.sort();
     let bucket_address = format!("log-bucket.{}[master/us-east-1]", seeded.trail_bucket);
-    let mut expected = vec![
+    for expected in [
         "kms-key.cloudtrail-logs[master/us-east-1]",
         bucket_address.as_str(),
+        "log-bucket.org-config-logs[log-archive/us-east-1]",
         "organization-trail.management-events[master/us-east-1]",
         "organizational-unit.Sandbox",
-        "organizational-unit.Security",
-        "organizational-unit.Workloads",
         "organizational-unit.Workloads/Production",
-        "organizational-unit.Workloads/Staging",
         "service-control-policy.deny-leave-organization",
         "service-control-policy.region lock",
-    ];
-    expected.sort();
-    assert_eq!(adopted, expected, "{}", plan.stdout);
+        "config-rule.iam-password-policy[prod-app/us-east-1]",
+        "security-hub.default[prod-data/eu-west-1]",
+        "security-hub.workloads-staging-us-east-1[staging-app/us-east-1]",
+    ] {
+        assert!(
+            adopted.contains(expected),
+            "{expected} is not adopted\n{}",
+            plan.stdout
+        );
+    }
     assert_eq!(plan.code, 2, "adoptions are changes: {}", plan.stderr);
 
     // A second import of the same organization writes the same files.
     let second = work.path().join("second");
-    baseline(&emulator, &["import", path(&second)]).expect(0);
+    baseline(
+        &emulator,
+        &["import", path(&second), "--regions", "us-east-1,eu-west-1"],
+    )
+    .expect(0);
     assert_eq!(files(&first), files(&second));
 
     // A folder that holds KDL is refused, and left as it was; --force overwrites.
     let before = files(&first);
-    let refused = baseline(&emulator, &["import", "--out", path(&first)]).expect(1);
+    let refused = baseline(
+        &emulator,
+        &[
+            "import",
+            "--out",
+            path(&first),
+            "--regions",
+            "us-east-1,eu-west-1",
+        ],
+    )
+    .expect(1);
     assert!(
         refused.stderr.contains("already holds KDL") && refused.stderr.contains("--force"),
         "{}",
         refused.stderr
     );
     assert_eq!(files(&first), before);
-    baseline(&emulator, &["import", "--out", path(&first), "--force"]).expect(0);
+    baseline(
+        &emulator,
+        &[
+            "import",
+            "--out",
+            path(&first),
+            "--force",
+            "--regions",
+            "us-east-1,eu-west-1",
+        ],
+    )
+    .expect(0);
     assert_eq!(files(&first), before);
 
     // Apply adopts (tags) and changes nothing else; then the plan is clean.

@@ -81,16 +81,34 @@ pub struct Imported {
 pub struct Lookups {
     /// The accounts import reads (active, reachable), in order.
     accounts: Vec<String>,
+    /// Where import reads.
+    sites: BTreeSet<Site>,
     /// Bucket name -> the account that owns it, among `accounts`.
     buckets: tokio::sync::OnceCell<Result<BTreeMap<String, String>, crate::provider::Error>>,
 }
 
 impl Lookups {
-    pub fn new(accounts: Vec<String>) -> Lookups {
+    pub fn new(sites: BTreeSet<Site>) -> Lookups {
+        let accounts: BTreeSet<String> = sites.iter().map(|s| s.account_id.clone()).collect();
         Lookups {
-            accounts,
+            accounts: accounts.into_iter().collect(),
+            sites,
             buckets: tokio::sync::OnceCell::new(),
         }
+    }
+
+    /// The regions import reads in `account_id`, in the baseline's order.
+    pub fn regions_of(&self, cx: &Ctx<'_>, account_id: &str) -> Vec<String> {
+        cx.baseline
+            .settings
+            .regions()
+            .into_iter()
+            .filter(|r| {
+                self.sites
+                    .iter()
+                    .any(|s| s.account_id == account_id && &s.region == r)
+            })
+            .collect()
     }
 
     /// The account (among those import reads) that owns the S3 bucket `name`: every
@@ -370,14 +388,7 @@ async fn import(opts: &Options) -> Result<Result_, String> {
             }
         }
     }
-    let lookups = Lookups::new(
-        sites
-            .iter()
-            .map(|s| s.account_id.clone())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect(),
-    );
+    let lookups = Lookups::new(sites.clone());
     let (cx, lookups) = (&cx, &lookups);
     let results: Vec<_> = stream::iter(calls)
         .map(|(kind, site)| async move {
