@@ -377,6 +377,7 @@ async fn seed(emulator: &Emulator) -> Seeded {
     seed_config(emulator, &accounts).await;
     seed_security_hub(emulator, &accounts).await;
     seed_keys(emulator, &accounts).await;
+    seed_backup(emulator, &accounts).await;
     Seeded {
         accounts,
         policies,
@@ -534,6 +535,95 @@ async fn seed_keys(emulator: &Emulator, accounts: &BTreeMap<String, String>) {
         .expect("rotation");
 }
 
+/// AWS Backup set up by hand in us-east-1: in production a locked vault, a daily plan and a
+/// tag selection with the team's own role; staging-app has a vault of the same name without
+/// the lock.
+async fn seed_backup(emulator: &Emulator, accounts: &BTreeMap<String, String>) {
+    use aws_sdk_backup::types::*;
+    let trust = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "backup.amazonaws.com"},
+                       "Action": "sts:AssumeRole"}]
+    });
+    let mut clients = Vec::new();
+    for name in ["prod-app", "prod-data"] {
+        let config = sdk_config(emulator, Some(&accounts[name])).await;
+        aws_sdk_iam::Client::new(&config)
+            .create_role()
+            .role_name("backup-operator")
+            .assume_role_policy_document(trust.to_string())
+            .send()
+            .await
+            .expect("backup role");
+        clients.push((accounts[name].clone(), aws_sdk_backup::Client::new(&config)));
+    }
+    after_consistency_window().await;
+    for (account, backup) in clients {
+        backup
+            .create_backup_vault()
+            .backup_vault_name("central")
+            .send()
+            .await
+            .expect("vault");
+        backup
+            .put_backup_vault_lock_configuration()
+            .backup_vault_name("central")
+            .min_retention_days(7)
+            .max_retention_days(365)
+            .send()
+            .await
+            .expect("vault lock");
+        let plan = backup
+            .create_backup_plan()
+            .backup_plan(
+                BackupPlanInput::builder()
+                    .backup_plan_name("daily")
+                    .rules(
+                        BackupRuleInput::builder()
+                            .rule_name("daily")
+                            .target_backup_vault_name("central")
+                            .schedule_expression("cron(0 5 ? * * *)")
+                            .lifecycle(Lifecycle::builder().delete_after_days(35).build())
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .expect("backup plan");
+        backup
+            .create_backup_selection()
+            .backup_plan_id(plan.backup_plan_id().unwrap())
+            .backup_selection(
+                BackupSelection::builder()
+                    .selection_name("tagged-daily")
+                    .iam_role_arn(format!("arn:aws:iam::{account}:role/backup-operator"))
+                    .list_of_tags(
+                        Condition::builder()
+                            .condition_type(ConditionType::Stringequals)
+                            .condition_key("backup")
+                            .condition_value("daily")
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .expect("backup selection");
+    }
+    let staging = sdk_config(emulator, Some(&accounts["staging-app"])).await;
+    aws_sdk_backup::Client::new(&staging)
+        .create_backup_vault()
+        .backup_vault_name("central")
+        .send()
+        .await
+        .expect("vault");
+}
+
 /// Every file under `dir`, by relative path.
 fn files(dir: &Path) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
@@ -627,7 +717,7 @@ async fn import_then_plan_changes_nothing_but_adoptions() {
     );
     assert!(!text.contains("FullAWSAccess"), "{context}");
     let ct = format!(
-        "service-control-policy \"{CONTROL_TOWER_SCP}\" ({}): managed by AWS Control Tower, not imported",
+        "service-control-policy \"{CONTROL_TOWER_SCP}\" ({}), not imported: managed by AWS Control Tower",
         seeded.policies[CONTROL_TOWER_SCP]
     );
     assert!(comments(&text).contains(&ct), "{context}");
@@ -668,7 +758,7 @@ async fn import_then_plan_changes_nothing_but_adoptions() {
         assert!(text.contains(&expected), "missing {expected:?}\n{context}");
     }
     for expected in [
-        format!("organization-trail \"{CONTROL_TOWER_TRAIL}\" (arn:aws:cloudtrail:us-east-1:123456789012:trail/{CONTROL_TOWER_TRAIL}): managed by AWS Control Tower, not imported"),
+        format!("organization-trail \"{CONTROL_TOWER_TRAIL}\" (arn:aws:cloudtrail:us-east-1:123456789012:trail/{CONTROL_TOWER_TRAIL}), not imported: managed by AWS Control Tower"),
         "note: its bucket policy has none of baseline's statements".to_string(),
     ] {
         assert!(comments(&text).contains(&expected), "missing {expected:?}\n{context}");
@@ -691,6 +781,20 @@ async fn import_then_plan_changes_nothing_but_adoptions() {
     ] {
         assert!(text.contains(expected), "missing {expected:?}\n{context}");
     }
+
+    // Backup in production; staging-app's vault of the same name differs, and is named.
+    for expected in [
+        "backup-vault \"central\" {\n    targets {\n        ou \"Workloads/Production\"\n        regions \"us-east-1\"\n    }\n    lock min-retention-days=7 max-retention-days=365\n}",
+        "backup-plan \"daily\" {\n    targets {\n        ou \"Workloads/Production\"\n        regions \"us-east-1\"\n    }\n    vault \"central\"\n    rule \"daily\" schedule=\"cron(0 5 ? * * *)\" delete-after-days=35\n    selection \"tagged-daily\" tag=\"backup\" value=\"daily\" role=\"backup-operator\"\n}",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?}\n{context}");
+    }
+    assert!(
+        comments(&text).contains(
+            "backup-vault \"central\" in staging-app (us-east-1), not imported: it differs there"
+        ),
+        "{context}"
+    );
 
     // It is a valid baseline, formatted as fmt formats it.
     baseline(&emulator, &["validate", path(&first)]).expect(0);
@@ -763,6 +867,8 @@ async fn import_then_plan_changes_nothing_but_adoptions() {
         "config-rule.iam-password-policy[prod-app/us-east-1]",
         "security-hub.default[prod-data/eu-west-1]",
         "security-hub.workloads-staging-us-east-1[staging-app/us-east-1]",
+        "backup-vault.central[prod-app/us-east-1]",
+        "backup-plan.daily[prod-data/us-east-1]",
     ] {
         assert!(
             adopted.contains(expected),

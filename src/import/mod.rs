@@ -441,7 +441,7 @@ async fn import(opts: &Options) -> Result<Result_, String> {
     let mut declarations = Vec::new();
     for (_, (kind, found)) in by_kind {
         let decls = match kind.placing {
-            Placing::Targets => grouped(kind, &org, &regions, found),
+            Placing::Targets => grouped(kind, &org, &regions, found, &mut skipped),
             Placing::Organization | Placing::Single => distinct(found),
         };
         if !decls.is_empty() {
@@ -495,6 +495,7 @@ fn grouped(
     org: &OrgStructure,
     regions: &[String],
     found: Vec<(Site, Found)>,
+    skipped: &mut Vec<Skipped>,
 ) -> Vec<Found> {
     // The text of the declaration is what groups: equal text, equal declaration.
     let mut texts: BTreeMap<String, Found> = BTreeMap::new();
@@ -513,7 +514,35 @@ fn grouped(
         let mut f = texts[&g.key].clone();
         let mut holders: Vec<String> = g.accounts.iter().map(|a| account(a)).collect();
         holders.sort();
-        if kind.naming == Naming::Singleton && f.node.args.is_empty() {
+        if let Some(kdl::Value::Str(name)) = f.node.args.first() {
+            // A name is a natural key (a vault's, a plan's): one declaration each. Where it
+            // differs between accounts, the most common variant is declared.
+            if !names_taken.insert(name.clone()) {
+                let regions = g
+                    .targets
+                    .regions
+                    .as_ref()
+                    .map(|r| format!(" ({})", r.join(", ")))
+                    .unwrap_or_default();
+                skipped.push(Skipped {
+                    what: format!(
+                        "{} \"{name}\" in {}{regions}",
+                        kind.keyword,
+                        holders.join(", ")
+                    ),
+                    why: format!(
+                        "it differs there from the declared one (the most common), reading:\n{}",
+                        Node {
+                            comments: Vec::new(),
+                            ..f.node.clone()
+                        }
+                        .to_text(1)
+                        .trim_end()
+                    ),
+                });
+                continue;
+            }
+        } else if kind.naming == Naming::Singleton {
             let name = if names_taken.is_empty() {
                 "default".to_string()
             } else {
@@ -619,7 +648,7 @@ fn baseline_text(result: &Result_) -> String {
 fn skipped_comment(skipped: &[&Skipped]) -> String {
     let lines: Vec<String> = skipped
         .iter()
-        .map(|s| format!("{}: {}, not imported", s.what, s.why))
+        .map(|s| format!("{}, not imported: {}", s.what, s.why))
         .collect();
     kdl::comments(&lines, 0)
 }
