@@ -682,8 +682,10 @@ async fn import_then_plan_changes_nothing_but_adoptions() {
     let text = std::fs::read_to_string(first.join("baseline.kdl")).unwrap();
     let context = format!("--- baseline.kdl\n{text}\n--- stderr\n{}", import.stderr);
 
-    // The OU tree, every account where it sits, the SCPs with their attachments.
+    // The organization's settings, the OU tree, every account where it sits, the SCPs with
+    // their attachments.
     for expected in [
+        "organization {\n    policy-types \"SERVICE_CONTROL_POLICY\"\n    trusted-services \"cloudtrail.amazonaws.com\"\n}",
         "organizational-unit \"Workloads\" {",
         "    organizational-unit \"Production\"",
         "organizational-unit \"Sandbox\"",
