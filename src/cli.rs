@@ -100,8 +100,9 @@ pub enum Command {
         /// Files or directories (default: the current directory)
         paths: Vec<PathBuf>,
     },
-    /// Write the baseline of an existing organization, so that `plan` against it changes
-    /// nothing: its OUs and accounts, SCPs, password policies, ...
+    /// Write the baseline of an existing organization (OUs, accounts, SCPs, the trail, Config,
+    /// Security Hub, backup, key rotation, password policies), so that `plan` against it
+    /// changes nothing
     #[command(
         after_help = "Reads the organization (only read calls: nothing is written into AWS) \
         through the access role in every active account and each region of --regions, and \
@@ -113,11 +114,12 @@ pub enum Command {
         CloudFormation StackSets, Terraform) and AWS's own FullAWSAccess are not declared: a \
         comment lists them, as does the summary on stderr. Imported twice, an unchanged \
         organization gives the same files.\n\n\
-        `baseline plan DIR` then changes nothing, except that it adopts the untagged resources \
-        (apply tags them managed-by=baseline, and only then does baseline treat them as its \
-        own).\n\n\
+        `baseline plan DIR` then adopts the untagged resources (apply tags them \
+        managed-by=baseline; only then does baseline treat them as its own) and changes nothing \
+        else, except what a `note:` comment says the language cannot leave as it is (baseline's \
+        own statements in a log bucket's or KMS key's policy, say). See docs/import.md.\n\n\
         Example:\n  baseline import --out org --regions us-east-1,eu-west-1\n  \
-        baseline plan org          # no change but adoptions\n  \
+        baseline plan org          # adoptions, and what the notes say\n  \
         baseline apply org         # tags what it adopts"
     )]
     Import {

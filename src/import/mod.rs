@@ -742,3 +742,144 @@ fn summary(opts: &Options, result: &Result_, files: usize) {
         opts.out.display()
     ));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::org::OrgAccount;
+
+    fn org() -> OrgStructure {
+        let account = |id: &str, name: &str, ou: &str| OrgAccount {
+            id: id.into(),
+            name: name.into(),
+            ou: ou.into(),
+            state: "ACTIVE".into(),
+        };
+        OrgStructure {
+            management_account_id: "000000000000".into(),
+            ous: vec!["Workloads".into()],
+            accounts: vec![
+                account("000000000000", "management", "/"),
+                account("111111111111", "app", "Workloads"),
+                account("222222222222", "app", "Workloads"),
+                account("333333333333", "2024", "Workloads"),
+                account("444444444444", "data", "/"),
+            ],
+            ..OrgStructure::default()
+        }
+    }
+
+    fn site(account: &str) -> Site {
+        Site {
+            account_id: account.into(),
+            region: "us-east-1".into(),
+        }
+    }
+
+    #[test]
+    fn accounts_are_named_unless_the_name_is_ambiguous() {
+        let o = org();
+        assert_eq!(account_ref(&o, "000000000000"), "management");
+        // Two accounts called app, and a name that reads as a number: their ids.
+        assert_eq!(account_ref(&o, "111111111111"), "111111111111");
+        assert_eq!(account_ref(&o, "333333333333"), "333333333333");
+        assert_eq!(account_ref(&o, "999999999999"), "999999999999");
+    }
+
+    #[test]
+    fn singletons_keep_the_default_name_for_the_largest_group() {
+        let o = org();
+        let strict = Node::new("password-policy").child(Node::new("min-length").arg(14u32));
+        let weak = Node::new("password-policy").child(Node::new("min-length").arg(8u32));
+        let found = [
+            "000000000000",
+            "111111111111",
+            "222222222222",
+            "333333333333",
+        ]
+        .iter()
+        .map(|a| (site(a), Found::new(strict.clone())))
+        .chain([(site("444444444444"), Found::new(weak.clone()))])
+        .collect();
+        let mut skipped = Vec::new();
+        let decls = grouped(
+            &crate::kinds::password_policy::KIND,
+            &o,
+            &["us-east-1".to_string()],
+            found,
+            &mut skipped,
+        );
+        let texts: Vec<String> = decls.iter().map(|d| d.node.to_text(0)).collect();
+        assert_eq!(
+            texts,
+            vec![
+                "// found in 111111111111, 222222222222, 333333333333, management\npassword-policy {\n    targets {\n        ou \"Workloads\"\n        account \"management\"\n    }\n    min-length 14\n}\n",
+                "// found in data\npassword-policy \"data\" {\n    targets {\n        account \"data\"\n    }\n    min-length 8\n}\n",
+            ]
+        );
+        assert!(skipped.is_empty());
+    }
+
+    #[test]
+    fn a_name_that_differs_between_accounts_is_declared_once() {
+        let o = org();
+        let locked = Node::new("backup-vault")
+            .arg("central")
+            .child(Node::new("lock").prop("min-retention-days", 7u32));
+        let open = Node::new("backup-vault").arg("central");
+        let found = vec![
+            (site("111111111111"), Found::new(locked.clone())),
+            (site("222222222222"), Found::new(locked)),
+            (site("444444444444"), Found::new(open)),
+        ];
+        let mut skipped = Vec::new();
+        let decls = grouped(
+            &crate::kinds::backup_vault::KIND,
+            &o,
+            &["us-east-1".to_string()],
+            found,
+            &mut skipped,
+        );
+        assert_eq!(decls.len(), 1);
+        assert!(decls[0]
+            .node
+            .to_text(0)
+            .contains("lock min-retention-days=7"));
+        assert_eq!(skipped.len(), 1);
+        assert_eq!(skipped[0].what, "backup-vault \"central\" in data");
+        assert!(
+            skipped[0]
+                .why
+                .ends_with("reading:\n    backup-vault \"central\""),
+            "{}",
+            skipped[0].why
+        );
+    }
+
+    #[test]
+    fn the_same_declaration_found_twice_is_written_once() {
+        let bucket = Node::new("log-bucket").arg("logs");
+        let other = Node::new("log-bucket")
+            .arg("logs")
+            .child(Node::new("versioning").arg(false));
+        let decls = distinct(vec![
+            (site("000000000000"), Found::new(bucket.clone())),
+            (site("111111111111"), Found::new(bucket)),
+            (site("222222222222"), Found::new(other)),
+        ]);
+        assert_eq!(decls.len(), 1);
+        assert_eq!(decls[0].notes.len(), 1, "{:?}", decls[0].notes);
+    }
+
+    #[test]
+    fn a_folder_holding_kdl_is_refused_unless_forced() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(check_out(&dir.path().join("new"), false).is_ok());
+        std::fs::write(dir.path().join("notes.txt"), "x").unwrap();
+        assert!(check_out(dir.path(), false).is_ok());
+        std::fs::write(dir.path().join("old.kdl"), "").unwrap();
+        let refused = check_out(dir.path(), false).unwrap_err();
+        assert!(refused.contains("already holds KDL"), "{refused}");
+        assert!(check_out(dir.path(), true).is_ok());
+    }
+}
