@@ -1,8 +1,11 @@
 //! `baseline import` against the emulator, seeded with a messy organization built by hand:
-//! SCPs written with other key orders and whitespace, one Control Tower put there, different
-//! password policies per account. Import, then validate, fmt --check and plan: the plan
-//! changes nothing but the adoption of what is untagged; a second import gives the same
-//! files; a folder that holds KDL is refused without --force.
+//! SCPs written with other key orders and whitespace, one Control Tower put there, a trail
+//! set up in the console and Control Tower's, Config in one region only, Security Hub per
+//! region, rotating and unrotated keys, backup in some accounts, different password policies
+//! per account. Import, then validate, fmt --check and plan: the plan adopts what is untagged
+//! and changes nothing else but baseline's own bucket and key policy statements (which the
+//! imported file notes); apply, and the plan is clean. A second import gives the same files;
+//! a folder that holds KDL is refused without --force; nothing is tagged by import.
 
 mod support;
 
@@ -23,7 +26,6 @@ const CONTROL_TOWER_SCP: &str = "aws-guardrails-AbCdEf";
 const GUARDRAIL: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"GRRESTRICTROOTUSER","Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringLike":{"aws:PrincipalArn":["arn:aws:iam::*:root"]}}}]}"#;
 
 struct Seeded {
-    accounts: BTreeMap<String, String>,
     /// SCP name -> id.
     policies: BTreeMap<String, String>,
     /// The bucket of the trail made in the console.
@@ -379,7 +381,6 @@ async fn seed(emulator: &Emulator) -> Seeded {
     seed_keys(emulator, &accounts).await;
     seed_backup(emulator, &accounts).await;
     Seeded {
-        accounts,
         policies,
         trail_bucket,
     }
@@ -926,6 +927,33 @@ async fn import_then_plan_changes_nothing_but_adoptions() {
     baseline(&emulator, &["apply", path(&first), "--auto-approve"]).expect(0);
     let clean = baseline(&emulator, &["plan", path(&first), "--detailed-exitcode"]);
     assert_eq!(clean.code, 0, "{}\n{}", clean.stdout, clean.stderr);
+    // Adopted (tagged as baseline's), everything imports as before; only the notes about
+    // baseline's policy statements are gone, since the policies hold them now.
+    let third = work.path().join("third");
+    baseline(
+        &emulator,
+        &["import", path(&third), "--regions", "us-east-1,eu-west-1"],
+    )
+    .expect(0);
+    let after = files(&third);
+    assert!(
+        !comments(&after["baseline.kdl"]).contains("note:"),
+        "{}",
+        after["baseline.kdl"]
+    );
+    let uncommented = |files: &BTreeMap<String, String>| -> BTreeMap<String, String> {
+        files
+            .iter()
+            .map(|(k, v)| {
+                let lines: Vec<&str> = v
+                    .lines()
+                    .filter(|l| !l.trim_start().starts_with("//"))
+                    .collect();
+                (k.clone(), lines.join("\n"))
+            })
+            .collect()
+    };
+    assert_eq!(uncommented(&after), uncommented(&before));
     // The documents are still the hand-written ones.
     let described = org
         .describe_policy()
@@ -934,5 +962,4 @@ async fn import_then_plan_changes_nothing_but_adoptions() {
         .await
         .unwrap();
     assert_eq!(described.policy().unwrap().content(), Some(REGION_LOCK));
-    let _ = &seeded.accounts;
 }
