@@ -354,6 +354,13 @@ impl Aws {
         )
     }
 
+    /// The region of the standard chain (AWS_REGION, the profile), else us-east-1.
+    pub fn base_region(&self) -> String {
+        self.base
+            .region()
+            .map_or_else(|| "us-east-1".to_string(), |r| r.to_string())
+    }
+
     pub fn management_account(&self) -> &str {
         &self.caller.account_id
     }

@@ -100,6 +100,52 @@ pub enum Command {
         /// Files or directories (default: the current directory)
         paths: Vec<PathBuf>,
     },
+    /// Write the baseline of an existing organization (OUs, accounts, SCPs, the trail, Config,
+    /// Security Hub, backup, key rotation, password policies), so that `plan` against it
+    /// changes nothing
+    #[command(
+        after_help = "Reads the organization (only read calls: nothing is written into AWS) \
+        through the access role in every active account and each region of --regions, and \
+        writes DIR/baseline.kdl, formatted as `baseline fmt` does, with each SCP's document in \
+        DIR/policies/NAME.json. What many accounts hold alike becomes one declaration with \
+        `targets` (all accounts, whole OUs, or accounts by name); where accounts differ, each \
+        variant gets its own. A comment on each declaration names where it was found. \
+        Resources another tool owns (AWS Control Tower, Landing Zone Accelerator, \
+        CloudFormation StackSets, Terraform) and AWS's own FullAWSAccess are not declared: a \
+        comment lists them, as does the summary on stderr. Imported twice, an unchanged \
+        organization gives the same files.\n\n\
+        `baseline plan DIR` then adopts the untagged resources (apply tags them \
+        managed-by=baseline; only then does baseline treat them as its own) and changes nothing \
+        else, except what a `note:` comment says the language cannot leave as it is (baseline's \
+        own statements in a log bucket's or KMS key's policy, say). See docs/import.md.\n\n\
+        Example:\n  baseline import --out org --regions us-east-1,eu-west-1\n  \
+        baseline plan org          # adoptions, and what the notes say\n  \
+        baseline apply org         # tags what it adopts"
+    )]
+    Import {
+        /// The folder to write into, the same as --out (default: .)
+        #[arg(value_name = "DIR", conflicts_with = "out")]
+        dir: Option<PathBuf>,
+        /// The folder to write into (created when missing); refused when it already holds
+        /// .kdl files, unless --force
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Write into a folder that holds KDL: overwrite baseline.kdl and the policy files
+        /// import writes (other files stay)
+        #[arg(long)]
+        force: bool,
+        /// Regions to read, comma-separated (default: the region of the AWS environment or
+        /// profile, else us-east-1); written as settings' default-regions
+        #[arg(long, value_delimiter = ',', value_name = "REGIONS")]
+        regions: Vec<String>,
+        /// The role to assume in member accounts (default: OrganizationAccountAccessRole);
+        /// written as settings' access-role
+        #[arg(long, value_name = "NAME")]
+        access_role: Option<String>,
+        /// Concurrent AWS reads (default: 16)
+        #[arg(long, value_name = "N")]
+        parallelism: Option<usize>,
+    },
     /// Show the dependency graph, as a topologically ordered listing or Graphviz DOT
     #[command(
         after_help = "Example:\n  baseline graph examples/sample-org --format dot | dot -Tsvg > graph.svg"
@@ -600,6 +646,20 @@ pub fn run(cli: Cli) -> i32 {
             &cx.run_options(&run),
             |p| cx.load_root(p),
         ),
+        Command::Import {
+            dir,
+            out,
+            force,
+            regions,
+            access_role,
+            parallelism,
+        } => crate::import::command(&crate::import::Options {
+            out: out.or(dir).unwrap_or_else(|| PathBuf::from(".")),
+            force,
+            regions,
+            access_role,
+            parallelism: parallelism.unwrap_or(16).max(1),
+        }),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "baseline", &mut std::io::stdout());

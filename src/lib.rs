@@ -16,6 +16,7 @@ pub mod expand;
 pub mod findings;
 pub mod graph;
 pub mod iam;
+pub mod import;
 pub mod interrupt;
 pub mod kinds;
 pub mod lang;

@@ -303,6 +303,21 @@ pub trait Provider: Send + Sync {
         Ok(Vec::new())
     }
 
+    /// `baseline import`: what of this kind exists at `site`, written as declarations that
+    /// plan finds matching what is live (the same attributes [`Provider::read`] shows), and
+    /// what is left out on purpose (another tool's resources). Kinds placed
+    /// organization-wide are asked once, in the management account and home region; the
+    /// others in every account (and region, when regional). `lookups` answer what several
+    /// kinds ask (which account owns a bucket). `None`: the kind is not imported.
+    async fn import(
+        &self,
+        _cx: &Ctx<'_>,
+        _site: &crate::import::Site,
+        _lookups: &crate::import::Lookups,
+    ) -> Result<Option<crate::import::Imported>> {
+        Ok(None)
+    }
+
     /// Delete an orphan that [`Provider::orphans`] found.
     async fn delete(
         &self,

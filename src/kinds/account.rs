@@ -184,4 +184,34 @@ impl Provider for AccountProvider {
             .ctx("organizations:MoveAccount")?;
         Ok(())
     }
+
+    /// Every active account where it sits now, as discovered at the start of the run.
+    async fn import(
+        &self,
+        cx: &Ctx<'_>,
+        _site: &crate::import::Site,
+        _lookups: &crate::import::Lookups,
+    ) -> provider::Result<Option<crate::import::Imported>> {
+        use crate::import::kdl::Node;
+        let mut accounts: Vec<_> = cx.org.accounts.iter().filter(|a| a.is_active()).collect();
+        accounts.sort_by(|a, b| (&a.ou, &a.name, &a.id).cmp(&(&b.ou, &b.name, &b.id)));
+        let found = accounts
+            .into_iter()
+            .map(|a| {
+                let reference = crate::import::account_ref(cx.org, &a.id);
+                let mut node = Node::new(KIND.keyword).arg(&reference).prop("ou", &a.ou);
+                if reference != a.id {
+                    node = node.prop("id", &a.id);
+                }
+                if a.id == cx.org.management_account_id {
+                    node = node.comment("the management account");
+                }
+                crate::import::Found::new(node)
+            })
+            .collect();
+        Ok(Some(crate::import::Imported {
+            found,
+            skipped: Vec::new(),
+        }))
+    }
 }

@@ -649,6 +649,217 @@ impl BackupPlanProvider {
     }
 }
 
+/// `baseline import`: the plans of one account and region, with the selections the
+/// language can say (one tag equality each). A plan the language cannot declare as it is
+/// (a schedule it refuses, a vault it cannot name, a rule its vault's lock refuses) is
+/// named, not declared.
+async fn import_site(
+    cx: &Ctx<'_>,
+    site: &crate::import::Site,
+) -> provider::Result<crate::import::Imported> {
+    use crate::import::{account_ref, kdl::Node, Found, Imported, Skipped};
+    let mut out = Imported::default();
+    let backup = cx.aws.backup(&site.account_id, &site.region).await?;
+    let mut plans = Vec::new();
+    let mut pages = backup.list_backup_plans().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.ctx("backup:ListBackupPlans")?;
+        plans.extend(
+            page.backup_plans_list()
+                .iter()
+                .filter(|p| p.deletion_date().is_none())
+                .cloned(),
+        );
+    }
+    plans.sort_by(|a, b| a.backup_plan_name().cmp(&b.backup_plan_name()));
+    let at = format!(
+        "in {} ({})",
+        account_ref(cx.org, &site.account_id),
+        site.region
+    );
+    'plans: for summary in plans {
+        let (Some(name), Some(id)) = (summary.backup_plan_name(), summary.backup_plan_id()) else {
+            continue;
+        };
+        let what = format!("{} \"{name}\" {at}", KIND.keyword);
+        let arn = summary.backup_plan_arn().unwrap_or_default();
+        let mut tags = Vec::new();
+        let mut pages = backup.list_tags().resource_arn(arn).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.ctx("backup:ListTags")?;
+            tags.extend(
+                page.tags()
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, v)| (k.clone(), v.clone())),
+            );
+        }
+        if let Some(owner) =
+            crate::coexist::owner_of(name, tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        {
+            out.skipped.push(Skipped {
+                what,
+                why: format!("managed by {owner}"),
+            });
+            continue;
+        }
+        let Some(plan) = backup
+            .get_backup_plan()
+            .backup_plan_id(id)
+            .send()
+            .await
+            .absent_on("backup:GetBackupPlan", &["ResourceNotFoundException"])?
+        else {
+            continue;
+        };
+        let rules = plan.backup_plan().map(|p| p.rules()).unwrap_or_default();
+        let vaults: std::collections::BTreeSet<&str> =
+            rules.iter().map(|r| r.target_backup_vault_name()).collect();
+        let mut node = Node::new(KIND.keyword).arg(name).comment("AWS Backup plan");
+        let shared_vault = (vaults.len() == 1)
+            .then(|| vaults.iter().next().copied())
+            .flatten();
+        if let Some(v) = shared_vault {
+            node = node.child(Node::new("vault").arg(v));
+        }
+        let mut notes = Vec::new();
+        let mut rules: Vec<_> = rules.iter().collect();
+        rules.sort_by(|a, b| a.rule_name().cmp(b.rule_name()));
+        for r in rules {
+            let skip = |out: &mut Imported, why: String| {
+                out.skipped.push(Skipped {
+                    what: what.clone(),
+                    why: format!("its rule \"{}\" {why}", r.rule_name()),
+                })
+            };
+            let schedule = r.schedule_expression().unwrap_or_default();
+            if !matches!(check_schedule(schedule), Ok(Schedule::Cron)) {
+                skip(
+                    &mut out,
+                    format!("has a schedule the language refuses ({schedule:?})"),
+                );
+                continue 'plans;
+            }
+            let vault = r.target_backup_vault_name();
+            if !super::backup_vault::valid_vault_name(vault) {
+                skip(
+                    &mut out,
+                    format!("writes into vault {vault}, which the language cannot name"),
+                );
+                continue 'plans;
+            }
+            let lifecycle = r.lifecycle();
+            let delete = lifecycle.and_then(|l| l.delete_after_days());
+            let cold = lifecycle.and_then(|l| l.move_to_cold_storage_after_days());
+            let lock = match super::backup_vault::live_lock(&backup, vault).await {
+                Ok(lock) => lock,
+                Err(_) => {
+                    skip(
+                        &mut out,
+                        format!("writes into vault {vault}, which cannot be read"),
+                    );
+                    continue 'plans;
+                }
+            };
+            if let Some(lock) = lock {
+                let within = match delete {
+                    Some(d) => lock.min.is_none_or(|m| d >= m) && lock.max.is_none_or(|m| d <= m),
+                    None => lock.max.is_none(),
+                };
+                if !within {
+                    skip(
+                        &mut out,
+                        format!(
+                            "keeps backups outside the lock of vault {vault}, which AWS Backup \
+                             refuses at backup time and the language refuses outright"
+                        ),
+                    );
+                    continue 'plans;
+                }
+            }
+            let mut rule = Node::new("rule")
+                .arg(r.rule_name())
+                .prop("schedule", schedule);
+            if let Some(d) = delete {
+                rule = rule.prop("delete-after-days", d);
+            }
+            if let Some(c) = cold {
+                rule = rule.prop("cold-after-days", c);
+            }
+            if shared_vault.is_none() {
+                rule = rule.prop("vault", vault);
+            }
+            node = node.child(rule);
+            if !r.copy_actions().is_empty() {
+                notes.push(format!(
+                    "rule \"{}\" also copies to other vaults, which the language does not \
+                     declare: left as it is, unless baseline ever rewrites the plan's rules",
+                    r.rule_name()
+                ));
+            }
+        }
+        // Selections: one tag equality each, as the language says them.
+        let mut selections = Vec::new();
+        let mut pages = backup
+            .list_backup_selections()
+            .backup_plan_id(id)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.ctx("backup:ListBackupSelections")?;
+            selections.extend(page.backup_selections_list().iter().cloned());
+        }
+        selections.sort_by(|a, b| a.selection_name().cmp(&b.selection_name()));
+        let default_role = BACKUP_SERVICE_ROLE.arn(&cx.aws.partition, &site.account_id);
+        let role_prefix = format!("arn:{}:iam::{}:role/", cx.aws.partition, site.account_id);
+        for sel in selections {
+            let (Some(sel_name), Some(sel_id)) = (sel.selection_name(), sel.selection_id()) else {
+                continue;
+            };
+            let Some(live) = backup
+                .get_backup_selection()
+                .backup_plan_id(id)
+                .selection_id(sel_id)
+                .send()
+                .await
+                .absent_on("backup:GetBackupSelection", &["ResourceNotFoundException"])?
+                .and_then(|o| o.backup_selection)
+            else {
+                continue;
+            };
+            let by_tag = match live.list_of_tags() {
+                [c] if c.condition_type() == &ConditionType::Stringequals
+                    && live.resources().is_empty()
+                    && live.not_resources().is_empty() =>
+                {
+                    Some((c.condition_key(), c.condition_value()))
+                }
+                _ => None,
+            };
+            let Some((key, value)) = by_tag else {
+                out.skipped.push(Skipped {
+                    what: format!("backup-selection \"{name}/{sel_name}\" {at}"),
+                    why: "it selects otherwise than by one tag's value".to_string(),
+                });
+                continue;
+            };
+            let mut s = Node::new("selection")
+                .arg(sel_name)
+                .prop("tag", key)
+                .prop("value", value);
+            let role = live.iam_role_arn();
+            if role != default_role {
+                s = s.prop("role", role.strip_prefix(&role_prefix).unwrap_or(role));
+            }
+            node = node.child(s);
+        }
+        let mut found = Found::new(node);
+        found.notes = notes;
+        out.found.push(found);
+    }
+    Ok(out)
+}
+
 #[async_trait]
 impl Provider for BackupPlanProvider {
     fn desired(&self, cx: &Ctx<'_>, inst: &Instance) -> Attrs {
@@ -705,6 +916,15 @@ impl Provider for BackupPlanProvider {
             }
             _ => self.apply_plan(cx, inst, plan, change).await,
         }
+    }
+
+    async fn import(
+        &self,
+        cx: &Ctx<'_>,
+        site: &crate::import::Site,
+        _lookups: &crate::import::Lookups,
+    ) -> provider::Result<Option<crate::import::Imported>> {
+        Ok(Some(import_site(cx, site).await?))
     }
 
     /// A selection's every attribute (the plan has only `rules`, updated in place).

@@ -53,13 +53,17 @@ impl Spec for BackupVault {
     crate::spec_any!();
 }
 
-fn parse(r: &mut NodeReader, name: &Spanned<String>) -> Box<dyn Spec> {
-    let valid = (2..=50).contains(&name.value.len())
+/// Whether AWS Backup (and so the language) takes `name` as a vault name: 2 to 50 letters,
+/// digits, `-` or `_`.
+pub fn valid_vault_name(name: &str) -> bool {
+    (2..=50).contains(&name.len())
         && name
-            .value
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if !valid {
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+fn parse(r: &mut NodeReader, name: &Spanned<String>) -> Box<dyn Spec> {
+    if !valid_vault_name(&name.value) {
         r.report(
             Problem::new(
                 "baseline::invalid-value",
@@ -242,8 +246,129 @@ async fn delete_lock(backup: &aws_sdk_backup::Client, name: &str) -> provider::R
     Ok(())
 }
 
+/// A vault's lock as AWS describes it: (min, max) retention days and the date (seconds
+/// since the epoch) on which a compliance-mode lock becomes immutable; `None` for a vault
+/// without a lock.
+pub(crate) struct LiveLock {
+    pub min: Option<i64>,
+    pub max: Option<i64>,
+    pub compliance_from: Option<i64>,
+}
+
+/// The lock of the vault `name`; `Ok(None)` without one, `Err` when the vault cannot be read.
+pub(crate) async fn live_lock(
+    backup: &aws_sdk_backup::Client,
+    name: &str,
+) -> provider::Result<Option<LiveLock>> {
+    let out = backup
+        .describe_backup_vault()
+        .backup_vault_name(name)
+        .send()
+        .await
+        .ctx("backup:DescribeBackupVault")?;
+    let (min, max) = (out.min_retention_days(), out.max_retention_days());
+    let locked =
+        out.lock_date().is_some() || out.locked() == Some(true) || min.is_some() || max.is_some();
+    Ok(locked.then(|| LiveLock {
+        min,
+        max,
+        compliance_from: out.lock_date().map(|d| d.secs()),
+    }))
+}
+
+/// `baseline import`: the vaults of one account and region that the language can name.
+async fn import_site(
+    cx: &Ctx<'_>,
+    site: &crate::import::Site,
+) -> provider::Result<crate::import::Imported> {
+    use crate::import::{account_ref, kdl::Node, Found, Imported, Skipped};
+    let mut out = Imported::default();
+    let backup = cx.aws.backup(&site.account_id, &site.region).await?;
+    let mut vaults = Vec::new();
+    let mut pages = backup.list_backup_vaults().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.ctx("backup:ListBackupVaults")?;
+        vaults.extend(page.backup_vault_list().iter().cloned());
+    }
+    vaults.sort_by(|a, b| a.backup_vault_name().cmp(&b.backup_vault_name()));
+    for vault in vaults {
+        let name = vault.backup_vault_name().unwrap_or_default();
+        let arn = vault.backup_vault_arn().unwrap_or_default();
+        let what = format!(
+            "{} \"{name}\" in {} ({})",
+            KIND.keyword,
+            account_ref(cx.org, &site.account_id),
+            site.region
+        );
+        if !valid_vault_name(name) {
+            // AWS's own vaults (aws/efs/automatic-backup-vault) among them.
+            out.skipped.push(Skipped {
+                what,
+                why: "a name the language does not accept".to_string(),
+            });
+            continue;
+        }
+        let mut tags = Vec::new();
+        let mut pages = backup.list_tags().resource_arn(arn).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.ctx("backup:ListTags")?;
+            tags.extend(
+                page.tags()
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, v)| (k.clone(), v.clone())),
+            );
+        }
+        if let Some(owner) =
+            crate::coexist::owner_of(name, tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        {
+            out.skipped.push(Skipped {
+                what,
+                why: format!("managed by {owner}"),
+            });
+            continue;
+        }
+        let mut node = Node::new(KIND.keyword)
+            .arg(name)
+            .comment("AWS Backup vault");
+        let mut notes = Vec::new();
+        if let Some(lock) = live_lock(&backup, name).await? {
+            let mut l = Node::new("lock").prop("min-retention-days", lock.min.unwrap_or(1));
+            if let Some(max) = lock.max {
+                l = l.prop("max-retention-days", max);
+            }
+            if let Some(date) = lock.compliance_from {
+                // The days it was given are not kept by AWS, only the date; any number says
+                // compliance mode, and none changes a lock while it matches.
+                l = l.prop("changeable-for-days", 3u32);
+                let date = DateTime::from_secs(date)
+                    .fmt(DateTimeFormat::DateTime)
+                    .unwrap_or_default();
+                notes.push(format!(
+                    "the lock is in compliance mode, immutable from {date}; `changeable-for-days` \
+                     says compliance mode and only counts when baseline writes the lock again"
+                ));
+            }
+            node = node.child(l);
+        }
+        let mut found = Found::new(node);
+        found.notes = notes;
+        out.found.push(found);
+    }
+    Ok(out)
+}
+
 #[async_trait]
 impl Provider for BackupVaultProvider {
+    async fn import(
+        &self,
+        cx: &Ctx<'_>,
+        site: &crate::import::Site,
+        _lookups: &crate::import::Lookups,
+    ) -> provider::Result<Option<crate::import::Imported>> {
+        Ok(Some(import_site(cx, site).await?))
+    }
+
     fn desired(&self, cx: &Ctx<'_>, inst: &Instance) -> Attrs {
         spec_of::<BackupVault>(cx.decl(inst)).map_or_else(Attrs::new, desired_attrs)
     }

@@ -639,6 +639,198 @@ impl ConfigRecorderProvider {
     }
 }
 
+/// `baseline import`: the recorder of one account and region, with its delivery channel
+/// (and that channel's bucket), whether it records, and its AWS managed rules.
+async fn import_site(
+    cx: &Ctx<'_>,
+    site: &crate::import::Site,
+    lookups: &crate::import::Lookups,
+) -> provider::Result<crate::import::Imported> {
+    use crate::import::{account_ref, kdl::Node, Found, Imported, Skipped};
+    let mut out = Imported::default();
+    let (account, region) = (site.account_id.as_str(), site.region.as_str());
+    let config = cx.aws.config_service(account, region).await?;
+    let Some(recorder) = existing_recorder(&config).await? else {
+        return Ok(out);
+    };
+    let what = format!(
+        "{} in {} ({region})",
+        KIND.keyword,
+        account_ref(cx.org, account)
+    );
+    let skip = |out: &mut Imported, why: String| {
+        out.skipped.push(Skipped {
+            what: what.clone(),
+            why,
+        })
+    };
+    let mut node = Node::new(KIND.keyword).comment("AWS Config");
+    let mut notes = Vec::new();
+    let group = recorder.recording_group();
+    let all_supported = group.is_some_and(|g| g.all_supported());
+    if !all_supported {
+        let mut types: Vec<&str> = group
+            .map(|g| g.resource_types())
+            .unwrap_or_default()
+            .iter()
+            .map(|t| t.as_str())
+            .collect();
+        types.sort_unstable();
+        if types.is_empty() {
+            skip(
+                &mut out,
+                "it records by exclusion of resource types, which the language does not say"
+                    .to_string(),
+            );
+            return Ok(out);
+        }
+        node = node
+            .child(Node::new("all-supported").arg(false))
+            .child(Node::new("resource-types").args(types));
+    } else {
+        // Which of this account's regions record global resources: all of them (the
+        // language's default), or one (`global-resources-region`).
+        let mut global = Vec::new();
+        let mut recording = Vec::new();
+        for r in lookups.regions_of(cx, account) {
+            let other = if r == region {
+                Some(recorder.clone())
+            } else {
+                existing_recorder(&cx.aws.config_service(account, &r).await?).await?
+            };
+            let Some(g) = other.as_ref().and_then(|o| o.recording_group()) else {
+                continue;
+            };
+            if g.all_supported() {
+                recording.push(r.clone());
+                if g.include_global_resource_types() {
+                    global.push(r);
+                }
+            }
+        }
+        if global.len() == 1 && recording.len() > 1 {
+            node = node.child(Node::new("global-resources-region").arg(&global[0]));
+        } else if global != recording {
+            notes.push(format!(
+                "it records global resources (IAM) in {} of its regions ({}), which the \
+                 language cannot say: the plan records them in every region",
+                if global.is_empty() { "none" } else { "some" },
+                global.join(", ")
+            ));
+        }
+    }
+    let role = recorder.role_arn().unwrap_or_default();
+    if role != service_linked_role_arn(&cx.aws.partition, account) {
+        let prefix = format!("arn:{}:iam::{account}:role/", cx.aws.partition);
+        node = node.child(Node::new("role").arg(role.strip_prefix(&prefix).unwrap_or(role)));
+    }
+    let Some(channel) = existing_channel(&config).await? else {
+        skip(
+            &mut out,
+            "it has no delivery channel, which the language declares with the recorder".to_string(),
+        );
+        return Ok(out);
+    };
+    let bucket = channel.s3_bucket_name().unwrap_or_default();
+    let (found, bucket_decl) = match super::log_bucket::import_bucket(cx, lookups, bucket).await? {
+        Ok(b) => b,
+        Err(why) => {
+            skip(&mut out, why);
+            return Ok(out);
+        }
+    };
+    let mut delivery = Node::new("delivery").prop("bucket", bucket_decl);
+    let frequency = channel
+        .config_snapshot_delivery_properties()
+        .and_then(|p| p.delivery_frequency())
+        .map_or(DEFAULT_FREQUENCY, |f| f.as_str());
+    if frequency != DEFAULT_FREQUENCY {
+        delivery = delivery.prop("frequency", frequency);
+    }
+    if let Some(prefix) = channel.s3_key_prefix().filter(|p| !p.is_empty()) {
+        delivery = delivery.prop("prefix", prefix);
+    }
+    node = node.child(delivery);
+    if channel.sns_topic_arn().is_some_and(|t| !t.is_empty()) {
+        notes.push(
+            "its delivery channel also notifies an SNS topic, which the language does not \
+             declare: left as it is"
+                .to_string(),
+        );
+    }
+    let status = config
+        .describe_configuration_recorder_status()
+        .configuration_recorder_names(recorder.name().unwrap_or(DEFAULT_NAME))
+        .send()
+        .await
+        .ctx("config:DescribeConfigurationRecorderStatus")?;
+    if !status
+        .configuration_recorders_status()
+        .iter()
+        .any(|s| s.recording())
+    {
+        notes.push("the recorder is stopped: apply starts it".to_string());
+    }
+    let mut rules: Vec<ConfigRule> = config
+        .describe_config_rules()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .ctx("config:DescribeConfigRules")?;
+    rules.sort_by(|a, b| a.config_rule_name().cmp(&b.config_rule_name()));
+    for rule in rules {
+        let name = rule.config_rule_name().unwrap_or_default();
+        let rule_what = format!("config-rule \"{name}\"");
+        if let Some(by) = rule.created_by().filter(|b| !b.is_empty()) {
+            out.skipped.push(Skipped {
+                what: rule_what,
+                why: format!("created by {by}"),
+            });
+            continue;
+        }
+        let source = rule.source();
+        let Some(identifier) = source
+            .filter(|s| s.owner() == &Owner::Aws)
+            .and_then(|s| s.source_identifier())
+        else {
+            out.skipped.push(Skipped {
+                what: rule_what,
+                why: "a custom rule; the language declares AWS managed rules".to_string(),
+            });
+            continue;
+        };
+        let mut r = Node::new("rule").arg(name).prop("identifier", identifier);
+        match parse_parameters(rule.input_parameters()) {
+            Value::Object(parameters) => {
+                let mut parameters: Vec<(String, Value)> = parameters.into_iter().collect();
+                parameters.sort_by(|a, b| a.0.cmp(&b.0));
+                for (k, v) in parameters {
+                    r = r.child(
+                        Node::new("parameter")
+                            .arg(k)
+                            .arg(v.as_str().unwrap_or_default()),
+                    );
+                }
+            }
+            _ => {
+                out.skipped.push(Skipped {
+                    what: rule_what,
+                    why: "its parameters are not a JSON object".to_string(),
+                });
+                continue;
+            }
+        }
+        node = node.child(r);
+    }
+    let mut recorder_found = Found::new(node);
+    recorder_found.notes = notes;
+    out.found.extend(found);
+    out.found.push(recorder_found);
+    Ok(out)
+}
+
 #[async_trait]
 impl Provider for ConfigRecorderProvider {
     fn desired(&self, cx: &Ctx<'_>, inst: &Instance) -> Attrs {
@@ -765,6 +957,15 @@ impl Provider for ConfigRecorderProvider {
             },
             other => Err(Error::State(format!("config-recorder has no part {other}"))),
         }
+    }
+
+    async fn import(
+        &self,
+        cx: &Ctx<'_>,
+        site: &crate::import::Site,
+        lookups: &crate::import::Lookups,
+    ) -> provider::Result<Option<crate::import::Imported>> {
+        Ok(Some(import_site(cx, site, lookups).await?))
     }
 }
 

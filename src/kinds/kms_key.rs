@@ -213,6 +213,100 @@ async fn describe(
     }
 }
 
+/// `baseline import`: the declaration of the key `key` (an ARN, or an id or alias in
+/// `account_id` / `region`), which something else import found uses, with its name; `Err`
+/// says why the language cannot declare it.
+pub async fn import_key(
+    cx: &Ctx<'_>,
+    account_id: &str,
+    region: &str,
+    key: &str,
+) -> provider::Result<Result<(crate::import::Found, String), String>> {
+    use crate::import::{account_ref, kdl::Node, placement, Found};
+    let (account_id, region) = crate::import::arn_site(key)
+        .filter(|_| key.starts_with("arn:"))
+        .unwrap_or_else(|| (account_id.to_string(), region.to_string()));
+    if cx.org.account(&account_id).is_none() {
+        return Ok(Err(format!(
+            "its KMS key {key} belongs to account {account_id}, outside the organization"
+        )));
+    }
+    let kms = cx.aws.kms(&account_id, &region).await?;
+    let Some(meta) = describe(&kms, key).await? else {
+        return Ok(Err(format!("its KMS key {key} does not exist")));
+    };
+    let key_id = meta.key_id().to_string();
+    if meta.key_manager() != Some(&KeyManagerType::Customer) {
+        return Ok(Err(format!(
+            "it uses the AWS managed key {key}, and the language declares customer-managed keys"
+        )));
+    }
+    if meta.key_spec() != Some(&KeySpec::SymmetricDefault) {
+        return Ok(Err(format!("its KMS key {key_id} is not symmetric")));
+    }
+    if matches!(
+        meta.key_state(),
+        Some(KeyState::PendingDeletion | KeyState::PendingReplicaDeletion)
+    ) {
+        return Ok(Err(format!("its KMS key {key_id} is pending deletion")));
+    }
+    let mut aliases: Vec<String> = kms
+        .list_aliases()
+        .key_id(&key_id)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .ctx("kms:ListAliases")?
+        .into_iter()
+        .filter_map(|a| a.alias_name)
+        .filter(|a| check_kms_alias(a).is_ok())
+        .collect();
+    aliases.sort();
+    let Some(alias) = aliases.first() else {
+        return Ok(Err(format!(
+            "its KMS key {key_id} (account {}) has no alias, and baseline finds keys by alias",
+            account_ref(cx.org, &account_id)
+        )));
+    };
+    let name = alias.trim_start_matches("alias/").replace('/', "-");
+    let mut node = Node::new(KIND.keyword)
+        .arg(&name)
+        .comment(format!("KMS key {}", meta.arn().unwrap_or(&key_id)))
+        .children(placement(cx, &account_id, &region))
+        .child(Node::new("alias").arg(alias));
+    if let Some(d) = meta.description().filter(|d| !d.is_empty()) {
+        node = node.child(Node::new("description").arg(d));
+    }
+    let (rotation, period) = rotation_status(&kms, &key_id).await?;
+    let period = period.and_then(|p| u32::try_from(p).ok());
+    if !rotation {
+        node = node.child(Node::new("rotation").arg(false));
+    } else if let Some(p) = period.filter(|p| *p != DEFAULT_ROTATION_DAYS) {
+        node = node.child(Node::new("rotation").prop("period-days", p));
+    }
+    let mut found = Found::new(node);
+    if meta.key_state() != Some(&KeyState::Enabled) {
+        found
+            .notes
+            .push("the key is disabled: apply enables it".to_string());
+    }
+    let policy = live_policy(&kms, &key_id).await?;
+    if policy
+        .as_ref()
+        .is_none_or(|p| owned_statements(p, is_baseline_sid).is_empty())
+    {
+        found.notes.push(
+            "its key policy has none of baseline's statements: the plan adds them (the \
+             services of the declared trail, bucket or log group may use the key, each limited \
+             to baseline's resources), and keeps the statements it has"
+                .to_string(),
+        );
+    }
+    Ok(Ok((found, name)))
+}
+
 /// Rotation as the attributes show it: (on, period in days when on).
 pub(crate) async fn rotation_status(
     kms: &aws_sdk_kms::Client,

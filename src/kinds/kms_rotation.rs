@@ -110,6 +110,106 @@ fn declared_aliases(cx: &Ctx<'_>, account_id: &str, region: &str) -> Vec<String>
         .collect()
 }
 
+/// Whether KMS rotates the key automatically: customer-managed, enabled, symmetric,
+/// KMS-generated material, and not a multi-Region replica (whose rotation follows its
+/// primary). The rule covers only those.
+fn rotatable(meta: &aws_sdk_kms::types::KeyMetadata) -> bool {
+    meta.key_manager() == Some(&KeyManagerType::Customer)
+        && meta.key_state() == Some(&KeyState::Enabled)
+        && meta.key_spec() == Some(&KeySpec::SymmetricDefault)
+        && meta.origin().is_none_or(|o| *o == OriginType::AwsKms)
+        && meta
+            .multi_region_configuration()
+            .and_then(|c| c.multi_region_key_type())
+            != Some(&MultiRegionKeyType::Replica)
+}
+
+/// `baseline import`: the rule where an account and region already rotates its keys: at
+/// least one rotatable key rotates. The period is the longest any key has; keys that do not
+/// rotate are excluded by alias (a key without an alias cannot be: then nothing is declared).
+async fn import_site(
+    cx: &Ctx<'_>,
+    site: &crate::import::Site,
+) -> provider::Result<crate::import::Imported> {
+    use crate::import::{account_ref, kdl::Node, Found, Imported, Skipped};
+    let mut out = Imported::default();
+    let kms = cx.aws.kms(&site.account_id, &site.region).await?;
+    let aliases = kms
+        .list_aliases()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .ctx("kms:ListAliases")?;
+    let keys = kms
+        .list_keys()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .ctx("kms:ListKeys")?;
+    let (mut rotating, mut longest) = (0, 0);
+    let mut excluded = BTreeSet::new();
+    for key in keys {
+        let Some(key_id) = key.key_id() else { continue };
+        let meta = kms
+            .describe_key()
+            .key_id(key_id)
+            .send()
+            .await
+            .ctx("kms:DescribeKey")?
+            .key_metadata;
+        if !meta.as_ref().is_some_and(rotatable) {
+            continue;
+        }
+        match rotation_status(&kms, key_id).await? {
+            (true, days) => {
+                rotating += 1;
+                longest = longest.max(days.unwrap_or(DEFAULT_ROTATION_DAYS as i32));
+            }
+            (false, _) => {
+                let mut names: Vec<&str> = aliases
+                    .iter()
+                    .filter(|a| a.target_key_id() == Some(key_id))
+                    .filter_map(|a| a.alias_name())
+                    .filter(|a| check_kms_alias(a).is_ok())
+                    .collect();
+                names.sort_unstable();
+                let Some(alias) = names.first() else {
+                    out.skipped.push(Skipped {
+                        what: format!(
+                            "{} in {} ({})",
+                            KIND.keyword,
+                            account_ref(cx.org, &site.account_id),
+                            site.region
+                        ),
+                        why: format!(
+                            "key {key_id} does not rotate and has no alias to exclude it by"
+                        ),
+                    });
+                    return Ok(out);
+                };
+                excluded.insert(alias.to_string());
+            }
+        }
+    }
+    if rotating == 0 {
+        return Ok(out);
+    }
+    let mut node = Node::new(KIND.keyword).comment("automatic rotation of customer-managed keys");
+    let period = u32::try_from(longest).unwrap_or(DEFAULT_ROTATION_DAYS);
+    if period != DEFAULT_ROTATION_DAYS && ROTATION_DAYS.contains(&period) {
+        node = node.child(Node::new("period-days").arg(period));
+    }
+    if !excluded.is_empty() {
+        node = node.child(Node::new("exclude-aliases").args(excluded));
+    }
+    out.found.push(Found::new(node));
+    Ok(out)
+}
+
 /// A key the access role may not read is reported, not fatal: the rest are still checked.
 fn denied(e: &AwsError) -> bool {
     e.is("AccessDeniedException")
@@ -182,18 +282,7 @@ impl Provider for KmsRotationProvider {
                 Err(e) => return Err(e.into()),
             };
             let Some(meta) = meta else { continue };
-            // Only keys KMS can rotate automatically: customer-managed, enabled,
-            // symmetric, KMS-generated material, and not a multi-Region replica (whose
-            // rotation follows its primary).
-            let rotatable = meta.key_manager() == Some(&KeyManagerType::Customer)
-                && meta.key_state() == Some(&KeyState::Enabled)
-                && meta.key_spec() == Some(&KeySpec::SymmetricDefault)
-                && meta.origin().is_none_or(|o| *o == OriginType::AwsKms)
-                && meta
-                    .multi_region_configuration()
-                    .and_then(|c| c.multi_region_key_type())
-                    != Some(&MultiRegionKeyType::Replica);
-            if !rotatable {
+            if !rotatable(&meta) {
                 continue;
             }
             match rotation_status(&kms, key_id).await {
@@ -240,5 +329,14 @@ impl Provider for KmsRotationProvider {
             enable_rotation(&kms, key_id, spec.period_days).await?;
         }
         Ok(())
+    }
+
+    async fn import(
+        &self,
+        cx: &Ctx<'_>,
+        site: &crate::import::Site,
+        _lookups: &crate::import::Lookups,
+    ) -> provider::Result<Option<crate::import::Imported>> {
+        Ok(Some(import_site(cx, site).await?))
     }
 }

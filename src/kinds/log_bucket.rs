@@ -351,6 +351,142 @@ async fn live_encryption(
     Ok(json!(key))
 }
 
+/// `baseline import`: the declarations of the bucket `bucket`, which something else import
+/// found writes into: the bucket's own, and its KMS key's when it has one; and the name of
+/// the bucket's declaration. `Err` says why the language cannot declare it.
+pub async fn import_bucket(
+    cx: &Ctx<'_>,
+    lookups: &crate::import::Lookups,
+    bucket: &str,
+) -> provider::Result<Result<(Vec<crate::import::Found>, String), String>> {
+    use crate::import::{kdl::Node, placement, Found};
+    if let Err(e) = check_bucket_name(bucket) {
+        return Ok(Err(format!(
+            "its bucket name {bucket} is not one the language accepts ({e})"
+        )));
+    }
+    let Some(account_id) = lookups.bucket_owner(cx, bucket).await? else {
+        return Ok(Err(format!(
+            "its bucket {bucket} belongs to no account of the organization"
+        )));
+    };
+    let s3 = cx
+        .aws
+        .s3(&account_id, &cx.baseline.settings.home_region())
+        .await?;
+    let Some(region) = bucket_region(&s3, bucket, &account_id).await? else {
+        return Ok(Err(format!("its bucket {bucket} does not exist")));
+    };
+    let s3 = cx.aws.s3(&account_id, &region).await?;
+    // A bucket named as the language names it by default (NAME-ACCOUNTID) is declared NAME.
+    let name = bucket
+        .strip_suffix(&format!("-{account_id}"))
+        .filter(|n| !n.is_empty())
+        .map_or_else(|| bucket.to_string(), str::to_string);
+    let mut node = Node::new(KIND.keyword)
+        .arg(&name)
+        .comment(format!("S3 bucket {bucket}"))
+        .children(placement(cx, &account_id, &region));
+    if name == bucket {
+        node = node.child(Node::new("bucket-name").arg(bucket));
+    }
+    let mut out = Vec::new();
+    let mut notes = Vec::new();
+    let encryption = s3
+        .get_bucket_encryption()
+        .bucket(bucket)
+        .send()
+        .await
+        .absent_on(
+            "s3:GetBucketEncryption",
+            &["ServerSideEncryptionConfigurationNotFoundError"],
+        )?;
+    let default = encryption
+        .as_ref()
+        .and_then(|o| o.server_side_encryption_configuration())
+        .and_then(|c| c.rules().first())
+        .and_then(|r| r.apply_server_side_encryption_by_default());
+    match default {
+        None => notes.push(
+            "the bucket has no default encryption: apply sets S3-managed keys (SSE-S3)".to_string(),
+        ),
+        Some(d) if d.sse_algorithm() == &ServerSideEncryption::Aes256 => {}
+        Some(d) => {
+            let Some(key) = d.kms_master_key_id() else {
+                return Ok(Err(format!(
+                    "its bucket {bucket} is encrypted with the AWS managed key aws/s3, which \
+                     the language cannot name (it declares SSE-S3 or a customer-managed key)"
+                )));
+            };
+            match super::kms_key::import_key(cx, &account_id, &region, key).await? {
+                Ok((found, key_name)) => {
+                    node = node.child(Node::new("kms-key").arg(key_name));
+                    out.push(found);
+                }
+                Err(why) => return Ok(Err(format!("its bucket {bucket}: {why}"))),
+            }
+        }
+    }
+    let versioning = s3
+        .get_bucket_versioning()
+        .bucket(bucket)
+        .send()
+        .await
+        .ctx("s3:GetBucketVersioning")?;
+    if versioning.status() != Some(&BucketVersioningStatus::Enabled) {
+        node = node.child(Node::new("versioning").arg(false));
+    }
+    let block = s3
+        .get_public_access_block()
+        .bucket(bucket)
+        .send()
+        .await
+        .absent_on(
+            "s3:GetPublicAccessBlock",
+            &["NoSuchPublicAccessBlockConfiguration"],
+        )?;
+    let all_blocked = block
+        .as_ref()
+        .and_then(|o| o.public_access_block_configuration())
+        .is_some_and(|c| {
+            [
+                c.block_public_acls(),
+                c.ignore_public_acls(),
+                c.block_public_policy(),
+                c.restrict_public_buckets(),
+            ]
+            .iter()
+            .all(|f| *f == Some(true))
+        });
+    if !all_blocked {
+        node = node.child(Node::new("block-public-access").arg(false));
+    }
+    let policy = s3
+        .get_bucket_policy()
+        .bucket(bucket)
+        .send()
+        .await
+        .absent_on("s3:GetBucketPolicy", &["NoSuchBucketPolicy"])?;
+    let ours = policy
+        .as_ref()
+        .and_then(|p| p.policy())
+        .and_then(|text| serde_json::from_str::<Value>(text).ok())
+        .map(|doc| owned_statements(&doc, is_baseline_sid))
+        .unwrap_or_default();
+    if ours.is_empty() {
+        notes.push(
+            "its bucket policy has none of baseline's statements: the plan adds them (CloudTrail \
+             and Config may write for the declared trail and the organization's accounts only, \
+             no plain HTTP), and keeps the statements it has"
+                .to_string(),
+        );
+    }
+    let mut found = Found::new(node);
+    found.notes = notes;
+    out.push(found);
+    Ok(Ok((out, name)))
+}
+
 fn tag(key: &str, value: &str) -> provider::Result<Tag> {
     Tag::builder()
         .key(key)

@@ -369,6 +369,15 @@ fn account_id(cx: &Ctx<'_>, reference: &str) -> provider::Result<String> {
 
 #[async_trait]
 impl Provider for OrganizationProvider {
+    async fn import(
+        &self,
+        cx: &Ctx<'_>,
+        _site: &crate::import::Site,
+        _lookups: &crate::import::Lookups,
+    ) -> provider::Result<Option<crate::import::Imported>> {
+        import_settings(cx).await
+    }
+
     fn desired(&self, cx: &Ctx<'_>, inst: &Instance) -> Attrs {
         let Some(o) = spec_of::<Organization>(cx.decl(inst)) else {
             return Attrs::new();
@@ -647,6 +656,93 @@ impl Provider for OrganizationProvider {
 
 /// Security Hub's administrator, designated region by region: Organizations' delegated
 /// administrator for securityhub.amazonaws.com is not enough, Security Hub's own
+/// `baseline import`: the organization's settings as they are: the policy types enabled on
+/// its root, the services with trusted access, the delegated administrators. `None` outside
+/// an organization.
+async fn import_settings(cx: &Ctx<'_>) -> provider::Result<Option<crate::import::Imported>> {
+    use crate::import::{account_ref, kdl::Node, Found, Imported, Skipped};
+    let client = org_client(cx).await?;
+    let Some(described) = client.describe_organization().send().await.absent_on(
+        "organizations:DescribeOrganization",
+        &["AWSOrganizationsNotInUseException"],
+    )?
+    else {
+        return Ok(None);
+    };
+    let mut out = Imported::default();
+    let feature_set = described
+        .organization()
+        .and_then(|o| o.feature_set())
+        .map(|f| f.as_str().to_string())
+        .unwrap_or_default();
+    if feature_set != OrganizationFeatureSet::All.as_str() {
+        out.skipped.push(Skipped {
+            what: KIND.keyword.to_string(),
+            why: format!(
+                "its feature set is {feature_set}; the language declares ALL, and enabling all \
+                 features is a decision (and a handshake with every account) for a person"
+            ),
+        });
+        return Ok(Some(out));
+    }
+    let mut node = Node::new(KIND.keyword).comment("the organization's settings");
+    let roots = client
+        .list_roots()
+        .send()
+        .await
+        .ctx("organizations:ListRoots")?;
+    let types: BTreeSet<&str> = roots
+        .roots()
+        .first()
+        .map(|r| r.policy_types())
+        .unwrap_or_default()
+        .iter()
+        .filter(|t| t.status() == Some(&PolicyTypeStatus::Enabled))
+        .filter_map(|t| t.r#type().map(|t| t.as_str()))
+        .filter(|t| POLICY_TYPES.contains(t))
+        .collect();
+    if !types.is_empty() {
+        node = node.child(Node::new("policy-types").args(types));
+    }
+    let trusted = trusted_services(cx).await?;
+    if !trusted.is_empty() {
+        node = node.child(Node::new("trusted-services").args(&trusted));
+    }
+    let mut notes = Vec::new();
+    for (service, account) in delegated_administrators(&client).await? {
+        if service == SECURITY_HUB_PRINCIPAL {
+            // Declared, Security Hub's administrator is designated in every region too.
+            let mut elsewhere = Vec::new();
+            for region in cx.baseline.settings.regions() {
+                if security_hub_admin_in(cx, &region).await?.as_deref() != Some(account.as_str()) {
+                    elsewhere.push(region);
+                }
+            }
+            if !elsewhere.is_empty() {
+                notes.push(format!(
+                    "{} is Security Hub's delegated administrator in Organizations, but Security \
+                     Hub does not designate it in {}: declaring it would, so it is left out",
+                    account_ref(cx.org, &account),
+                    elsewhere.join(", ")
+                ));
+                continue;
+            }
+        }
+        node = node.child(
+            Node::new("delegated-administrator")
+                .arg(service)
+                .prop("account", account_ref(cx.org, &account)),
+        );
+    }
+    if node.children.is_empty() {
+        return Ok(Some(out));
+    }
+    let mut found = Found::new(node);
+    found.notes = notes;
+    out.found.push(found);
+    Ok(Some(out))
+}
+
 /// EnableOrganizationAdminAccount must name it in every region (Security Hub user guide,
 /// "Designating a delegated Security Hub administrator").
 const SECURITY_HUB_ADMINS: &str = "security-hub-administrator";

@@ -342,8 +342,149 @@ fn managed_tag() -> provider::Result<Tag> {
         .map_err(|e| Error::State(format!("cloudtrail tag: {e}")))
 }
 
+/// `baseline import`: the organization trails whose home is `region` (in the management
+/// account), each with its bucket and key; other tools' trails and trails of one account
+/// are left out, with why.
+async fn import_trails(
+    cx: &Ctx<'_>,
+    region: &str,
+    lookups: &crate::import::Lookups,
+) -> provider::Result<crate::import::Imported> {
+    use crate::import::{kdl::Node, placement, Found, Imported, Skipped};
+    let mut out = Imported::default();
+    let management = &cx.org.management_account_id;
+    let ct = cx.aws.cloudtrail(management, region).await?;
+    let described = ct
+        .describe_trails()
+        .include_shadow_trails(false)
+        .send()
+        .await
+        .ctx("cloudtrail:DescribeTrails")?;
+    let mut trails: Vec<_> = described
+        .trail_list()
+        .iter()
+        .filter(|t| t.home_region().is_none_or(|h| h == region))
+        .collect();
+    trails.sort_by(|a, b| a.name().cmp(&b.name()));
+    for trail in trails {
+        let name = trail.name().unwrap_or_default();
+        let arn = trail.trail_arn().unwrap_or_default();
+        let what = format!("{} \"{name}\" ({arn})", KIND.keyword);
+        let tags = ct
+            .list_tags()
+            .resource_id_list(arn)
+            .send()
+            .await
+            .ctx("cloudtrail:ListTags")?;
+        let all_tags: Vec<(&str, &str)> = tags
+            .resource_tag_list()
+            .iter()
+            .flat_map(|r| r.tags_list())
+            .map(|t| (t.key(), t.value().unwrap_or_default()))
+            .collect();
+        if let Some(owner) = crate::coexist::owner_of(name, all_tags.iter().copied()) {
+            out.skipped.push(Skipped {
+                what,
+                why: format!("managed by {owner}"),
+            });
+            continue;
+        }
+        if trail.is_organization_trail() != Some(true) {
+            out.skipped.push(Skipped {
+                what,
+                why: "a trail of the management account alone; the language declares \
+                      organization trails"
+                    .to_string(),
+            });
+            continue;
+        }
+        let Some(bucket) = trail.s3_bucket_name().filter(|b| !b.is_empty()) else {
+            continue;
+        };
+        let (mut found, bucket_decl) =
+            match super::log_bucket::import_bucket(cx, lookups, bucket).await? {
+                Ok(b) => b,
+                Err(why) => {
+                    out.skipped.push(Skipped { what, why });
+                    continue;
+                }
+            };
+        let mut node = Node::new(KIND.keyword)
+            .arg(name)
+            .comment(format!("CloudTrail trail {arn}"))
+            .children(
+                placement(cx, management, region)
+                    .into_iter()
+                    .filter(|n| n.name == "region"),
+            )
+            .child(Node::new("bucket").arg(&bucket_decl));
+        if let Some(key) = trail.kms_key_id().filter(|k| !k.is_empty()) {
+            match super::kms_key::import_key(cx, management, region, key).await? {
+                Ok((key_found, key_name)) => {
+                    node = node.child(Node::new("kms-key").arg(key_name));
+                    found.push(key_found);
+                }
+                Err(why) => {
+                    out.skipped.push(Skipped { what, why });
+                    continue;
+                }
+            }
+        }
+        if let Some(prefix) = trail.s3_key_prefix().filter(|p| !p.is_empty()) {
+            node = node.child(Node::new("s3-key-prefix").arg(prefix));
+        }
+        if trail.is_multi_region_trail() != Some(true) {
+            node = node.child(Node::new("multi-region").arg(false));
+        }
+        if trail.log_file_validation_enabled() != Some(true) {
+            node = node.child(Node::new("log-file-validation").arg(false));
+        }
+        let status = ct
+            .get_trail_status()
+            .name(arn)
+            .send()
+            .await
+            .ctx("cloudtrail:GetTrailStatus")?;
+        if status.is_logging() != Some(true) {
+            node = node.child(Node::new("logging").arg(false));
+        }
+        let mut trail_found = Found::new(node);
+        if trail.include_global_service_events() != Some(true) {
+            trail_found.notes.push(
+                "it does not log global service events (IAM, STS, CloudFront): the plan turns \
+                 them on, as the language always has them"
+                    .to_string(),
+            );
+        }
+        if let Some(group) = trail
+            .cloud_watch_logs_log_group_arn()
+            .filter(|g| !g.is_empty())
+        {
+            trail_found.notes.push(format!(
+                "it also delivers to CloudWatch Logs ({group}); that delivery is not declared, \
+                 so it is left as it is (declare a log-group and `cloudwatch-logs` to manage it)"
+            ));
+        }
+        found.push(trail_found);
+        out.found.extend(found);
+    }
+    Ok(out)
+}
+
 #[async_trait]
 impl Provider for OrganizationTrailProvider {
+    async fn import(
+        &self,
+        cx: &Ctx<'_>,
+        site: &crate::import::Site,
+        lookups: &crate::import::Lookups,
+    ) -> provider::Result<Option<crate::import::Imported>> {
+        if site.account_id != cx.org.management_account_id {
+            return Ok(None);
+        }
+        Ok(Some(import_trails(cx, &site.region, lookups).await?))
+    }
+
     fn desired(&self, cx: &Ctx<'_>, inst: &Instance) -> Attrs {
         spec_of::<OrganizationTrail>(cx.decl(inst)).map_or_else(Attrs::new, |t| attrs(cx, t))
     }

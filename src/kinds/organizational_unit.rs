@@ -256,4 +256,38 @@ impl Provider for OrganizationalUnitProvider {
         }
         Ok(())
     }
+
+    /// The OU tree as discovered at the start of the run, nested as the language nests it.
+    async fn import(
+        &self,
+        cx: &Ctx<'_>,
+        _site: &crate::import::Site,
+        _lookups: &crate::import::Lookups,
+    ) -> provider::Result<Option<crate::import::Imported>> {
+        let mut paths: Vec<&String> = cx.org.ous.iter().collect();
+        paths.sort();
+        let found = paths
+            .iter()
+            .filter(|p| !p.contains('/'))
+            .map(|p| crate::import::Found::new(ou_node(cx, p, &paths)))
+            .collect();
+        Ok(Some(crate::import::Imported {
+            found,
+            skipped: Vec::new(),
+        }))
+    }
+}
+
+/// The node of the OU at `path`, its child OUs nested in it.
+fn ou_node(cx: &Ctx<'_>, path: &str, all: &[&String]) -> crate::import::kdl::Node {
+    use crate::import::kdl::Node;
+    let mut node = Node::new(KIND.keyword).arg(OrganizationalUnit::leaf(path));
+    if let Some(id) = cx.org.ou_ids.get(path) {
+        node = node.comment(id.clone());
+    }
+    let children = all
+        .iter()
+        .filter(|p| parent_path(p) == path)
+        .map(|p| ou_node(cx, p, all));
+    node.children(children)
 }

@@ -107,6 +107,73 @@ fn attrs(p: &PasswordPolicy) -> Attrs {
     a
 }
 
+/// The account's password policy as IAM has it; `None` when it has none.
+async fn live(
+    cx: &Ctx<'_>,
+    account_id: &str,
+    region: &str,
+) -> provider::Result<Option<PasswordPolicy>> {
+    let iam = cx.aws.iam(account_id, region).await?;
+    let out = iam
+        .get_account_password_policy()
+        .send()
+        .await
+        .absent_on("iam:GetAccountPasswordPolicy", &["NoSuchEntity"])?;
+    let Some(p) = out.and_then(|o| o.password_policy) else {
+        return Ok(None);
+    };
+    Ok(Some(PasswordPolicy {
+        min_length: p.minimum_password_length.map_or(0, |v| v as u32),
+        require_symbols: p.require_symbols,
+        require_numbers: p.require_numbers,
+        require_uppercase: p.require_uppercase_characters,
+        require_lowercase: p.require_lowercase_characters,
+        // AWS documents 0 (what it reports for an unset value) as "no limit".
+        reuse_prevention: p
+            .password_reuse_prevention
+            .filter(|&v| v > 0)
+            .map(|v| v as u32),
+        max_age_days: p.max_password_age.filter(|&v| v > 0).map(|v| v as u32),
+        allow_users_to_change: p.allow_users_to_change_password,
+        hard_expiry: p.hard_expiry.unwrap_or(false),
+    }))
+}
+
+/// The declaration of `p` (without its targets): what differs from the language's defaults.
+fn node(p: &PasswordPolicy) -> crate::import::kdl::Node {
+    use crate::import::kdl::Node;
+    let mut n = Node::new(KIND.keyword)
+        .comment("the IAM account password policy")
+        .child(Node::new("min-length").arg(p.min_length));
+    let required: Vec<&str> = [
+        p.require_symbols,
+        p.require_numbers,
+        p.require_uppercase,
+        p.require_lowercase,
+    ]
+    .iter()
+    .zip(CHARACTER_CLASSES)
+    .filter(|(on, _)| **on)
+    .map(|(_, class)| *class)
+    .collect();
+    if !required.is_empty() {
+        n = n.child(Node::new("require").args(required));
+    }
+    if let Some(r) = p.reuse_prevention {
+        n = n.child(Node::new("reuse-prevention").arg(r));
+    }
+    if let Some(d) = p.max_age_days {
+        n = n.child(Node::new("max-age-days").arg(d));
+    }
+    if !p.allow_users_to_change {
+        n = n.child(Node::new("allow-users-to-change").arg(false));
+    }
+    if p.hard_expiry {
+        n = n.child(Node::new("hard-expiry").arg(true));
+    }
+    n
+}
+
 #[async_trait]
 impl Provider for PasswordPolicyProvider {
     fn desired(&self, cx: &Ctx<'_>, inst: &Instance) -> Attrs {
@@ -114,31 +181,10 @@ impl Provider for PasswordPolicyProvider {
     }
 
     async fn read(&self, cx: &Ctx<'_>, inst: &Instance) -> provider::Result<Observed> {
-        let iam = cx.aws.iam(&inst.account_id, &inst.region).await?;
-        let out = iam
-            .get_account_password_policy()
-            .send()
-            .await
-            .absent_on("iam:GetAccountPasswordPolicy", &["NoSuchEntity"])?;
-        let Some(p) = out.and_then(|o| o.password_policy) else {
-            return Ok(Observed::absent());
-        };
-        let live = PasswordPolicy {
-            min_length: p.minimum_password_length.map_or(0, |v| v as u32),
-            require_symbols: p.require_symbols,
-            require_numbers: p.require_numbers,
-            require_uppercase: p.require_uppercase_characters,
-            require_lowercase: p.require_lowercase_characters,
-            // AWS documents 0 (what it reports for an unset value) as "no limit".
-            reuse_prevention: p
-                .password_reuse_prevention
-                .filter(|&v| v > 0)
-                .map(|v| v as u32),
-            max_age_days: p.max_password_age.filter(|&v| v > 0).map(|v| v as u32),
-            allow_users_to_change: p.allow_users_to_change_password,
-            hard_expiry: p.hard_expiry.unwrap_or(false),
-        };
-        Ok(Observed::present(attrs(&live), Attrs::new(), None))
+        Ok(match live(cx, &inst.account_id, &inst.region).await? {
+            Some(p) => Observed::present(attrs(&p), Attrs::new(), None),
+            None => Observed::absent(),
+        })
     }
 
     async fn apply(
@@ -165,5 +211,20 @@ impl Provider for PasswordPolicyProvider {
             .await
             .ctx("iam:UpdateAccountPasswordPolicy")?;
         Ok(())
+    }
+
+    async fn import(
+        &self,
+        cx: &Ctx<'_>,
+        site: &crate::import::Site,
+        _lookups: &crate::import::Lookups,
+    ) -> provider::Result<Option<crate::import::Imported>> {
+        let found = live(cx, &site.account_id, &site.region)
+            .await?
+            .map(|p| crate::import::Found::new(node(&p)));
+        Ok(Some(crate::import::Imported {
+            found: found.into_iter().collect(),
+            skipped: Vec::new(),
+        }))
     }
 }

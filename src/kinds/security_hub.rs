@@ -157,8 +157,8 @@ impl Provider for SecurityHubProvider {
     }
 
     async fn read(&self, cx: &Ctx<'_>, inst: &Instance) -> provider::Result<Observed> {
-        let owner = central_configuration_owner(cx, inst).await?;
-        let mut observed = self.read_hub(cx, inst).await?;
+        let owner = central_configuration_owner(cx, &inst.account_id, &inst.region).await?;
+        let mut observed = read_hub(cx, &inst.account_id, &inst.region).await?;
         observed.owner = owner;
         Ok(observed)
     }
@@ -170,6 +170,66 @@ impl Provider for SecurityHubProvider {
         change: &ChangeRequest<'_>,
     ) -> provider::Result<()> {
         self.apply_hub(cx, inst, change).await
+    }
+
+    /// The hub with its standards, where the account configures it itself.
+    async fn import(
+        &self,
+        cx: &Ctx<'_>,
+        site: &crate::import::Site,
+        _lookups: &crate::import::Lookups,
+    ) -> provider::Result<Option<crate::import::Imported>> {
+        use crate::import::{account_ref, kdl::Node, Found, Imported, Skipped};
+        let mut out = Imported::default();
+        let observed = read_hub(cx, &site.account_id, &site.region).await?;
+        let Some(live) = observed.live else {
+            return Ok(Some(out));
+        };
+        let what = format!(
+            "{} in {} ({})",
+            KIND.keyword,
+            account_ref(cx.org, &site.account_id),
+            site.region
+        );
+        if let Some(owner) = central_configuration_owner(cx, &site.account_id, &site.region).await?
+        {
+            out.skipped.push(Skipped {
+                what,
+                why: format!("managed by {owner}"),
+            });
+            return Ok(Some(out));
+        }
+        let mut node = Node::new(KIND.keyword).comment("Security Hub and its standards");
+        for key in live.attrs["standards"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
+            let known = key.split_once('/').and_then(|(id, version)| {
+                let (_, versions) = STANDARDS.iter().find(|(n, _)| *n == id)?;
+                versions
+                    .contains(&version)
+                    .then_some((id, version, versions))
+            });
+            let Some((id, version, versions)) = known else {
+                // Undeclared, it would be disabled: the hub is left out instead.
+                out.skipped.push(Skipped {
+                    what,
+                    why: format!(
+                        "it has the standard {key} enabled, which the language does not know"
+                    ),
+                });
+                return Ok(Some(out));
+            };
+            let mut standard = Node::new("standard").arg(id);
+            if versions.len() > 1 {
+                standard = standard.prop("version", version);
+            }
+            node = node.child(standard);
+        }
+        out.found.push(Found::new(node));
+        Ok(Some(out))
     }
 }
 
@@ -227,20 +287,21 @@ async fn organization_configuration(cx: &Ctx<'_>, region: &str) -> provider::Res
 /// managed by the administrator, never changed. `None` for an account that configures itself.
 async fn central_configuration_owner(
     cx: &Ctx<'_>,
-    inst: &Instance,
+    account_id: &str,
+    region: &str,
 ) -> provider::Result<Option<String>> {
-    let org = organization_configuration(cx, &inst.region).await?;
+    let org = organization_configuration(cx, region).await?;
     let Some(admin) = org.administrator.filter(|_| org.central) else {
         return Ok(None);
     };
-    if admin == inst.account_id {
+    if admin == account_id {
         return Ok(None);
     }
-    let sh = cx.aws.securityhub(&admin, &inst.region).await?;
+    let sh = cx.aws.securityhub(&admin, region).await?;
     let association = sh
         .get_configuration_policy_association()
         .target(aws_sdk_securityhub::types::Target::AccountId(
-            inst.account_id.clone(),
+            account_id.to_string(),
         ))
         .send()
         .await
@@ -258,59 +319,61 @@ async fn central_configuration_owner(
 /// The configuration policy id of an account that configures Security Hub itself.
 const SELF_MANAGED: &str = "SELF_MANAGED_SECURITY_HUB";
 
-impl SecurityHubProvider {
-    async fn read_hub(&self, cx: &Ctx<'_>, inst: &Instance) -> provider::Result<Observed> {
-        let sh = cx.aws.securityhub(&inst.account_id, &inst.region).await?;
-        // Not subscribed: DescribeHub answers InvalidAccessException.
-        let Some(hub) = sh
-            .describe_hub()
-            .send()
-            .await
-            .absent_on("securityhub:DescribeHub", &["InvalidAccessException"])?
-        else {
-            return Ok(Observed::absent());
-        };
-        let hub_arn = hub.hub_arn().unwrap_or_default().to_string();
-        let subscriptions = sh
-            .get_enabled_standards()
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .ctx("securityhub:GetEnabledStandards")?;
-        let mut subs = BTreeMap::new();
-        for sub in &subscriptions {
-            // A subscription being deleted, or one that failed, does not count as enabled.
-            let status = sub.standards_status().map(|s| s.as_str()).unwrap_or("");
-            if matches!(status, "DELETING" | "FAILED") {
-                continue;
-            }
-            subs.insert(
-                standard_key(sub.standards_arn().unwrap_or_default()),
-                sub.standards_subscription_arn()
-                    .unwrap_or_default()
-                    .to_string(),
-            );
+/// The hub of `account_id` in `region` and its subscribed standards; absent while the
+/// account is not subscribed.
+async fn read_hub(cx: &Ctx<'_>, account_id: &str, region: &str) -> provider::Result<Observed> {
+    let sh = cx.aws.securityhub(account_id, region).await?;
+    // Not subscribed: DescribeHub answers InvalidAccessException.
+    let Some(hub) = sh
+        .describe_hub()
+        .send()
+        .await
+        .absent_on("securityhub:DescribeHub", &["InvalidAccessException"])?
+    else {
+        return Ok(Observed::absent());
+    };
+    let hub_arn = hub.hub_arn().unwrap_or_default().to_string();
+    let subscriptions = sh
+        .get_enabled_standards()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .ctx("securityhub:GetEnabledStandards")?;
+    let mut subs = BTreeMap::new();
+    for sub in &subscriptions {
+        // A subscription being deleted, or one that failed, does not count as enabled.
+        let status = sub.standards_status().map(|s| s.as_str()).unwrap_or("");
+        if matches!(status, "DELETING" | "FAILED") {
+            continue;
         }
-        let tags = sh
-            .list_tags_for_resource()
-            .resource_arn(&hub_arn)
-            .send()
-            .await
-            .ctx("securityhub:ListTagsForResource")?;
-        let managed = tags
-            .tags()
-            .and_then(|t| t.get(MANAGED_TAG_KEY))
-            .is_some_and(|v| v == MANAGED_TAG_VALUE);
-        let mut attrs = Attrs::new();
-        attrs.insert("standards".into(), json!(subs.keys().collect::<Vec<_>>()));
-        let mut ids = Attrs::new();
-        ids.insert("hub-arn".into(), json!(hub_arn));
-        ids.insert("subscriptions".into(), json!(subs));
-        Ok(Observed::present(attrs, ids, Some(managed)))
+        subs.insert(
+            standard_key(sub.standards_arn().unwrap_or_default()),
+            sub.standards_subscription_arn()
+                .unwrap_or_default()
+                .to_string(),
+        );
     }
+    let tags = sh
+        .list_tags_for_resource()
+        .resource_arn(&hub_arn)
+        .send()
+        .await
+        .ctx("securityhub:ListTagsForResource")?;
+    let managed = tags
+        .tags()
+        .and_then(|t| t.get(MANAGED_TAG_KEY))
+        .is_some_and(|v| v == MANAGED_TAG_VALUE);
+    let mut attrs = Attrs::new();
+    attrs.insert("standards".into(), json!(subs.keys().collect::<Vec<_>>()));
+    let mut ids = Attrs::new();
+    ids.insert("hub-arn".into(), json!(hub_arn));
+    ids.insert("subscriptions".into(), json!(subs));
+    Ok(Observed::present(attrs, ids, Some(managed)))
+}
 
+impl SecurityHubProvider {
     async fn apply_hub(
         &self,
         cx: &Ctx<'_>,

@@ -324,8 +324,6 @@ async fn targets_of(
     Ok(out)
 }
 
-/// An SCP's live state. Accounts are shown by the reference the baseline uses for them
-/// (`account_refs`), else by name; OUs by path.
 /// The customer-managed policies no declaration names, with their names and ids.
 async fn undeclared_policies(
     client: &aws_sdk_organizations::Client,
@@ -342,12 +340,14 @@ async fn undeclared_policies(
         .collect())
 }
 
+/// An SCP's live state, and its document as AWS holds it. Accounts are shown by the
+/// reference the baseline uses for them (`account_refs`), else by name; OUs by path.
 async fn live_policy(
     cx: &Ctx<'_>,
     client: &aws_sdk_organizations::Client,
     summary: &PolicySummary,
     account_refs: &[&str],
-) -> provider::Result<Live> {
+) -> provider::Result<(Live, String)> {
     let name = summary.name().unwrap_or_default();
     let id = summary
         .id()
@@ -415,11 +415,14 @@ async fn live_policy(
                 .collect(),
         ),
     );
-    Ok(Live {
-        attrs,
-        ids,
-        managed: Some(managed),
-    })
+    Ok((
+        Live {
+            attrs,
+            ids,
+            managed: Some(managed),
+        },
+        content.to_string(),
+    ))
 }
 
 /// The AWS id of a declared target, looked up live (an OU may be new in this apply).
@@ -580,7 +583,7 @@ impl Provider for ServiceControlPolicyProvider {
                     .collect()
             })
             .unwrap_or_default();
-        let live = live_policy(cx, &client, &summary, &account_refs).await?;
+        let (live, _) = live_policy(cx, &client, &summary, &account_refs).await?;
         // A policy Control Tower, a StackSet or another tool put there is theirs, whatever
         // a declaration of the same name says: reported, never changed.
         let tags = live.ids.get("tags").and_then(Value::as_object);
@@ -709,6 +712,104 @@ impl Provider for ServiceControlPolicyProvider {
         Ok(())
     }
 
+    /// Every SCP but AWS's own (FullAWSAccess) and those another tool owns, its document
+    /// in `policies/NAME.json` as the policy holds it (pretty-printed), with its targets.
+    async fn import(
+        &self,
+        cx: &Ctx<'_>,
+        _site: &crate::import::Site,
+        _lookups: &crate::import::Lookups,
+    ) -> provider::Result<Option<crate::import::Imported>> {
+        use crate::import::{kdl::Node, Found, Imported, Skipped};
+        let client = org_client(cx).await?;
+        let mut out = Imported::default();
+        let mut policies = all_policies(&client).await?;
+        policies.sort_by(|a, b| a.name().cmp(&b.name()));
+        let mut files = BTreeSet::new();
+        for summary in policies {
+            // FullAWSAccess: attached by AWS everywhere, never detached by baseline.
+            if summary.aws_managed() {
+                continue;
+            }
+            let (Some(name), Some(id)) = (summary.name(), summary.id()) else {
+                continue;
+            };
+            let (live, content) = live_policy(cx, &client, &summary, &[]).await?;
+            let tags = live.ids.get("tags").and_then(Value::as_object);
+            let owner = crate::coexist::owner_of(
+                name,
+                tags.into_iter()
+                    .flatten()
+                    .map(|(k, v)| (k.as_str(), v.as_str().unwrap_or_default())),
+            );
+            let what = format!("{} \"{name}\" ({id})", KIND.keyword);
+            if let Some(owner) = owner {
+                out.skipped.push(Skipped {
+                    what,
+                    why: format!("managed by {owner}"),
+                });
+                continue;
+            }
+            let document = match serde_json::from_str::<Value>(&content) {
+                Ok(d) => d,
+                Err(e) => {
+                    out.skipped.push(Skipped {
+                        what,
+                        why: format!("its document is not JSON ({e})"),
+                    });
+                    continue;
+                }
+            };
+            let shape = crate::lang::checks::check_policy_shape(&document, false);
+            if !shape.is_empty() {
+                out.skipped.push(Skipped {
+                    what,
+                    why: format!(
+                        "its document is not one the language accepts: {}",
+                        shape.join("; ")
+                    ),
+                });
+                continue;
+            }
+            let file = policy_file(name, id, &mut files);
+            let mut node = Node::new(KIND.keyword)
+                .arg(name)
+                .comment(format!("SCP {id}"));
+            if let Some(d) = policy_description(&live) {
+                node = node.child(Node::new("description").arg(d));
+            }
+            node = node.child(Node::new("document").prop("file", &file));
+            let target_ids = live.ids.get("targets").and_then(Value::as_object);
+            // The root, then OUs, then accounts.
+            let mut keys: Vec<&str> = live.attrs["targets"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            keys.sort_by_key(|k| (!k.starts_with("root"), !k.starts_with("ou:"), *k));
+            for key in keys {
+                let attach = Node::new("attach");
+                node = node.child(if key == "root" {
+                    attach.prop("root", true)
+                } else if let Some(path) = key.strip_prefix("ou:") {
+                    attach.prop("ou", path)
+                } else {
+                    let id = target_ids
+                        .and_then(|t| t.get(key))
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
+                    attach.prop("account", crate::import::account_ref(cx.org, id))
+                });
+            }
+            let pretty = serde_json::to_string_pretty(&document).unwrap_or(content) + "\n";
+            let mut found = Found::new(node);
+            found.files.push((file, pretty));
+            out.found.push(found);
+        }
+        Ok(Some(out))
+    }
+
     async fn orphans(
         &self,
         cx: &Ctx<'_>,
@@ -725,7 +826,7 @@ impl Provider for ServiceControlPolicyProvider {
             if !is_managed(&client, &id).await? {
                 continue;
             }
-            out.push((name, live_policy(cx, &client, &summary, &[]).await?));
+            out.push((name, live_policy(cx, &client, &summary, &[]).await?.0));
         }
         Ok(out)
     }
@@ -789,6 +890,36 @@ impl Provider for ServiceControlPolicyProvider {
             .absent_on("organizations:DeletePolicy", &["PolicyNotFoundException"])?;
         Ok(())
     }
+}
+
+/// The description an imported SCP declares: none when AWS holds none (an undeclared
+/// description is not compared).
+fn policy_description(live: &Live) -> Option<&str> {
+    live.attrs
+        .get("description")
+        .and_then(Value::as_str)
+        .filter(|d| !d.is_empty())
+}
+
+/// `policies/NAME.json` for the SCP `name`, with what a file name should not hold replaced;
+/// the policy id is appended when two names come out the same.
+fn policy_file(name: &str, id: &str, taken: &mut BTreeSet<String>) -> String {
+    let stem: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let mut file = format!("policies/{stem}.json");
+    if !taken.insert(file.to_lowercase()) {
+        file = format!("policies/{stem}-{id}.json");
+        taken.insert(file.to_lowercase());
+    }
+    file
 }
 
 #[cfg(test)]
