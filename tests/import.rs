@@ -2,9 +2,9 @@
 //! SCPs written with other key orders and whitespace, one Control Tower put there, a trail
 //! set up in the console and Control Tower's, Config in one region only, Security Hub per
 //! region, rotating and unrotated keys, backup in some accounts, different password policies
-//! per account. Import, then validate, fmt --check and plan: the plan adopts what is untagged
-//! and changes nothing else but baseline's own bucket and key policy statements (which the
-//! imported file notes); apply, and the plan is clean. A second import gives the same files;
+//! per account. Import, then validate, fmt --check and plan: the plan adopts (tags) what is
+//! untagged and changes no attribute (the console's bucket and key policies are kept, with
+//! `keep-policy`); apply, and the plan is clean. A second import gives the same files;
 //! a folder that holds KDL is refused without --force; nothing is tagged by import.
 
 mod support;
@@ -754,8 +754,8 @@ async fn import_then_plan_changes_nothing_but_adoptions() {
     // The console's trail with its bucket and key; Control Tower's trail is named, not
     // declared, and neither is its bucket.
     for expected in [
-        "kms-key \"cloudtrail-logs\" {\n    alias \"alias/cloudtrail-logs\"\n    description \"The key created by CloudTrail to encrypt log files\"\n    rotation #false\n}".to_string(),
-        format!("log-bucket \"{0}\" {{\n    bucket-name \"{0}\"\n    versioning #false\n}}", seeded.trail_bucket),
+        "kms-key \"cloudtrail-logs\" {\n    alias \"alias/cloudtrail-logs\"\n    description \"The key created by CloudTrail to encrypt log files\"\n    rotation #false\n    keep-policy\n}".to_string(),
+        format!("log-bucket \"{0}\" {{\n    bucket-name \"{0}\"\n    versioning #false\n    keep-policy\n}}", seeded.trail_bucket),
         format!("organization-trail \"{CONSOLE_TRAIL}\" {{\n    bucket \"{}\"\n    kms-key \"cloudtrail-logs\"\n}}", seeded.trail_bucket),
     ] {
         assert!(text.contains(&expected), "missing {expected:?}\n{context}");
@@ -776,7 +776,7 @@ async fn import_then_plan_changes_nothing_but_adoptions() {
     // Security Hub per region; key rotation where keys rotate.
     for expected in [
         "config-recorder {\n    targets {\n        ou \"Security\" \"Workloads\"\n        regions \"us-east-1\"\n    }\n    delivery bucket=\"org-config-logs\"\n    rule \"iam-password-policy\" identifier=\"IAM_PASSWORD_POLICY\" {\n        parameter \"MinimumPasswordLength\" \"14\"\n    }\n}",
-        "log-bucket \"org-config-logs\" {\n    account \"log-archive\"\n    versioning #false\n}",
+        "log-bucket \"org-config-logs\" {\n    account \"log-archive\"\n    versioning #false\n    keep-policy\n}",
         "security-hub {\n    targets {\n        ou \"Workloads/Production\"\n    }",
         "security-hub \"workloads-staging-us-east-1\" {\n    targets {\n        ou \"Workloads/Staging\"\n        regions \"us-east-1\"\n    }",
         "    standard \"aws-foundational-security-best-practices\"\n    standard \"cis-aws-foundations-benchmark\" version=\"1.2.0\"\n",
@@ -819,9 +819,8 @@ async fn import_then_plan_changes_nothing_but_adoptions() {
         );
     }
 
-    // The plan changes no attribute: it adopts what is untagged (OUs, SCPs, the trail, its
-    // bucket and key). The one thing the language cannot leave out: baseline's own
-    // statements in the bucket and key policies, which the plan adds beside the console's.
+    // The plan changes no attribute: it adopts (tags) what is untagged (OUs, SCPs, the
+    // trail, its bucket and key), which the issue leaves to apply.
     let plan = baseline(
         &emulator,
         &[
@@ -837,15 +836,7 @@ async fn import_then_plan_changes_nothing_but_adoptions() {
     let changes = doc["changes"].as_array().unwrap();
     let unexpected: Vec<&serde_json::Value> = changes
         .iter()
-        .filter(|c| {
-            c["action"] != "adopt"
-                || c["attributes"].as_array().unwrap().iter().any(|a| {
-                    let policy_added = a["name"] == "policy"
-                        && a["before"] == serde_json::json!({})
-                        && ["kms-key", "log-bucket"].contains(&c["kind"].as_str().unwrap());
-                    !policy_added
-                })
-        })
+        .filter(|c| c["action"] != "adopt" || !c["attributes"].as_array().unwrap().is_empty())
         .collect();
     assert!(
         unexpected.is_empty() && doc["errors"].as_array().unwrap().is_empty(),
@@ -927,33 +918,14 @@ async fn import_then_plan_changes_nothing_but_adoptions() {
     baseline(&emulator, &["apply", path(&first), "--auto-approve"]).expect(0);
     let clean = baseline(&emulator, &["plan", path(&first), "--detailed-exitcode"]);
     assert_eq!(clean.code, 0, "{}\n{}", clean.stdout, clean.stderr);
-    // Adopted (tagged as baseline's), everything imports as before; only the notes about
-    // baseline's policy statements are gone, since the policies hold them now.
     let third = work.path().join("third");
     baseline(
         &emulator,
         &["import", path(&third), "--regions", "us-east-1,eu-west-1"],
     )
     .expect(0);
-    let after = files(&third);
-    assert!(
-        !comments(&after["baseline.kdl"]).contains("note:"),
-        "{}",
-        after["baseline.kdl"]
-    );
-    let uncommented = |files: &BTreeMap<String, String>| -> BTreeMap<String, String> {
-        files
-            .iter()
-            .map(|(k, v)| {
-                let lines: Vec<&str> = v
-                    .lines()
-                    .filter(|l| !l.trim_start().starts_with("//"))
-                    .collect();
-                (k.clone(), lines.join("\n"))
-            })
-            .collect()
-    };
-    assert_eq!(uncommented(&after), uncommented(&before));
+    // Adopted (tagged as baseline's), with the policies kept as they were: the same files.
+    assert_eq!(files(&third), before);
     // The documents are still the hand-written ones.
     let described = org
         .describe_policy()

@@ -46,6 +46,9 @@ pub struct KmsKey {
     pub description: Option<Spanned<String>>,
     pub rotation: bool,
     pub rotation_period_days: u32,
+    /// `keep-policy`: the policy of a key that exists is left as it is (none of baseline's
+    /// statements added); a key baseline creates still gets them.
+    pub keep_policy: bool,
 }
 
 impl Spec for KmsKey {
@@ -79,11 +82,13 @@ fn parse(r: &mut NodeReader, _name: &Spanned<String>) -> Box<dyn Spec> {
         }
         c.finish();
     }
+    let keep_policy = r.child_bool("keep-policy").is_some_and(|b| b.value);
     Box::new(KmsKey {
         alias,
         description,
         rotation,
         rotation_period_days,
+        keep_policy,
     })
 }
 
@@ -286,21 +291,27 @@ pub async fn import_key(
     } else if let Some(p) = period.filter(|p| *p != DEFAULT_ROTATION_DAYS) {
         node = node.child(Node::new("rotation").prop("period-days", p));
     }
+    // A policy that already lets its trail use the key is kept as it is, so that the
+    // import plans clean; the note says what removing `keep-policy` adds.
+    let policy = live_policy(&kms, &key_id).await?;
+    let keep_policy = policy
+        .as_ref()
+        .is_none_or(|p| owned_statements(p, is_baseline_sid).is_empty());
+    if keep_policy {
+        node = node.child(Node::new("keep-policy"));
+    }
     let mut found = Found::new(node);
     if meta.key_state() != Some(&KeyState::Enabled) {
         found
             .notes
             .push("the key is disabled: apply enables it".to_string());
     }
-    let policy = live_policy(&kms, &key_id).await?;
-    if policy
-        .as_ref()
-        .is_none_or(|p| owned_statements(p, is_baseline_sid).is_empty())
-    {
+    if keep_policy {
         found.notes.push(
-            "its key policy has none of baseline's statements: the plan adds them (the \
-             services of the declared trail, bucket or log group may use the key, each limited \
-             to baseline's resources), and keeps the statements it has"
+            "its key policy has none of baseline's statements and is kept as it is \
+             (keep-policy); without keep-policy the plan adds them (the services of the \
+             declared trail, bucket or log group may use the key, each limited to baseline's \
+             resources) and keeps the statements it has"
                 .to_string(),
         );
     }
@@ -489,10 +500,12 @@ impl Provider for KmsKeyProvider {
             return Attrs::new();
         };
         let mut a = attrs(spec);
-        a.insert(
-            "policy".into(),
-            Value::Object(key_statements(cx, &cx.decl(inst).name.value)),
-        );
+        if !spec.keep_policy {
+            a.insert(
+                "policy".into(),
+                Value::Object(key_statements(cx, &cx.decl(inst).name.value)),
+            );
+        }
         a
     }
 
@@ -557,16 +570,18 @@ impl Provider for KmsKeyProvider {
         live.insert("rotation-period-days".into(), json!(period));
         // Only baseline's own statements are compared: what others put into the policy is
         // theirs.
-        let policy = live_policy(&kms, &key_id).await?;
-        live.insert(
-            "policy".into(),
-            Value::Object(
-                policy
-                    .as_ref()
-                    .map(|p| owned_statements(p, is_baseline_sid))
-                    .unwrap_or_default(),
-            ),
-        );
+        if !spec.keep_policy {
+            let policy = live_policy(&kms, &key_id).await?;
+            live.insert(
+                "policy".into(),
+                Value::Object(
+                    policy
+                        .as_ref()
+                        .map(|p| owned_statements(p, is_baseline_sid))
+                        .unwrap_or_default(),
+                ),
+            );
+        }
         let arn = meta.arn().unwrap_or_default().to_string();
         publish_arn(cx, inst, &arn, false);
         let mut ids = Attrs::new();

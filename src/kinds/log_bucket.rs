@@ -50,6 +50,10 @@ pub struct LogBucket {
     pub kms_key: Option<Spanned<String>>,
     pub versioning: bool,
     pub block_public_access: bool,
+    /// `keep-policy`: the policy of a bucket that exists is left as it is (none of baseline's
+    /// statements added): for an imported bucket whose own statements already let its
+    /// trail and Config write. A bucket baseline creates still gets them.
+    pub keep_policy: bool,
 }
 
 impl Spec for LogBucket {
@@ -94,11 +98,13 @@ fn parse(r: &mut NodeReader, name: &Spanned<String>) -> Box<dyn Spec> {
     let kms_key = r.child_str("kms-key", "the name of a declared kms-key");
     let versioning = r.child_bool("versioning").is_none_or(|b| b.value);
     let block_public_access = r.child_bool("block-public-access").is_none_or(|b| b.value);
+    let keep_policy = r.child_bool("keep-policy").is_some_and(|b| b.value);
     Box::new(LogBucket {
         bucket_name,
         kms_key,
         versioning,
         block_public_access,
+        keep_policy,
     })
 }
 
@@ -247,10 +253,12 @@ fn attrs(cx: &Ctx<'_>, name: &str, b: &LogBucket) -> Attrs {
     a.insert("encryption".into(), json!(encryption));
     a.insert("versioning".into(), json!(b.versioning));
     a.insert("block-public-access".into(), json!(b.block_public_access));
-    a.insert(
-        "policy".into(),
-        Value::Object(bucket_statements(cx, name, &bucket_name_of(cx, name))),
-    );
+    if !b.keep_policy {
+        a.insert(
+            "policy".into(),
+            Value::Object(bucket_statements(cx, name, &bucket_name_of(cx, name))),
+        );
+    }
     a
 }
 
@@ -473,11 +481,15 @@ pub async fn import_bucket(
         .and_then(|text| serde_json::from_str::<Value>(text).ok())
         .map(|doc| owned_statements(&doc, is_baseline_sid))
         .unwrap_or_default();
+    // A policy written by hand or by the console already lets its trail write: kept as it
+    // is, so that the import plans clean; the note says what removing `keep-policy` adds.
     if ours.is_empty() {
+        node = node.child(Node::new("keep-policy"));
         notes.push(
-            "its bucket policy has none of baseline's statements: the plan adds them (CloudTrail \
-             and Config may write for the declared trail and the organization's accounts only, \
-             no plain HTTP), and keeps the statements it has"
+            "its bucket policy has none of baseline's statements and is kept as it is \
+             (keep-policy); without keep-policy the plan adds them (CloudTrail and Config may \
+             write for the declared trail and the organization's accounts only, no plain HTTP) \
+             and keeps the statements it has"
                 .to_string(),
         );
     }
@@ -581,7 +593,9 @@ impl Provider for LogBucketProvider {
             json!(versioning.status() == Some(&BucketVersioningStatus::Enabled)),
         );
         live.insert("block-public-access".into(), json!(all_blocked));
-        live.insert("policy".into(), Value::Object(policy));
+        if !b.keep_policy {
+            live.insert("policy".into(), Value::Object(policy));
+        }
         let owner = crate::coexist::owner_of(
             bucket,
             tags.iter()
