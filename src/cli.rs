@@ -116,8 +116,9 @@ pub enum Command {
         organization gives the same files.\n\n\
         `baseline plan DIR` then adopts the untagged resources (apply tags them \
         managed-by=baseline; only then does baseline treat them as its own) and changes nothing \
-        else, except what a `note:` comment says the language cannot leave as it is (baseline's \
-        own statements in a log bucket's or KMS key's policy, say). See docs/import.md.\n\n\
+        else, except what a `note:` comment says the language cannot leave as it is (a trail \
+        without global service events, say). A log bucket's or KMS key's policy without \
+        baseline's statements is kept as it is (`keep-policy`). See docs/import.md.\n\n\
         Example:\n  baseline import --out org --regions us-east-1,eu-west-1\n  \
         baseline plan org          # adoptions, and what the notes say\n  \
         baseline apply org         # tags what it adopts"
