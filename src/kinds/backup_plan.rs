@@ -683,20 +683,7 @@ async fn import_site(
         };
         let what = format!("{} \"{name}\" {at}", KIND.keyword);
         let arn = summary.backup_plan_arn().unwrap_or_default();
-        let mut tags = Vec::new();
-        let mut pages = backup.list_tags().resource_arn(arn).into_paginator().send();
-        while let Some(page) = pages.next().await {
-            let page = page.ctx("backup:ListTags")?;
-            tags.extend(
-                page.tags()
-                    .into_iter()
-                    .flatten()
-                    .map(|(k, v)| (k.clone(), v.clone())),
-            );
-        }
-        if let Some(owner) =
-            crate::coexist::owner_of(name, tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        {
+        if let Some(owner) = super::backup_vault::other_owner(&backup, name, arn).await? {
             out.skipped.push(Skipped {
                 what,
                 why: format!("managed by {owner}"),

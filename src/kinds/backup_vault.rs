@@ -144,18 +144,43 @@ pub(crate) async fn has_managed_tag(
     backup: &aws_sdk_backup::Client,
     arn: &str,
 ) -> provider::Result<bool> {
+    Ok(tags_of(backup, arn)
+        .await?
+        .iter()
+        .any(|(k, v)| k == MANAGED_TAG_KEY && v == MANAGED_TAG_VALUE))
+}
+
+/// The tags of the AWS Backup resource `arn`, as (key, value).
+async fn tags_of(
+    backup: &aws_sdk_backup::Client,
+    arn: &str,
+) -> provider::Result<Vec<(String, String)>> {
+    let mut tags = Vec::new();
     let mut pages = backup.list_tags().resource_arn(arn).into_paginator().send();
     while let Some(page) = pages.next().await {
         let page = page.ctx("backup:ListTags")?;
-        if page
-            .tags()
-            .and_then(|t| t.get(MANAGED_TAG_KEY))
-            .is_some_and(|v| v == MANAGED_TAG_VALUE)
-        {
-            return Ok(true);
-        }
+        tags.extend(
+            page.tags()
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
     }
-    Ok(false)
+    Ok(tags)
+}
+
+/// The tool that owns the AWS Backup resource `arn` called `name`, if another does (by its
+/// name and tags).
+pub(crate) async fn other_owner(
+    backup: &aws_sdk_backup::Client,
+    name: &str,
+    arn: &str,
+) -> provider::Result<Option<String>> {
+    let tags = tags_of(backup, arn).await?;
+    Ok(crate::coexist::owner_of(
+        name,
+        tags.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+    ))
 }
 
 /// Tag an existing AWS Backup resource as managed (adoption).
@@ -308,20 +333,7 @@ async fn import_site(
             });
             continue;
         }
-        let mut tags = Vec::new();
-        let mut pages = backup.list_tags().resource_arn(arn).into_paginator().send();
-        while let Some(page) = pages.next().await {
-            let page = page.ctx("backup:ListTags")?;
-            tags.extend(
-                page.tags()
-                    .into_iter()
-                    .flatten()
-                    .map(|(k, v)| (k.clone(), v.clone())),
-            );
-        }
-        if let Some(owner) =
-            crate::coexist::owner_of(name, tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        {
+        if let Some(owner) = other_owner(&backup, name, arn).await? {
             out.skipped.push(Skipped {
                 what,
                 why: format!("managed by {owner}"),
@@ -416,12 +428,13 @@ impl Provider for BackupVaultProvider {
         if let Some(date) = out.lock_date() {
             ids.insert("lock-date".into(), json!(date.secs()));
         }
-        let managed = has_managed_tag(&backup, &arn).await?;
-        Ok(Observed::present(
-            lock_attrs(min, max, mode),
-            ids,
-            Some(managed),
-        ))
+        let tags = tags_of(&backup, &arn).await?;
+        let managed = tags
+            .iter()
+            .any(|(k, v)| k == MANAGED_TAG_KEY && v == MANAGED_TAG_VALUE);
+        let owner =
+            crate::coexist::owner_of(name, tags.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        Ok(Observed::present(lock_attrs(min, max, mode), ids, Some(managed)).owned_by(owner))
     }
 
     async fn apply(

@@ -435,52 +435,13 @@ pub async fn import_bucket(
             }
         }
     }
-    let versioning = s3
-        .get_bucket_versioning()
-        .bucket(bucket)
-        .send()
-        .await
-        .ctx("s3:GetBucketVersioning")?;
-    if versioning.status() != Some(&BucketVersioningStatus::Enabled) {
+    if !versioning_enabled(&s3, bucket).await? {
         node = node.child(Node::new("versioning").arg(false));
     }
-    let block = s3
-        .get_public_access_block()
-        .bucket(bucket)
-        .send()
-        .await
-        .absent_on(
-            "s3:GetPublicAccessBlock",
-            &["NoSuchPublicAccessBlockConfiguration"],
-        )?;
-    let all_blocked = block
-        .as_ref()
-        .and_then(|o| o.public_access_block_configuration())
-        .is_some_and(|c| {
-            [
-                c.block_public_acls(),
-                c.ignore_public_acls(),
-                c.block_public_policy(),
-                c.restrict_public_buckets(),
-            ]
-            .iter()
-            .all(|f| *f == Some(true))
-        });
-    if !all_blocked {
+    if !all_public_access_blocked(&s3, bucket).await? {
         node = node.child(Node::new("block-public-access").arg(false));
     }
-    let policy = s3
-        .get_bucket_policy()
-        .bucket(bucket)
-        .send()
-        .await
-        .absent_on("s3:GetBucketPolicy", &["NoSuchBucketPolicy"])?;
-    let ours = policy
-        .as_ref()
-        .and_then(|p| p.policy())
-        .and_then(|text| serde_json::from_str::<Value>(text).ok())
-        .map(|doc| owned_statements(&doc, is_baseline_sid))
-        .unwrap_or_default();
+    let ours = baseline_statements(&s3, bucket).await?;
     // A policy written by hand or by the console already lets its trail write: kept as it
     // is, so that the import plans clean; the note says what removing `keep-policy` adds.
     if ours.is_empty() {
@@ -497,6 +458,65 @@ pub async fn import_bucket(
     found.notes = notes;
     out.push(found);
     Ok(Ok((out, name)))
+}
+
+async fn versioning_enabled(s3: &aws_sdk_s3::Client, bucket: &str) -> provider::Result<bool> {
+    let versioning = s3
+        .get_bucket_versioning()
+        .bucket(bucket)
+        .send()
+        .await
+        .ctx("s3:GetBucketVersioning")?;
+    Ok(versioning.status() == Some(&BucketVersioningStatus::Enabled))
+}
+
+/// Whether the bucket's Block Public Access has all four settings on.
+async fn all_public_access_blocked(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+) -> provider::Result<bool> {
+    let block = s3
+        .get_public_access_block()
+        .bucket(bucket)
+        .send()
+        .await
+        .absent_on(
+            "s3:GetPublicAccessBlock",
+            &["NoSuchPublicAccessBlockConfiguration"],
+        )?;
+    Ok(block
+        .as_ref()
+        .and_then(|o| o.public_access_block_configuration())
+        .is_some_and(|c| {
+            [
+                c.block_public_acls(),
+                c.ignore_public_acls(),
+                c.block_public_policy(),
+                c.restrict_public_buckets(),
+            ]
+            .iter()
+            .all(|f| *f == Some(true))
+        }))
+}
+
+/// baseline's own statements in the bucket's policy: only those are compared, what others
+/// put into the policy is theirs. (A document that is not JSON holds none of ours.)
+async fn baseline_statements(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+) -> provider::Result<Map<String, Value>> {
+    let policy = s3
+        .get_bucket_policy()
+        .bucket(bucket)
+        .send()
+        .await
+        .absent_on("s3:GetBucketPolicy", &["NoSuchBucketPolicy"])?;
+    Ok(policy
+        .as_ref()
+        .and_then(|p| p.policy())
+        .and_then(|text| serde_json::from_str::<Value>(text).ok())
+        .map(|doc| owned_statements(&doc, is_baseline_sid))
+        .unwrap_or_default())
 }
 
 fn tag(key: &str, value: &str) -> provider::Result<Tag> {
@@ -533,48 +553,8 @@ impl Provider for LogBucketProvider {
             )));
         }
         let encryption = live_encryption(cx, b, bucket, &s3).await?;
-        let versioning = s3
-            .get_bucket_versioning()
-            .bucket(bucket)
-            .send()
-            .await
-            .ctx("s3:GetBucketVersioning")?;
-        let block = s3
-            .get_public_access_block()
-            .bucket(bucket)
-            .send()
-            .await
-            .absent_on(
-                "s3:GetPublicAccessBlock",
-                &["NoSuchPublicAccessBlockConfiguration"],
-            )?;
-        let all_blocked = block
-            .as_ref()
-            .and_then(|o| o.public_access_block_configuration())
-            .is_some_and(|c| {
-                [
-                    c.block_public_acls(),
-                    c.ignore_public_acls(),
-                    c.block_public_policy(),
-                    c.restrict_public_buckets(),
-                ]
-                .iter()
-                .all(|f| *f == Some(true))
-            });
-        let policy = s3
-            .get_bucket_policy()
-            .bucket(bucket)
-            .send()
-            .await
-            .absent_on("s3:GetBucketPolicy", &["NoSuchBucketPolicy"])?;
-        // Only baseline's own statements are compared: what others put into the policy is
-        // theirs. (A document that is not JSON holds none of ours.)
-        let policy: Map<String, Value> = policy
-            .as_ref()
-            .and_then(|p| p.policy())
-            .and_then(|text| serde_json::from_str::<Value>(text).ok())
-            .map(|doc| owned_statements(&doc, is_baseline_sid))
-            .unwrap_or_default();
+        let versioning = versioning_enabled(&s3, bucket).await?;
+        let all_blocked = all_public_access_blocked(&s3, bucket).await?;
         let tags = s3
             .get_bucket_tagging()
             .bucket(bucket)
@@ -588,12 +568,10 @@ impl Provider for LogBucketProvider {
         });
         let mut live = Attrs::new();
         live.insert("encryption".into(), encryption);
-        live.insert(
-            "versioning".into(),
-            json!(versioning.status() == Some(&BucketVersioningStatus::Enabled)),
-        );
+        live.insert("versioning".into(), json!(versioning));
         live.insert("block-public-access".into(), json!(all_blocked));
         if !b.keep_policy {
+            let policy = baseline_statements(&s3, bucket).await?;
             live.insert("policy".into(), Value::Object(policy));
         }
         let owner = crate::coexist::owner_of(
