@@ -441,6 +441,11 @@ pub struct RunArgs {
     /// Only these regions (comma-separated)
     #[arg(long, value_delimiter = ',', value_name = "REGIONS")]
     regions: Vec<String>,
+    /// Only the K-th of N stable shares of the accounts, for a run split across N machines
+    /// (each saves its plan and writes its own change log); organization-wide resources are
+    /// shard 1's, e.g. --shard 2/4
+    #[arg(long, value_name = "K/N", value_parser = crate::plan::Shard::parse)]
+    shard: Option<crate::plan::Shard>,
 }
 
 #[derive(Debug, Args)]
@@ -915,6 +920,7 @@ impl Context {
                 targets: args.targets.clone(),
                 accounts: args.accounts.clone(),
                 regions: args.regions.clone(),
+                shard: args.shard,
             },
             parallelism: args.parallelism,
             verbose: args.verbose,

@@ -4,6 +4,7 @@
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
 use serde_json::Value;
+use sha2::Digest;
 
 use crate::expand::{glob_match, Address, Instance};
 use crate::kinds::{Kind, Placing, KINDS};
@@ -169,8 +170,8 @@ impl Plan {
     }
 }
 
-/// What a run looks at: every instance, or those `--target`, `--accounts` and `--regions`
-/// narrow it to. An empty list does not narrow.
+/// What a run looks at: every instance, or those `--target`, `--accounts`, `--regions` and
+/// `--shard` narrow it to. An empty list does not narrow.
 #[derive(Debug, Clone, Default)]
 pub struct Scope {
     /// Address globs (`*` matches anything).
@@ -178,17 +179,74 @@ pub struct Scope {
     /// Account names or ids.
     pub accounts: Vec<String>,
     pub regions: Vec<String>,
+    pub shard: Option<Shard>,
+}
+
+/// `--shard K/N`: the K-th (1-based) of N stable shares of the organization's accounts, so
+/// that N machines each plan and apply their share. An account's shard depends on its id
+/// alone (the SHA-256 of the id, modulo N): the same on every machine and run, whatever
+/// else the organization holds. Organization-wide resources (SCPs, OUs, the organization)
+/// belong to shard 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Shard {
+    pub index: u32,
+    pub count: u32,
+}
+
+impl Shard {
+    /// The most shards a run is split into.
+    pub const MAX: u32 = 4096;
+
+    pub fn parse(text: &str) -> Result<Shard, String> {
+        let bad = || {
+            format!(
+                "--shard takes K/N with 1 <= K <= N <= {}, e.g. 2/4",
+                Shard::MAX
+            )
+        };
+        let (k, n) = text.split_once('/').ok_or_else(bad)?;
+        let (index, count) = (
+            k.trim().parse::<u32>().map_err(|_| bad())?,
+            n.trim().parse::<u32>().map_err(|_| bad())?,
+        );
+        if index == 0 || index > count || count > Shard::MAX {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// Whether the shard holds an instance in `account_id` (`None`: organization-wide).
+    pub fn holds(&self, account_id: Option<&str>) -> bool {
+        let Some(id) = account_id else {
+            return self.index == 1;
+        };
+        let digest = sha2::Sha256::digest(id.as_bytes());
+        let first = u64::from_be_bytes(digest[..8].try_into().expect("eight bytes"));
+        first % u64::from(self.count) + 1 == u64::from(self.index)
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
 }
 
 impl Scope {
     pub fn is_narrowed(&self) -> bool {
-        !(self.targets.is_empty() && self.accounts.is_empty() && self.regions.is_empty())
+        !(self.targets.is_empty()
+            && self.accounts.is_empty()
+            && self.regions.is_empty()
+            && self.shard.is_none())
     }
 
     /// Whether the instance at `address` in `account_id` / `region` is in scope.
     pub fn keeps(&self, address: &Address, account_id: &str, region: &str) -> bool {
         let text = address.to_string();
-        (self.targets.is_empty() || self.targets.iter().any(|t| glob_match(t, &text)))
+        let org_wide = address.account.is_none();
+        self.shard
+            .is_none_or(|s| s.holds((!org_wide).then_some(account_id)))
+            && (self.targets.is_empty() || self.targets.iter().any(|t| glob_match(t, &text)))
             && (self.accounts.is_empty()
                 || self
                     .accounts
@@ -328,7 +386,7 @@ pub async fn plan(
             }),
         }
     }
-    find_orphans(cx, reach, &mut plan).await;
+    find_orphans(cx, reach, scope.shard, &mut plan).await;
     plan.orphans
         .retain(|o| scope.keeps(&o.address, &o.account_id, &o.region));
     plan
@@ -337,12 +395,16 @@ pub async fn plan(
 /// Ask each kind for managed resources that no declaration names, wherever the kind can
 /// live: the management account for organization-wide kinds, every account (and region,
 /// for regional kinds) otherwise. Kinds that never delete answer at once, with no call.
-async fn find_orphans(cx: &Ctx<'_>, reach: &Reach, plan: &mut Plan) {
+async fn find_orphans(cx: &Ctx<'_>, reach: &Reach, shard: Option<Shard>, plan: &mut Plan) {
+    // Another shard's accounts are not searched at all.
+    let in_shard = |account: Option<&str>| shard.is_none_or(|s| s.holds(account));
     let home = cx.baseline.settings.home_region();
     let mut sites: Vec<(&'static Kind, String, String)> = Vec::new();
     for kind in KINDS.iter().copied().filter(|k| k.provider.is_some()) {
         if kind.placing == Placing::Organization {
-            sites.push((kind, cx.org.management_account_id.clone(), home.clone()));
+            if in_shard(None) {
+                sites.push((kind, cx.org.management_account_id.clone(), home.clone()));
+            }
             continue;
         }
         let regions = if kind.regional {
@@ -354,6 +416,7 @@ async fn find_orphans(cx: &Ctx<'_>, reach: &Reach, plan: &mut Plan) {
         // regions.
         let reached = cx.org.accounts.iter().filter(|a| {
             a.is_active()
+                && in_shard(Some(&a.id))
                 && reach.unreachable(&a.id).is_none()
                 && !reach
                     .skipped
@@ -467,6 +530,48 @@ pub fn decide(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn every_account_is_in_exactly_one_shard_and_the_organization_in_the_first() {
+        let ids: Vec<String> = (0..1000)
+            .map(|i| format!("{:012}", 100_000_000_000u64 + i))
+            .collect();
+        for count in [1, 2, 4, 7] {
+            let shards: Vec<Shard> = (1..=count).map(|index| Shard { index, count }).collect();
+            let mut sizes = vec![0usize; count as usize];
+            for id in &ids {
+                let holding: Vec<&Shard> = shards.iter().filter(|s| s.holds(Some(id))).collect();
+                assert_eq!(holding.len(), 1, "{id} in {count} shards: {holding:?}");
+                sizes[holding[0].index as usize - 1] += 1;
+            }
+            // A fair share each: within a third of the mean for 1,000 accounts.
+            let mean = ids.len() / count as usize;
+            assert!(
+                sizes.iter().all(|&n| n * 3 > mean * 2 && n * 3 < mean * 4),
+                "{sizes:?}"
+            );
+            let org: Vec<u32> = shards
+                .iter()
+                .filter(|s| s.holds(None))
+                .map(|s| s.index)
+                .collect();
+            assert_eq!(org, vec![1]);
+        }
+        // Stable: the same answer on every machine and run.
+        assert!(Shard { index: 3, count: 4 }.holds(Some("123456789012")));
+    }
+
+    #[test]
+    fn shards_are_written_k_of_n() {
+        assert_eq!(Shard::parse("2/4"), Ok(Shard { index: 2, count: 4 }));
+        assert_eq!(
+            Shard::parse("1/1").map(|s| s.to_string()),
+            Ok("1/1".to_string())
+        );
+        for bad in ["0/4", "5/4", "4", "a/b", "1/0", "1/5000", ""] {
+            assert!(Shard::parse(bad).is_err(), "{bad}");
+        }
+    }
 
     fn attrs(v: Value) -> Attrs {
         v.as_object().unwrap().clone()

@@ -109,7 +109,11 @@ async fn connect(baseline: Baseline, opts: &RunOptions) -> Result<Session, Strin
         .map_err(|problems| render(&problems, &baseline.sources, opts.diag_style))?;
     if opts.scope.is_narrowed() {
         instances.retain(|i| opts.scope.keeps(&i.address, &i.account_id, &i.region));
-        if instances.is_empty() {
+        // A shard may hold no account of a small organization: nothing to do there.
+        let sharded_only = opts.scope.targets.is_empty()
+            && opts.scope.accounts.is_empty()
+            && opts.scope.regions.is_empty();
+        if instances.is_empty() && !sharded_only {
             return Err(
                 "--target / --accounts / --regions select no instance of this baseline".into(),
             );

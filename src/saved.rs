@@ -41,6 +41,9 @@ pub struct SavedScope {
     pub targets: Vec<String>,
     pub accounts: Vec<String>,
     pub regions: Vec<String>,
+    /// `--shard K/N` (absent in plans saved without one, and before shards).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::plan::Shard>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -125,6 +128,7 @@ impl SavedPlan {
                 targets: scope.targets.clone(),
                 accounts: scope.accounts.clone(),
                 regions: scope.regions.clone(),
+                shard: scope.shard,
             },
             items: plan.items.clone(),
             orphans: plan
@@ -148,6 +152,7 @@ impl SavedPlan {
             targets: self.scope.targets.clone(),
             accounts: self.scope.accounts.clone(),
             regions: self.scope.regions.clone(),
+            shard: self.scope.shard,
         }
     }
 
