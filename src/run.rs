@@ -504,10 +504,11 @@ async fn restale(
         };
         let declared = session.baseline.names_of(orphan.kind);
         let found = provider
-            .orphans(&cx, &orphan.account_id, &orphan.region, &declared)
+            .undeclared(&cx, &orphan.account_id, &orphan.region, &declared)
             .await
             .map_err(|e| format!("{}: {e}", orphan.address))?;
         let now = found
+            .orphans
             .iter()
             .find(|(name, _)| name == &orphan.address.name)
             .map(|(_, live)| fingerprint(Some(live)));
@@ -889,34 +890,24 @@ pub fn evidence_command(
 
 pub fn report_command(
     root: &Path,
-    saved_plan: Option<&Path>,
+    saved_plans: &[PathBuf],
     framework: crate::controls::Framework,
     format: crate::cli::ReportFormat,
     opts: &RunOptions,
     load: impl Fn(&Path) -> Option<Baseline>,
 ) -> i32 {
-    let (baseline, plan) = if let Some(file) = saved_plan {
-        let saved = match SavedPlan::read(file) {
-            Ok(Some(s)) => s,
-            Ok(None) => {
-                eprintln!("error: {} is not a saved plan", file.display());
-                return exit::ERROR;
-            }
+    let (baseline, plan) = if !saved_plans.is_empty() {
+        let merged = match crate::saved::read_merged(saved_plans, crate::saved::read_in_full) {
+            Ok(merged) => merged,
             Err(e) => {
                 eprintln!("error: {e}");
                 return exit::ERROR;
             }
         };
-        let Some(baseline) = load(&saved.root) else {
+        let Some(baseline) = load(&merged.root) else {
             return exit::ERROR;
         };
-        match saved.plan() {
-            Ok(plan) => (baseline, plan),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return exit::ERROR;
-            }
-        }
+        (baseline, merged.plan)
     } else {
         let Some(baseline) = load(root) else {
             return exit::ERROR;
@@ -934,9 +925,17 @@ pub fn report_command(
     if report_failures(&plan) {
         return exit::ERROR;
     }
-    let source = match saved_plan {
-        Some(file) => format!("the saved plan {}", file.display()),
-        None => "live AWS".to_string(),
+    let source = match saved_plans {
+        [] => "live AWS".to_string(),
+        [file] => format!("the saved plan {}", file.display()),
+        files => format!(
+            "the saved plans {}",
+            files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     };
     let report = crate::report::build(framework, &baseline, &plan, &source);
     match format {

@@ -25,6 +25,7 @@ fn item(kind: &str, name: &str, account: Option<&str>, action: Option<Action>) -
         waived: None,
         observed: false,
         instance: 0,
+        ordinal: 0,
     }
 }
 
