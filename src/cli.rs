@@ -458,6 +458,17 @@ pub struct RunArgs {
     /// shard 1's, e.g. --shard 2/4
     #[arg(long, value_name = "K/N", value_parser = crate::plan::Shard::parse)]
     shard: Option<crate::plan::Shard>,
+    /// Client-side rate limit of a service (its SigV4 name), in requests per second and an
+    /// optional burst, per account and region (for AWS Organizations, per organization):
+    /// calls beyond it wait instead of being throttled by AWS. Repeatable; `=0` turns one
+    /// off. Defaults: organizations=10/20, iam=10/20, sts=20/40, any other 20/40
+    #[arg(long = "rate-limit", value_name = "SERVICE=RATE[/BURST]", value_parser = rate_limit)]
+    rate_limits: Vec<String>,
+}
+
+/// `--rate-limit`, checked as it is parsed.
+fn rate_limit(text: &str) -> Result<String, String> {
+    crate::ratelimit::parse(text).map(|_| text.to_string())
 }
 
 #[derive(Debug, Args)]
@@ -934,6 +945,8 @@ impl Context {
                 shard: args.shard,
             },
             parallelism: args.parallelism,
+            rates: crate::ratelimit::Rates::with(&args.rate_limits)
+                .expect("--rate-limit values are checked as they are parsed"),
             verbose: args.verbose,
             style: crate::render::Style {
                 color: self.stdout_color,

@@ -25,6 +25,7 @@ pub mod notice;
 pub mod org;
 pub mod plan;
 pub mod provider;
+pub mod ratelimit;
 pub mod reach;
 pub mod render;
 pub mod report;

@@ -45,6 +45,8 @@ pub enum PlanFormat {
 pub struct RunOptions {
     pub scope: Scope,
     pub parallelism: Option<usize>,
+    /// The client-side rate limits (`--rate-limit`).
+    pub rates: crate::ratelimit::Rates,
     pub verbose: bool,
     pub style: Style,
     pub diag_style: DiagStyle,
@@ -99,7 +101,7 @@ async fn open(baseline: Baseline, opts: &RunOptions) -> Option<Session> {
 }
 
 async fn connect(baseline: Baseline, opts: &RunOptions) -> Result<Session, String> {
-    let aws = Aws::connect(&baseline.settings.access_role)
+    let aws = Aws::connect_with(&baseline.settings.access_role, opts.rates.clone())
         .await
         .map_err(|e| format!("cannot reach AWS: {e}"))?;
     let org = discover::organization(&aws)
@@ -193,8 +195,20 @@ async fn read(session: &Session, opts: &RunOptions) -> Plan {
             session.aws.calls.get(),
             started.elapsed()
         );
+        eprintln!("{}", calls_line(&session.aws));
     }
     plan
+}
+
+/// `--verbose`: how the calls went (the benchmarks read this line).
+fn calls_line(aws: &Aws) -> String {
+    format!(
+        "calls: {} API calls, {} retries, {} throttling answers, {:.2?} waited for the rate limiter",
+        aws.calls.get(),
+        aws.calls.retries(),
+        aws.calls.throttled(),
+        aws.limiter.waited()
+    )
 }
 
 /// A progress line on stderr: drawn only on a terminal (and not with `--quiet`), redrawn at
@@ -625,6 +639,7 @@ async fn execute(session: &Session, plan: &Plan, opts: &RunOptions, evidence: Ev
     }
     if opts.verbose {
         eprintln!("{} API calls in total", session.aws.calls.get());
+        eprintln!("{}", calls_line(&session.aws));
     }
     if plan.has_errors() {
         let accounts: Vec<String> = plan
