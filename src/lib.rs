@@ -29,5 +29,6 @@ pub mod ratelimit;
 pub mod reach;
 pub mod render;
 pub mod report;
+pub mod rollup;
 pub mod run;
 pub mod saved;

@@ -104,6 +104,8 @@ pub struct Plan {
     /// Resources another tool owns that no declaration names (Control Tower's mandatory
     /// controls, say): listed, never touched.
     pub others: Vec<OtherOwned>,
+    /// Where the organization's accounts sit, to name a roll-up's accounts by their OUs.
+    pub outline: crate::rollup::Outline,
 }
 
 /// A resource of a kind baseline knows that another tool owns, undeclared.
@@ -302,6 +304,7 @@ pub async fn plan(
 ) -> Plan {
     let mut plan = Plan {
         skipped: reach.skipped.clone(),
+        outline: crate::rollup::Outline::of(cx.org),
         ..Plan::default()
     };
     let today = crate::lang::model::today();

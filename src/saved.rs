@@ -73,6 +73,9 @@ pub struct Reported {
     pub expired_waivers: Vec<ExpiredWaiver>,
     #[serde(default)]
     pub others: Vec<OtherOwned>,
+    /// Where the accounts sit, for the roll-ups `show` names by OU.
+    #[serde(default, skip_serializing_if = "crate::rollup::Outline::is_empty")]
+    pub outline: crate::rollup::Outline,
 }
 
 impl Reported {
@@ -80,11 +83,12 @@ impl Reported {
         Reported {
             expired_waivers: plan.expired_waivers.clone(),
             others: plan.others.clone(),
+            outline: plan.outline.clone(),
         }
     }
 
     fn is_empty(&self) -> bool {
-        self.expired_waivers.is_empty() && self.others.is_empty()
+        self.expired_waivers.is_empty() && self.others.is_empty() && self.outline.is_empty()
     }
 }
 
@@ -594,6 +598,7 @@ fn plan_of(
         skipped: Vec::new(),
         expired_waivers: reported.expired_waivers,
         others: reported.others,
+        outline: reported.outline,
     })
 }
 
