@@ -14,32 +14,6 @@ const SERVER_ERRORS: f64 = 0.05;
 const DROPS: f64 = 0.02;
 const SEED: u64 = 15;
 
-/// GET, or with a body POST, the emulator's /_baseline/faults (never faulted itself).
-fn faults(emulator: &Emulator, update: Option<Value>) -> Value {
-    use std::io::{Read, Write};
-    let addr = emulator.endpoint.trim_start_matches("http://");
-    let (method, body) = match update {
-        Some(v) => ("POST", v.to_string()),
-        None => ("GET", String::new()),
-    };
-    let mut stream = std::net::TcpStream::connect(addr).expect("connect to the emulator");
-    write!(
-        stream,
-        "{method} /_baseline/faults HTTP/1.1\r\nHost: {addr}\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("send");
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).expect("read the answer");
-    let (head, json) = answer.split_once("\r\n\r\n").expect("an HTTP answer");
-    assert!(
-        head.starts_with("HTTP/1.1 200"),
-        "{method} /_baseline/faults: {answer}"
-    );
-    serde_json::from_str(json).expect("faults JSON")
-}
-
 fn fault_mix(on: bool) -> Value {
     let scale = if on { 1.0 } else { 0.0 };
     serde_json::json!({
@@ -61,7 +35,7 @@ async fn apply_converges_within_two_runs_under_faults_and_the_log_verifies() {
         "--fault-seed",
         &SEED.to_string(),
     ]);
-    let config = &faults(&emulator, None)["config"];
+    let config = &emulator.faults(None)["config"];
     assert_eq!(config["throttle_rate"], THROTTLE);
     assert_eq!(config["server_error_rate"], SERVER_ERRORS);
     assert_eq!(config["drop_rate"], DROPS);
@@ -70,12 +44,12 @@ async fn apply_converges_within_two_runs_under_faults_and_the_log_verifies() {
     // Seeding is the test's own set-up, not what is under test: it runs without faults
     // (a CreateAccount whose answer is lost would make a second account). The same mix,
     // reseeded, is back on for every run of baseline.
-    faults(&emulator, Some(fault_mix(false)));
+    emulator.faults(Some(fault_mix(false)));
     seed_organization(&emulator).await;
     let mut on = fault_mix(true);
     on["fault_seed"] = SEED.into();
     on["reset_counters"] = true.into();
-    faults(&emulator, Some(on));
+    emulator.faults(Some(on));
 
     let root = repo_root().join("examples/sample-org");
     let root = root.to_str().unwrap();
@@ -103,7 +77,7 @@ async fn apply_converges_within_two_runs_under_faults_and_the_log_verifies() {
         second.expect(0);
     }
 
-    let injected = faults(&emulator, Some(fault_mix(false)))["counters"].clone();
+    let injected = emulator.faults(Some(fault_mix(false)))["counters"].clone();
     eprintln!("faults injected during the apply runs: {injected}");
     for kind in [
         "throttled",
