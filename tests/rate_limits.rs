@@ -67,6 +67,22 @@ async fn the_rate_limiter_keeps_organizations_under_its_limit() {
     );
     assert!(retries >= throttled, "{}", unlimited.stderr);
 
+    // A tight limit queues the plan's Organizations calls: they wait (seconds in all), and
+    // none fails.
+    let slow = baseline(
+        &emulator,
+        &["plan", root, "-v", "--rate-limit", "organizations=2/1"],
+    );
+    assert_eq!(slow.code, limited.code, "{}", slow.stderr);
+    let waited = slow
+        .stderr
+        .lines()
+        .find_map(|l| l.split(" throttling answers, ").nth(1))
+        .and_then(|l| l.split(" waited").next())
+        .unwrap_or_default()
+        .to_string();
+    assert!(waited.ends_with('s') && !waited.ends_with("ms"), "{waited}: {}", slow.stderr);
+
     let refused = baseline(&emulator, &["plan", root, "--rate-limit", "organizations"]).expect(1);
     assert!(
         refused.stderr.contains("--rate-limit takes SERVICE=RATE"),
