@@ -25,11 +25,21 @@ patches bring it back to what it costs with a handful of accounts. server.py app
   actions      BaseResponse.call_action listed the response class's methods with
                inspect.getmembers on every request; the list is memoised per class (every
                patch is applied at import, before the server serves).
+
+keep_alive_handler() (server.py --keep-alive, which router.py passes to its processes) is
+opt-in: werkzeug's development server closes the connection after every answer, so a
+client that sends many requests pays a new connection, and the server a new thread, for
+each. With it, a request whose body has a Content-Length is read whole before moto sees it
+and the connection stays open for the next request (a chunked request, or one that asks for
+it, still closes it).
 """
 
 from __future__ import annotations
 
+import io
+import selectors
 import threading
+import types
 from typing import Any
 
 from moto.core import base_backend
@@ -211,3 +221,74 @@ def apply() -> None:
     _patch_backend_dict()
     _patch_dispatcher()
     _patch_method_names()
+
+
+# --------------------------------------------------------------------------
+# Keep-alive connections (opt-in)
+# --------------------------------------------------------------------------
+
+_handler_state = threading.local()
+
+
+class _NoDrain:
+    """werkzeug drains the socket after each answer, expecting it to close next; on a
+    kept-alive connection that would swallow the next request, and the body was read
+    whole before the application ran, so there is nothing to drain."""
+
+    def register(self, *args: Any) -> None:
+        pass
+
+    def select(self, timeout: float | None = None) -> list[Any]:
+        return []
+
+    def close(self) -> None:
+        pass
+
+
+def _default_selector() -> Any:
+    if getattr(_handler_state, "keep_alive", False):
+        return _NoDrain()
+    return selectors.DefaultSelector()
+
+
+def keep_alive_handler(base: type) -> type:
+    """A subclass of werkzeug's request handler `base` that keeps connections open."""
+    import werkzeug.serving as serving
+
+    serving.selectors = types.SimpleNamespace(  # only run_wsgi's drain uses it
+        DefaultSelector=_default_selector, EVENT_READ=selectors.EVENT_READ
+    )
+
+    class KeepAliveHandler(base):  # type: ignore[misc, valid-type]
+        # werkzeug writes the headers and the body apart: without TCP_NODELAY the body of
+        # an answer on a kept connection waits for the client's delayed ACK (40 ms).
+        disable_nagle_algorithm = True
+
+        def make_environ(self) -> dict[str, Any]:
+            environ = super().make_environ()
+            length = self.headers.get("Content-Length")
+            keep = (
+                self.request_version == "HTTP/1.1"
+                and "Transfer-Encoding" not in self.headers
+                and self.headers.get("Connection", "").lower() != "close"
+                and (length is None or length.strip().isdigit())
+            )
+            if keep:
+                body = self.rfile.read(int(length)) if length else b""
+                environ["wsgi.input"] = io.BytesIO(body)
+            self.keep_alive = keep
+            _handler_state.keep_alive = keep
+            return environ
+
+        def send_header(self, keyword: str, value: str) -> None:
+            if (keyword.lower() == "connection" and value.lower() == "close"
+                    and getattr(self, "keep_alive", False)):
+                return  # werkzeug's unconditional close
+            super().send_header(keyword, value)
+
+        def handle_one_request(self) -> None:
+            self.keep_alive = False
+            _handler_state.keep_alive = False
+            super().handle_one_request()
+
+    return KeepAliveHandler

@@ -3,7 +3,7 @@
 
     <venv>/bin/python tests/emulator/server.py [--port N] [--log-requests]
         [--consistency-window SECONDS] [--max-session-seconds N]
-        [--no-fast-dispatch]
+        [--no-fast-dispatch] [--keep-alive]
 
 --port 0 (the default) lets the OS pick a free port. Once listening, the
 server prints exactly one line to stdout and flushes it:
@@ -25,7 +25,8 @@ at once).
 
 fast_dispatch.py's speed patches (same answers, less CPU per request with many
 accounts) are applied before anything else; --no-fast-dispatch leaves them out,
-to measure what they save.
+to measure what they save. --keep-alive keeps connections open between requests
+(werkzeug closes each after one answer); router.py passes it to its processes.
 """
 
 import argparse
@@ -97,6 +98,11 @@ def main(argv: list[str] | None = None) -> int:
         help="longest assumed-role session (default 3600, AWS's limit for chained roles)",
     )
     parser.add_argument(
+        "--keep-alive",
+        action="store_true",
+        help="keep connections open between requests (router.py's processes)",
+    )
+    parser.add_argument(
         "--no-fast-dispatch",
         action="store_true",
         help="serve without fast_dispatch.py's speed patches (to measure them)",
@@ -129,9 +135,12 @@ def main(argv: list[str] | None = None) -> int:
     # Bind in the main thread (what moto's ThreadedMotoServer does inside its
     # thread), so a bind error fails fast instead of hanging start().
     app = strict_access.wrap_wsgi(DomainDispatcherApplication(create_backend_app))
-    server = make_server(
-        HOST, args.port, app, threaded=True, request_handler=MotoRequestHandler
-    )
+    handler = MotoRequestHandler
+    if args.keep_alive:
+        import fast_dispatch
+
+        handler = fast_dispatch.keep_alive_handler(MotoRequestHandler)
+    server = make_server(HOST, args.port, app, threaded=True, request_handler=handler)
     port = server.server_address[1]
     serving = threading.Thread(target=server.serve_forever, daemon=True)
     serving.start()
