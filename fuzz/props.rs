@@ -181,7 +181,7 @@ pub fn saved_plan(data: &[u8]) {
         applied.as_ref().map(Option::is_some).ok(),
         "show and apply disagree on whether this is a saved plan"
     );
-    if let Ok(Some(plan)) = shown {
+    if let Ok(Some(baseline::saved::PlanFile { plan, .. })) = shown {
         let style = baseline::render::Style { color: false };
         let _ = baseline::render::human(&plan, style);
         let _ = baseline::render::markdown(&plan);

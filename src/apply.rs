@@ -66,10 +66,27 @@ pub trait Observer: Sync {
 /// for its account's one service role), else for every instance of X (an organization trail
 /// waits for its one log bucket in the log-archive account).
 pub fn instance_dependencies(graph: &ResourceGraph, instances: &[Instance]) -> Vec<Vec<usize>> {
-    let mut by_resource: HashMap<(usize, usize), Vec<usize>> = HashMap::new();
+    // Each resource's instances, all of them and by account and by site: every look-up
+    // below is one hash probe, so the whole is linear in the instances and their
+    // dependencies, whatever the size of the organization.
+    #[derive(Default)]
+    struct Placed<'a> {
+        all: Vec<usize>,
+        by_account: HashMap<&'a str, Vec<usize>>,
+        by_site: HashMap<(&'a str, &'a str), Vec<usize>>,
+    }
+    let mut by_resource: HashMap<(usize, usize), Placed<'_>> = HashMap::new();
     for (i, inst) in instances.iter().enumerate() {
-        by_resource
-            .entry((inst.decl, inst.part))
+        let placed = by_resource.entry((inst.decl, inst.part)).or_default();
+        placed.all.push(i);
+        placed
+            .by_account
+            .entry(inst.account_id.as_str())
+            .or_default()
+            .push(i);
+        placed
+            .by_site
+            .entry((inst.account_id.as_str(), inst.region.as_str()))
             .or_default()
             .push(i);
     }
@@ -78,6 +95,7 @@ pub fn instance_dependencies(graph: &ResourceGraph, instances: &[Instance]) -> V
         .node_indices()
         .map(|n| ((graph.graph[n].decl, graph.graph[n].part), n))
         .collect();
+    let none: Vec<usize> = Vec::new();
     instances
         .iter()
         .map(|inst| {
@@ -89,25 +107,23 @@ pub fn instance_dependencies(graph: &ResourceGraph, instances: &[Instance]) -> V
                 let pred = edge.source();
                 let same_site_only = matches!(edge.weight(), Edge::SameSite(_));
                 let r = &graph.graph[pred];
-                let Some(candidates) = by_resource.get(&(r.decl, r.part)) else {
+                let Some(placed) = by_resource.get(&(r.decl, r.part)) else {
                     continue;
                 };
-                let nearest = |same: &dyn Fn(&Instance) -> bool| -> Vec<usize> {
-                    candidates
-                        .iter()
-                        .copied()
-                        .filter(|&c| same(&instances[c]))
-                        .collect()
-                };
-                let same_site =
-                    nearest(&|c| c.account_id == inst.account_id && c.region == inst.region);
-                let same_account = nearest(&|c| c.account_id == inst.account_id);
+                let same_site = placed
+                    .by_site
+                    .get(&(inst.account_id.as_str(), inst.region.as_str()))
+                    .unwrap_or(&none);
+                let same_account = placed
+                    .by_account
+                    .get(inst.account_id.as_str())
+                    .unwrap_or(&none);
                 deps.extend(if !same_site.is_empty() || same_site_only {
                     same_site
                 } else if !same_account.is_empty() {
                     same_account
                 } else {
-                    candidates.clone()
+                    &placed.all
                 });
             }
             deps.sort_unstable();

@@ -19,12 +19,13 @@ use aws_credential_types::Credentials;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::{
     BeforeDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
-    InterceptorContext,
+    FinalizerInterceptorContextRef, InterceptorContext,
 };
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction};
+use aws_smithy_runtime_api::client::retries::RequestAttempts;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::error::display::DisplayErrorContext;
@@ -183,15 +184,76 @@ where
     }
 }
 
-/// Counts HTTP attempts (retries included) across every client.
+/// Counts HTTP attempts (retries included) across every client, the retries among them,
+/// and the throttling answers received.
 #[derive(Debug, Clone, Default)]
-pub struct CallCounter(Arc<AtomicU64>);
+pub struct CallCounter(Arc<Counts>);
+
+#[derive(Debug, Default)]
+struct Counts {
+    attempts: AtomicU64,
+    retries: AtomicU64,
+    throttled: AtomicU64,
+}
 
 impl CallCounter {
+    /// HTTP attempts, retries included.
     pub fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
+        self.0.attempts.load(Ordering::Relaxed)
+    }
+
+    /// Attempts that repeated a call (after throttling, a 5xx, a dropped connection).
+    pub fn retries(&self) -> u64 {
+        self.0.retries.load(Ordering::Relaxed)
+    }
+
+    /// Answers that said the caller was throttled.
+    pub fn throttled(&self) -> u64 {
+        self.0.throttled.load(Ordering::Relaxed)
     }
 }
+
+/// Whether an answer says the caller is throttled: HTTP 429, or an error whose code is one of
+/// the throttling codes AWS services use (in the body or the `x-amzn-ErrorType` /
+/// `x-amzn-query-error` header), as the SDK's retry classifier knows them.
+fn is_throttling(response: &HttpResponse) -> bool {
+    let status = response.status().as_u16();
+    if status == 429 {
+        return true;
+    }
+    if !matches!(status, 400 | 403 | 503) {
+        return false;
+    }
+    let headers = response.headers();
+    let header_code = headers
+        .get("x-amzn-errortype")
+        .or_else(|| headers.get("x-amzn-query-error"))
+        .unwrap_or_default();
+    let body = response.body().bytes().unwrap_or_default();
+    THROTTLING_CODES.iter().any(|code| {
+        header_code.contains(code) || body.windows(code.len()).any(|w| w == code.as_bytes())
+    })
+}
+
+/// The throttling error codes of aws-sdk-rust's retry classifier (aws-runtime's
+/// `THROTTLING_ERRORS`), plus SNS's `Throttled`.
+const THROTTLING_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "TransactionInProgressException",
+    "RequestLimitExceeded",
+    "BandwidthLimitExceeded",
+    "LimitExceededException",
+    "RequestThrottled",
+    "SlowDown",
+    "PriorRequestNotComplete",
+    "EC2ThrottledException",
+    "Throttled",
+];
 
 impl Intercept for CallCounter {
     fn name(&self) -> &'static str {
@@ -217,13 +279,32 @@ impl Intercept for CallCounter {
         Ok(())
     }
 
+    fn read_after_attempt(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        // Error bodies are read into memory by now; successful ones are never throttling.
+        if context.response().is_some_and(is_throttling) {
+            self.0.throttled.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
     fn read_before_transmit(
         &self,
         _context: &BeforeTransmitInterceptorContextRef<'_>,
         _runtime_components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
+        cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        self.0.fetch_add(1, Ordering::Relaxed);
+        self.0.attempts.fetch_add(1, Ordering::Relaxed);
+        if cfg
+            .load::<RequestAttempts>()
+            .is_some_and(|a| a.attempts() > 1)
+        {
+            self.0.retries.fetch_add(1, Ordering::Relaxed);
+        }
         Ok(())
     }
 }
@@ -289,6 +370,8 @@ pub struct Aws {
     pub access_role: String,
     pub session_name: String,
     pub calls: CallCounter,
+    /// The client-side rate limiter every call goes through.
+    pub limiter: Arc<crate::ratelimit::Limiter>,
     /// Account -> the access role's credentials there, refreshed before they expire.
     members: Mutex<HashMap<String, Arc<AssumedRole>>>,
     configs: Mutex<HashMap<(String, String), SdkConfig>>,
@@ -302,7 +385,17 @@ impl Aws {
     /// Load the standard chain and identify the caller. `access_role` is assumed in member
     /// accounts.
     pub async fn connect(access_role: &str) -> Result<Aws, AwsError> {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        Aws::connect_with(access_role, crate::ratelimit::Rates::default()).await
+    }
+
+    /// [`Aws::connect`], keeping to `rates` (the client-side rate limits).
+    pub async fn connect_with(
+        access_role: &str,
+        rates: crate::ratelimit::Rates,
+    ) -> Result<Aws, AwsError> {
+        let limiter = Arc::new(crate::ratelimit::Limiter::new(rates));
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(crate::ratelimit::client(limiter.clone()));
         // AWS_MAX_ATTEMPTS, as the AWS CLI and SDKs read it, overrides baseline's default.
         if std::env::var_os("AWS_MAX_ATTEMPTS").is_none() {
             loader = loader.retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS));
@@ -337,6 +430,7 @@ impl Aws {
             caller,
             access_role: access_role.to_string(),
             calls,
+            limiter,
             members: Mutex::new(HashMap::new()),
             configs: Mutex::new(HashMap::new()),
         })

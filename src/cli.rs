@@ -208,10 +208,19 @@ pub enum Command {
         #[command(flatten)]
         run: RunArgs,
     },
-    /// Render a saved plan file (from `plan --out FILE`)
+    /// Render a saved plan file (from `plan --out FILE`), or the saved plans of the shards of
+    /// one run (`plan --shard K/N --out FILE`) merged into one plan
+    #[command(
+        after_help = "Several plans merge only when they come from the same baseline files and \
+        are distinct shards of one N (or all unsharded and disjoint); a missing shard is named \
+        in a warning. The merged plan lists its items in the order the unsharded plan has.\n\n\
+        Examples:\n  baseline show plan.json\n  \
+        baseline show plan-1.json plan-2.json plan-3.json plan-4.json --format markdown"
+    )]
     Show {
-        /// The saved plan
-        file: PathBuf,
+        /// The saved plan(s)
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
         #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
         format: PlanFormat,
     },
@@ -234,9 +243,10 @@ pub enum Command {
         framework: ReportFramework,
         #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
         format: ReportFormat,
-        /// Report from a saved plan (`plan --out FILE`) instead of reading AWS
+        /// Report from a saved plan (`plan --out FILE`) instead of reading AWS; repeat it
+        /// for the saved plans of the shards of one run, merged as `show` merges them
         #[arg(long, value_name = "FILE")]
-        plan: Option<PathBuf>,
+        plan: Vec<PathBuf>,
         #[command(flatten)]
         run: RunArgs,
     },
@@ -354,9 +364,11 @@ pub struct LogArg {
     /// baseline-changes.jsonl next to the root file, as for apply
     #[arg(value_name = "PATH")]
     pub baseline: Option<PathBuf>,
-    /// The change log file itself, instead of the baseline's
+    /// The change log file itself, instead of the baseline's. Repeat it for the logs of
+    /// the shards of one run (`apply --shard K/N`): `verify` checks each chain, `show` and
+    /// `export` merge the changes by time
     #[arg(long = "log", value_name = "FILE")]
-    pub path: Option<PathBuf>,
+    pub path: Vec<PathBuf>,
 }
 
 impl LogCommand {
@@ -446,6 +458,17 @@ pub struct RunArgs {
     /// shard 1's, e.g. --shard 2/4
     #[arg(long, value_name = "K/N", value_parser = crate::plan::Shard::parse)]
     shard: Option<crate::plan::Shard>,
+    /// Client-side rate limit of a service (its SigV4 name), in requests per second and an
+    /// optional burst, per account and region (for AWS Organizations, per organization):
+    /// calls beyond it wait instead of being throttled by AWS. Repeatable; `=0` turns one
+    /// off. Defaults: organizations=10/20, iam=10/20, sts=20/40, any other 20/40
+    #[arg(long = "rate-limit", value_name = "SERVICE=RATE[/BURST]", value_parser = rate_limit)]
+    rate_limits: Vec<String>,
+}
+
+/// `--rate-limit`, checked as it is parsed.
+fn rate_limit(text: &str) -> Result<String, String> {
+    crate::ratelimit::parse(text).map(|_| text.to_string())
 }
 
 #[derive(Debug, Args)]
@@ -585,26 +608,21 @@ pub fn run(cli: Cli) -> i32 {
                 None => exit::ERROR,
             },
         },
-        Command::Show { file, format } => match crate::saved::read_for_show(&file) {
-            Ok(Some(plan)) => run::show_command(
-                &plan,
-                format,
-                crate::render::Style {
-                    color: cx.stdout_color,
-                },
-            ),
-            Ok(None) => {
-                eprintln!(
-                    "error: {} is not a saved plan (see `baseline plan --out`)",
-                    file.display()
-                );
-                exit::ERROR
+        Command::Show { files, format } => {
+            match crate::saved::read_merged(&files, crate::saved::read_for_show) {
+                Ok(merged) => run::show_command(
+                    &merged.plan,
+                    format,
+                    crate::render::Style {
+                        color: cx.stdout_color,
+                    },
+                ),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    exit::ERROR
+                }
             }
-            Err(e) => {
-                eprintln!("error: {e}");
-                exit::ERROR
-            }
-        },
+        }
         Command::Log(command) if command.checks_anchors() => {
             // The anchors' place and key are the baseline's settings.
             let arg = command.log_arg();
@@ -612,14 +630,18 @@ pub fn run(cli: Cli) -> i32 {
             else {
                 return exit::ERROR;
             };
-            let path = arg
-                .path
-                .clone()
-                .unwrap_or_else(|| run::change_log_path(&baseline, None));
-            crate::logcmd::run(command, &path, Some(&baseline))
+            let paths = match arg.path.as_slice() {
+                [] => vec![run::change_log_path(&baseline, None)],
+                [_] => arg.path.clone(),
+                _ => {
+                    eprintln!("error: --anchors checks one change log: name one --log");
+                    return exit::ERROR;
+                }
+            };
+            crate::logcmd::run(command, &paths, Some(&baseline))
         }
-        Command::Log(command) => match cx.change_log(command.log_arg()) {
-            Some(path) => crate::logcmd::run(command, &path, None),
+        Command::Log(command) => match cx.change_logs(command.log_arg()) {
+            Some(paths) => crate::logcmd::run(command, &paths, None),
             None => exit::ERROR,
         },
         Command::Report {
@@ -630,7 +652,7 @@ pub fn run(cli: Cli) -> i32 {
             run,
         } => run::report_command(
             &root.path,
-            plan.as_deref(),
+            &plan,
             framework.into(),
             format,
             &cx.run_options(&run),
@@ -893,14 +915,14 @@ impl Context {
     /// The change log a `log` subcommand reads: `--log`, else the baseline's, found as apply
     /// finds it. Without a baseline path, a folder without `baseline.kdl` means its
     /// `baseline-changes.jsonl`. `None` once the reason is reported.
-    fn change_log(&self, arg: &LogArg) -> Option<PathBuf> {
-        if let Some(path) = &arg.path {
-            return Some(path.clone());
+    fn change_logs(&self, arg: &LogArg) -> Option<Vec<PathBuf>> {
+        if !arg.path.is_empty() {
+            return Some(arg.path.clone());
         }
         let baseline = match &arg.baseline {
             Some(path) => path.as_path(),
             None if !Path::new("baseline.kdl").exists() => {
-                return Some(PathBuf::from(crate::changelog::DEFAULT_FILE_NAME))
+                return Some(vec![PathBuf::from(crate::changelog::DEFAULT_FILE_NAME)])
             }
             None => Path::new("."),
         };
@@ -911,7 +933,7 @@ impl Context {
             );
             return None;
         };
-        Some(run::change_log_path(&loaded, None))
+        Some(vec![run::change_log_path(&loaded, None)])
     }
 
     fn run_options(&self, args: &RunArgs) -> RunOptions {
@@ -923,6 +945,8 @@ impl Context {
                 shard: args.shard,
             },
             parallelism: args.parallelism,
+            rates: crate::ratelimit::Rates::with(&args.rate_limits)
+                .expect("--rate-limit values are checked as they are parsed"),
             verbose: args.verbose,
             style: crate::render::Style {
                 color: self.stdout_color,

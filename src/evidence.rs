@@ -99,7 +99,7 @@ pub fn write_pack(
             let name = log.display().to_string();
             files.push((
                 "change-log.md".into(),
-                export::markdown(&entries, &filter, &name, &report).into_bytes(),
+                export::markdown(&entries, &filter, &[(name.clone(), report.clone())]).into_bytes(),
             ));
             files.push((
                 "change-log.csv".into(),

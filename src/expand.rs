@@ -48,6 +48,9 @@ pub struct Instance {
     pub account_id: String,
     /// The region its API calls go to.
     pub region: String,
+    /// Its place in the whole expansion (before `--target`, `--shard` and the like narrow
+    /// it): the order of a plan's items, which merged shard plans keep.
+    pub ordinal: usize,
 }
 
 /// Expand every declaration against `org`. Problems point at the offending references.
@@ -165,6 +168,7 @@ pub fn expand(baseline: &Baseline, org: &OrgStructure) -> Result<Vec<Instance>, 
                     part: p,
                     account_id: account.id.clone(),
                     region: region.unwrap_or_else(|| home.clone()),
+                    ordinal: out.len(),
                 });
             }
         }

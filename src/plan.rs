@@ -8,7 +8,9 @@ use sha2::Digest;
 
 use crate::expand::{glob_match, Address, Instance};
 use crate::kinds::{Kind, Placing, KINDS};
-use crate::provider::{Action, AttrDiff, Attrs, Ctx, Error, Finding, Live, Observed, Provider};
+use crate::provider::{
+    Action, AttrDiff, Attrs, Ctx, Error, Finding, Live, Observed, Provider, Undeclared,
+};
 use crate::reach::{Reach, Skipped, Unreachable};
 
 /// Version of the JSON plan format (`baseline plan --format json`, docs/plan-format.md).
@@ -41,6 +43,10 @@ pub struct Planned {
     /// Index into the instances the plan was made from.
     #[serde(skip, default)]
     pub instance: usize,
+    /// The instance's place in the whole expansion ([`crate::expand::Instance::ordinal`]):
+    /// saved, so that shard plans merge into the unsharded plan's order.
+    #[serde(default)]
+    pub ordinal: usize,
 }
 
 /// An instance that could not be read.
@@ -98,6 +104,8 @@ pub struct Plan {
     /// Resources another tool owns that no declaration names (Control Tower's mandatory
     /// controls, say): listed, never touched.
     pub others: Vec<OtherOwned>,
+    /// Where the organization's accounts sit, to name a roll-up's accounts by their OUs.
+    pub outline: crate::rollup::Outline,
 }
 
 /// A resource of a kind baseline knows that another tool owns, undeclared.
@@ -119,6 +127,23 @@ pub struct ExpiredWaiver {
 }
 
 impl Plan {
+    /// Put orphans and other tools' resources in one order (kind, then where and what),
+    /// which does not depend on how the search was split: shard plans merged list them as
+    /// the unsharded plan does.
+    pub fn sort_undeclared(&mut self) {
+        let kind_rank = |keyword: &str| KINDS.iter().position(|k| k.keyword == keyword);
+        self.orphans
+            .sort_by_cached_key(|o| (kind_rank(o.kind.keyword), o.address.to_string()));
+        self.others.sort_by(|a, b| {
+            (kind_rank(&a.kind), &a.account_id, &a.region, &a.name).cmp(&(
+                kind_rank(&b.kind),
+                &b.account_id,
+                &b.region,
+                &b.name,
+            ))
+        });
+    }
+
     pub fn summary(&self) -> Summary {
         let mut s = Summary::default();
         for item in &self.items {
@@ -279,6 +304,7 @@ pub async fn plan(
 ) -> Plan {
     let mut plan = Plan {
         skipped: reach.skipped.clone(),
+        outline: crate::rollup::Outline::of(cx.org),
         ..Plan::default()
     };
     let today = crate::lang::model::today();
@@ -377,6 +403,7 @@ pub async fn plan(
                     waived,
                     observed,
                     instance: i,
+                    ordinal: inst.ordinal,
                 });
             }
             Err(error) => plan.failures.push(ReadFailure {
@@ -386,7 +413,7 @@ pub async fn plan(
             }),
         }
     }
-    find_orphans(cx, reach, scope.shard, &mut plan).await;
+    find_orphans(cx, reach, scope.shard, parallelism, &mut plan).await;
     plan.orphans
         .retain(|o| scope.keeps(&o.address, &o.account_id, &o.region));
     plan
@@ -395,7 +422,13 @@ pub async fn plan(
 /// Ask each kind for managed resources that no declaration names, wherever the kind can
 /// live: the management account for organization-wide kinds, every account (and region,
 /// for regional kinds) otherwise. Kinds that never delete answer at once, with no call.
-async fn find_orphans(cx: &Ctx<'_>, reach: &Reach, shard: Option<Shard>, plan: &mut Plan) {
+async fn find_orphans(
+    cx: &Ctx<'_>,
+    reach: &Reach,
+    shard: Option<Shard>,
+    parallelism: usize,
+    plan: &mut Plan,
+) {
     // Another shard's accounts are not searched at all.
     let in_shard = |account: Option<&str>| shard.is_none_or(|s| s.holds(account));
     let home = cx.baseline.settings.home_region();
@@ -436,54 +469,68 @@ async fn find_orphans(cx: &Ctx<'_>, reach: &Reach, shard: Option<Shard>, plan: &
             }
         }
     }
-    for (kind, account_id, region) in sites {
-        let Some(provider) = kind.provider else {
-            continue;
-        };
-        let declared = cx.baseline.names_of(kind);
+    // Sites are searched `parallelism` at a time; what they find is put in one order
+    // (kind, then address), whatever the shard: merged shard plans list it as the
+    // unsharded plan does.
+    let found: Vec<_> = stream::iter(sites)
+        .map(|(kind, account_id, region)| async move {
+            let declared = cx.baseline.names_of(kind);
+            let result = match kind.provider {
+                Some(provider) => {
+                    provider
+                        .undeclared(cx, &account_id, &region, &declared)
+                        .await
+                }
+                None => Ok(Undeclared::default()),
+            };
+            (kind, account_id, region, result)
+        })
+        .buffered(parallelism.max(1))
+        .collect()
+        .await;
+    for (kind, account_id, region, result) in found {
         let org_wide = kind.placing == Placing::Organization;
         let account_name = cx.org.account(&account_id).map(|a| a.name.clone());
-        // A search of a whole site that failed: `kind.*` there could not be read.
-        let scan_failed = |error| ReadFailure {
-            address: Address {
-                kind: kind.keyword.to_string(),
-                name: "*".to_string(),
-                account: account_name.clone(),
-                region: Some(region.clone()),
-            },
-            error,
-            instance: None,
-        };
-        match provider.others(cx, &account_id, &region, &declared).await {
-            Ok(found) => plan
-                .others
-                .extend(found.into_iter().map(|(name, owner)| OtherOwned {
-                    kind: kind.keyword.to_string(),
-                    name,
-                    owner,
-                    account_id: account_id.clone(),
-                    region: region.clone(),
-                })),
-            Err(error) => plan.failures.push(scan_failed(error)),
-        }
-        match provider.orphans(cx, &account_id, &region, &declared).await {
-            Ok(found) => plan
-                .orphans
-                .extend(found.into_iter().map(|(name, live)| Orphan {
+        let found = match result {
+            Ok(found) => found,
+            Err(error) => {
+                // A search of a whole site that failed: `kind.*` there could not be read.
+                plan.failures.push(ReadFailure {
                     address: Address {
                         kind: kind.keyword.to_string(),
-                        name,
-                        account: (!org_wide).then(|| account_name.clone()).flatten(),
-                        region: (!org_wide && kind.regional).then(|| region.clone()),
+                        name: "*".to_string(),
+                        account: account_name,
+                        region: Some(region),
                     },
-                    kind,
-                    account_id: account_id.clone(),
-                    region: region.clone(),
-                    live,
-                })),
-            Err(error) => plan.failures.push(scan_failed(error)),
-        }
+                    error,
+                    instance: None,
+                });
+                continue;
+            }
+        };
+        plan.others
+            .extend(found.others.into_iter().map(|(name, owner)| OtherOwned {
+                kind: kind.keyword.to_string(),
+                name,
+                owner,
+                account_id: account_id.clone(),
+                region: region.clone(),
+            }));
+        plan.orphans
+            .extend(found.orphans.into_iter().map(|(name, live)| Orphan {
+                address: Address {
+                    kind: kind.keyword.to_string(),
+                    name,
+                    account: (!org_wide).then(|| account_name.clone()).flatten(),
+                    region: (!org_wide && kind.regional).then(|| region.clone()),
+                },
+                kind,
+                account_id: account_id.clone(),
+                region: region.clone(),
+                live,
+            }));
     }
+    plan.sort_undeclared();
 }
 
 /// Compare desired with live: the action and the attributes that differ.

@@ -74,6 +74,15 @@ pub struct Observed {
     pub owner: Option<String>,
 }
 
+/// What one scan of a site found that no declaration names.
+#[derive(Debug, Clone, Default)]
+pub struct Undeclared {
+    /// Baseline's, no longer declared: (name, live state), deleted by apply.
+    pub orphans: Vec<(String, Live)>,
+    /// Another tool's: (name, owner), listed and never touched.
+    pub others: Vec<(String, String)>,
+}
+
 impl Observed {
     pub fn absent() -> Observed {
         Observed::default()
@@ -275,32 +284,20 @@ pub trait Provider: Send + Sync {
         &[]
     }
 
-    /// Resources of this kind in `account_id`/`region` that carry baseline's ownership tag
-    /// but that no declaration names any more (`declared` lists the names that are
-    /// declared), as (name, live state). Only kinds whose removal is safe implement it:
-    /// protective resources (trails, keys, recorders, vaults) are retained when their
-    /// declaration goes, so the default finds none.
-    async fn orphans(
+    /// Resources of this kind in `account_id`/`region` that no declaration names
+    /// (`declared` lists the names that are declared), found in one scan of the site:
+    /// the orphans (baseline's ownership tag, no longer declared) and other tools'
+    /// resources. Only kinds whose removal is safe look for orphans: protective resources
+    /// (trails, keys, recorders, vaults) are retained when their declaration goes, so the
+    /// default finds nothing, with no call.
+    async fn undeclared(
         &self,
         _cx: &Ctx<'_>,
         _account_id: &str,
         _region: &str,
         _declared: &[&str],
-    ) -> Result<Vec<(String, Live)>> {
-        Ok(Vec::new())
-    }
-
-    /// Resources of this kind in `account_id`/`region` that another tool owns and no
-    /// declaration names (`declared`), as (name, owner): listed by the plan, never touched.
-    /// Kinds where such resources are the other tool's controls (SCPs) implement it.
-    async fn others(
-        &self,
-        _cx: &Ctx<'_>,
-        _account_id: &str,
-        _region: &str,
-        _declared: &[&str],
-    ) -> Result<Vec<(String, String)>> {
-        Ok(Vec::new())
+    ) -> Result<Undeclared> {
+        Ok(Undeclared::default())
     }
 
     /// `baseline import`: what of this kind exists at `site`, written as declarations that

@@ -50,15 +50,21 @@ impl Reach {
         self.unreachable.iter().find(|u| u.account_id == account_id)
     }
 
-    fn skips(&self, inst: &Instance) -> bool {
-        self.skipped.iter().any(|s| {
-            s.account_id == inst.account_id && s.region.as_ref().is_none_or(|r| *r == inst.region)
-        })
-    }
-
     /// Drop the instances that live where the run does not go.
     pub fn retain(&self, instances: &mut Vec<Instance>) {
-        instances.retain(|i| !self.skips(i));
+        if self.skipped.is_empty() {
+            return;
+        }
+        // One probe per instance, however many accounts and regions are skipped.
+        let skipped: std::collections::HashSet<(&str, Option<&str>)> = self
+            .skipped
+            .iter()
+            .map(|s| (s.account_id.as_str(), s.region.as_deref()))
+            .collect();
+        instances.retain(|i| {
+            !skipped.contains(&(i.account_id.as_str(), None))
+                && !skipped.contains(&(i.account_id.as_str(), Some(i.region.as_str())))
+        });
     }
 }
 

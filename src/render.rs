@@ -1,8 +1,9 @@
 //! Plan renderings: human (Terraform-like, colour only when asked), and JSON (versioned).
 //!
 //! Identical changes to many instances of one resource are rolled up into one entry that
-//! lists the instances ("attach ... -> 5 accounts"), so an organization-wide parameter change
-//! stays one screen. Structured values (policy documents) are shown as a unified diff of
+//! names its instances as the baseline names targets ("on all 1,000 accounts x 2 regions",
+//! see [`crate::rollup`]), so an organization-wide parameter change stays one screen. The
+//! Markdown plan always fits one pull-request comment. Structured values (policy documents) are shown as a unified diff of
 //! their canonical JSON (keys sorted), so key order and whitespace never show up.
 
 use std::collections::BTreeMap;
@@ -147,43 +148,60 @@ fn site(item: &Planned) -> String {
     }
 }
 
+/// Where a roll-up's instances are: its target set as the baseline names it, then the
+/// instances themselves while they are few (or while nothing else names them), and a note
+/// when each instance's own account id stands as `<account-id>` in the values.
+fn roll_up_sites(group: &crate::rollup::RollUp<'_>, outline: &crate::rollup::Outline) -> String {
+    use crate::rollup::{count, target_set, ACCOUNT_ID, LISTED_SITES};
+    let mut line = target_set(&group.items, outline);
+    let sites: Vec<String> = group.items.iter().map(|i| site(i)).collect();
+    if sites.len() <= LISTED_SITES {
+        let _ = write!(line, ": {}", sites.join(", "));
+    } else if !line.starts_with("all ") && !line.contains("OU") {
+        let _ = write!(
+            line,
+            ": {}, and {} more (`--format json` lists every one)",
+            sites[..LISTED_SITES].join(", "),
+            count(sites.len() - LISTED_SITES)
+        );
+    }
+    let shows_id = group.diffs.iter().any(|d| {
+        d.before.to_string().contains(ACCOUNT_ID) || d.after.to_string().contains(ACCOUNT_ID)
+    });
+    if shows_id {
+        let _ = write!(line, "; {ACCOUNT_ID} is each instance's own account id");
+    }
+    line
+}
+
 /// The plan as a person reads it.
 pub fn human(plan: &Plan, style: Style) -> String {
     let mut out = String::new();
-    // Roll up identical changes of one resource: (kind.name, action, diffs) -> instances.
-    let mut groups: Vec<(String, Action, &[AttrDiff], Vec<&Planned>)> = Vec::new();
-    for item in plan.items.iter().filter(|i| i.action.is_some()) {
-        let action = item.action.expect("filtered");
-        let resource = format!("{}.{}", item.address.kind, item.address.name);
-        match groups
-            .iter_mut()
-            .find(|(r, a, d, _)| *r == resource && *a == action && *d == item.diffs.as_slice())
-        {
-            Some(group) => group.3.push(item),
-            None => groups.push((resource, action, &item.diffs, vec![item])),
-        }
-    }
+    let groups = crate::rollup::roll_up(plan);
     if !groups.is_empty() || !plan.orphans.is_empty() {
         let _ = writeln!(out, "baseline will perform these actions:\n");
     }
-    for (resource, action, diffs, items) in &groups {
-        let head = if items.len() == 1 {
-            items[0].address.to_string()
+    for group in &groups {
+        let head = if group.items.len() == 1 {
+            group.items[0].address.to_string()
         } else {
-            format!("{resource} -> {} instances", items.len())
+            format!(
+                "{} -> {} instances",
+                group.resource,
+                crate::rollup::count(group.items.len())
+            )
         };
         let _ = writeln!(
             out,
             "  {} {}  ({})",
-            paint_symbol(style, *action),
+            paint_symbol(style, group.action),
             style.bold(&head),
-            action.verb()
+            group.action.verb()
         );
-        if items.len() > 1 {
-            let sites: Vec<String> = items.iter().map(|i| site(i)).collect();
-            let _ = writeln!(out, "      on {}", sites.join(", "));
+        if group.items.len() > 1 {
+            let _ = writeln!(out, "      on {}", roll_up_sites(group, &plan.outline));
         }
-        render_diffs(&mut out, *action, diffs, style);
+        render_diffs(&mut out, group.action, &group.diffs, style);
         out.push('\n');
     }
     for orphan in &plan.orphans {
@@ -416,11 +434,187 @@ fn md_value(v: &Value) -> String {
     format!("`{}`", ellipsize(short(v).replace('`', "'"), 100))
 }
 
+/// The most characters a GitHub pull-request comment holds.
+pub const MARKDOWN_LIMIT: usize = 65_536;
+
+/// Markdown written a line at a time up to a number of characters: once a line would not
+/// fit (with room kept for the closing note), it and every later line are left out and
+/// counted, an open `<details>` is closed, and a note says where the rest is.
+struct Capped {
+    out: String,
+    chars: usize,
+    limit: usize,
+    pending: String,
+    left_out: usize,
+    open_details: bool,
+}
+
+/// Room kept for what closes a cut comment.
+const CAPPED_NOTE_ROOM: usize = 400;
+
+impl Capped {
+    fn new(limit: usize) -> Capped {
+        Capped {
+            out: String::new(),
+            chars: 0,
+            limit,
+            pending: String::new(),
+            left_out: 0,
+            open_details: false,
+        }
+    }
+
+    fn line(&mut self, line: &str) {
+        let n = line.chars().count() + 1;
+        if self.left_out > 0 || self.chars + n + CAPPED_NOTE_ROOM > self.limit {
+            self.left_out += 1;
+            return;
+        }
+        if line.starts_with("<details>") {
+            self.open_details = true;
+        } else if line.starts_with("</details>") {
+            self.open_details = false;
+        }
+        self.out.push_str(line);
+        self.out.push('\n');
+        self.chars += n;
+    }
+
+    fn push(&mut self, c: char) {
+        let _ = self.write_char(c);
+    }
+
+    fn finish(mut self) -> String {
+        if !self.pending.is_empty() {
+            let rest = std::mem::take(&mut self.pending);
+            self.line(&rest);
+        }
+        if self.left_out > 0 {
+            if self.open_details {
+                self.out.push_str("\n</details>\n");
+            }
+            let _ = write!(
+                self.out,
+                "\n---\n**The plan is cut here** to fit one comment ({} characters): {} more \
+                 line{} left out. The saved plan holds all of it: `baseline show FILE` (from \
+                 `baseline plan --out FILE`), or `--format json`.\n",
+                crate::rollup::count(self.limit),
+                crate::rollup::count(self.left_out),
+                if self.left_out == 1 { " is" } else { "s are" }
+            );
+        }
+        self.out
+    }
+}
+
+impl Write for Capped {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.pending.push_str(s);
+        while let Some(end) = self.pending.find('\n') {
+            let line: String = self.pending.drain(..=end).collect();
+            self.line(&line[..line.len() - 1]);
+        }
+        Ok(())
+    }
+}
+
+/// The plan's changes rolled up, and its findings by resource and message: what a reviewer
+/// reads first, whatever the size of the organization.
+fn markdown_roll_ups(out: &mut Capped, plan: &Plan) {
+    let groups = crate::rollup::roll_up(plan);
+    let mut findings: Vec<(String, &str, Vec<&Planned>)> = Vec::new();
+    let mut index: std::collections::HashMap<(String, &str), usize> = Default::default();
+    for item in &plan.items {
+        for f in &item.findings {
+            let resource = format!("{}.{}", item.address.kind, item.address.name);
+            let key = (resource.clone(), f.message.as_str());
+            match index.get(&key) {
+                Some(&at) => findings[at].2.push(item),
+                None => {
+                    index.insert(key, findings.len());
+                    findings.push((resource, f.message.as_str(), vec![item]));
+                }
+            }
+        }
+    }
+    if groups.is_empty() && findings.is_empty() && plan.orphans.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "**Changes** (identical changes of one resource as one):\n"
+    );
+    // What many instances share first, then the findings, then single changes: in a large
+    // organization what is cut to fit a comment is the long tail.
+    let (shared, single): (Vec<_>, Vec<_>) = groups.iter().partition(|g| g.items.len() > 1);
+    for group in shared {
+        let _ = writeln!(
+            out,
+            "- `{} {}` ({}) on {}",
+            symbol(group.action),
+            group.resource,
+            group.action.verb(),
+            md_escape(&roll_up_sites(group, &plan.outline))
+        );
+        md_diffs(out, group.action, &group.diffs);
+    }
+    for (resource, message, items) in &findings {
+        let place = if items.len() == 1 {
+            format!("`! {}`", items[0].address)
+        } else {
+            format!(
+                "`! {resource}` on {}",
+                md_escape(&crate::rollup::target_set(items, &plan.outline))
+            )
+        };
+        let _ = writeln!(out, "- {place} finding: {}", md_escape(message));
+    }
+    for group in single {
+        let _ = writeln!(
+            out,
+            "- `{} {}` ({})",
+            symbol(group.action),
+            group.items[0].address,
+            group.action.verb()
+        );
+        md_diffs(out, group.action, &group.diffs);
+    }
+    for o in &plan.orphans {
+        let _ = writeln!(
+            out,
+            "- `- {}` (delete: managed by baseline, no longer declared)",
+            o.address
+        );
+    }
+    let _ = writeln!(out);
+}
+
+/// A change's attributes as Markdown sub-items.
+fn md_diffs(out: &mut impl Write, action: Action, diffs: &[AttrDiff]) {
+    for d in diffs {
+        if action == Action::Create {
+            let _ = writeln!(out, "  - `{}` = {}", d.name, md_value(&d.after));
+        } else {
+            let _ = writeln!(
+                out,
+                "  - `{}`: {} → {}",
+                d.name,
+                md_value(&d.before),
+                md_value(&d.after)
+            );
+        }
+    }
+}
+
+fn md_escape(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
 /// The plan as Markdown for a pull-request comment: the summary first, then one folded
 /// section per account with its changes and findings.
 pub fn markdown(plan: &Plan) -> String {
     let s = plan.summary();
-    let mut out = String::new();
+    let mut out = Capped::new(MARKDOWN_LIMIT);
     let headline = if !plan.has_drift() && !plan.has_errors() {
         format!(
             "No changes: AWS matches the baseline ({} instances).",
@@ -473,6 +667,7 @@ pub fn markdown(plan: &Plan) -> String {
         }
         out.push('\n');
     }
+    markdown_roll_ups(&mut out, plan);
     let waived: Vec<&Planned> = plan.items.iter().filter(|i| i.waived.is_some()).collect();
     if !waived.is_empty() {
         let _ = writeln!(out, "**Waived** (accepted deviations, not changed):\n");
@@ -539,24 +734,13 @@ pub fn markdown(plan: &Plan) -> String {
         );
         if let Some(action) = item.action {
             let mut entry = format!(
-                "- `{} {}` ({})",
+                "- `{} {}` ({})\n",
                 symbol(action),
                 item.address,
                 action.verb()
             );
-            for d in &item.diffs {
-                if action == Action::Create {
-                    let _ = write!(entry, "\n  - `{}` = {}", d.name, md_value(&d.after));
-                } else {
-                    let _ = write!(
-                        entry,
-                        "\n  - `{}`: {} → {}",
-                        d.name,
-                        md_value(&d.before),
-                        md_value(&d.after)
-                    );
-                }
-            }
+            md_diffs(&mut entry, action, &item.diffs);
+            entry.truncate(entry.trim_end().len());
             groups.entry(key.clone()).or_default().push(entry);
         }
         for f in &item.findings {
@@ -598,7 +782,7 @@ pub fn markdown(plan: &Plan) -> String {
         }
         let _ = writeln!(out, "\n</details>\n");
     }
-    out
+    out.finish()
 }
 
 /// The plan as JSON (format documented in docs/plan-format.md): borrowed from the plan, so

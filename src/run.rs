@@ -45,6 +45,8 @@ pub enum PlanFormat {
 pub struct RunOptions {
     pub scope: Scope,
     pub parallelism: Option<usize>,
+    /// The client-side rate limits (`--rate-limit`).
+    pub rates: crate::ratelimit::Rates,
     pub verbose: bool,
     pub style: Style,
     pub diag_style: DiagStyle,
@@ -99,7 +101,7 @@ async fn open(baseline: Baseline, opts: &RunOptions) -> Option<Session> {
 }
 
 async fn connect(baseline: Baseline, opts: &RunOptions) -> Result<Session, String> {
-    let aws = Aws::connect(&baseline.settings.access_role)
+    let aws = Aws::connect_with(&baseline.settings.access_role, opts.rates.clone())
         .await
         .map_err(|e| format!("cannot reach AWS: {e}"))?;
     let org = discover::organization(&aws)
@@ -193,8 +195,20 @@ async fn read(session: &Session, opts: &RunOptions) -> Plan {
             session.aws.calls.get(),
             started.elapsed()
         );
+        eprintln!("{}", calls_line(&session.aws));
     }
     plan
+}
+
+/// `--verbose`: how the calls went (the benchmarks read this line).
+fn calls_line(aws: &Aws) -> String {
+    format!(
+        "calls: {} API calls, {} retries, {} throttling answers, {:.2?} waited for the rate limiter",
+        aws.calls.get(),
+        aws.calls.retries(),
+        aws.calls.throttled(),
+        aws.limiter.waited()
+    )
 }
 
 /// A progress line on stderr: drawn only on a terminal (and not with `--quiet`), redrawn at
@@ -504,10 +518,11 @@ async fn restale(
         };
         let declared = session.baseline.names_of(orphan.kind);
         let found = provider
-            .orphans(&cx, &orphan.account_id, &orphan.region, &declared)
+            .undeclared(&cx, &orphan.account_id, &orphan.region, &declared)
             .await
             .map_err(|e| format!("{}: {e}", orphan.address))?;
         let now = found
+            .orphans
             .iter()
             .find(|(name, _)| name == &orphan.address.name)
             .map(|(_, live)| fingerprint(Some(live)));
@@ -624,6 +639,7 @@ async fn execute(session: &Session, plan: &Plan, opts: &RunOptions, evidence: Ev
     }
     if opts.verbose {
         eprintln!("{} API calls in total", session.aws.calls.get());
+        eprintln!("{}", calls_line(&session.aws));
     }
     if plan.has_errors() {
         let accounts: Vec<String> = plan
@@ -889,34 +905,24 @@ pub fn evidence_command(
 
 pub fn report_command(
     root: &Path,
-    saved_plan: Option<&Path>,
+    saved_plans: &[PathBuf],
     framework: crate::controls::Framework,
     format: crate::cli::ReportFormat,
     opts: &RunOptions,
     load: impl Fn(&Path) -> Option<Baseline>,
 ) -> i32 {
-    let (baseline, plan) = if let Some(file) = saved_plan {
-        let saved = match SavedPlan::read(file) {
-            Ok(Some(s)) => s,
-            Ok(None) => {
-                eprintln!("error: {} is not a saved plan", file.display());
-                return exit::ERROR;
-            }
+    let (baseline, plan) = if !saved_plans.is_empty() {
+        let merged = match crate::saved::read_merged(saved_plans, crate::saved::read_in_full) {
+            Ok(merged) => merged,
             Err(e) => {
                 eprintln!("error: {e}");
                 return exit::ERROR;
             }
         };
-        let Some(baseline) = load(&saved.root) else {
+        let Some(baseline) = load(&merged.root) else {
             return exit::ERROR;
         };
-        match saved.plan() {
-            Ok(plan) => (baseline, plan),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return exit::ERROR;
-            }
-        }
+        (baseline, merged.plan)
     } else {
         let Some(baseline) = load(root) else {
             return exit::ERROR;
@@ -934,9 +940,17 @@ pub fn report_command(
     if report_failures(&plan) {
         return exit::ERROR;
     }
-    let source = match saved_plan {
-        Some(file) => format!("the saved plan {}", file.display()),
-        None => "live AWS".to_string(),
+    let source = match saved_plans {
+        [] => "live AWS".to_string(),
+        [file] => format!("the saved plan {}", file.display()),
+        files => format!(
+            "the saved plans {}",
+            files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     };
     let report = crate::report::build(framework, &baseline, &plan, &source);
     match format {

@@ -73,6 +73,9 @@ pub struct Reported {
     pub expired_waivers: Vec<ExpiredWaiver>,
     #[serde(default)]
     pub others: Vec<OtherOwned>,
+    /// Where the accounts sit, for the roll-ups `show` names by OU.
+    #[serde(default, skip_serializing_if = "crate::rollup::Outline::is_empty")]
+    pub outline: crate::rollup::Outline,
 }
 
 impl Reported {
@@ -80,11 +83,12 @@ impl Reported {
         Reported {
             expired_waivers: plan.expired_waivers.clone(),
             others: plan.others.clone(),
+            outline: plan.outline.clone(),
         }
     }
 
     fn is_empty(&self) -> bool {
-        self.expired_waivers.is_empty() && self.others.is_empty()
+        self.expired_waivers.is_empty() && self.others.is_empty() && self.outline.is_empty()
     }
 }
 
@@ -192,7 +196,7 @@ impl SavedPlan {
 /// Read a saved plan as `show` renders it; `Ok(None)` when `path` is not one. The file is
 /// checked as [`SavedPlan::read`] checks it, but the desired and live state of each item
 /// (most of a plan, and several times its size in memory) is not kept: nothing shown uses it.
-pub fn read_for_show(path: &Path) -> Result<Option<Plan>, String> {
+pub fn read_for_show(path: &Path) -> Result<Option<PlanFile>, String> {
     let at = |e: String| format!("{}: {e}", path.display());
     let Some(text) = read_text(path)? else {
         return Ok(None);
@@ -222,11 +226,174 @@ pub fn read_for_show(path: &Path) -> Result<Option<Plan>, String> {
             waived: i.waived,
             observed: i.observed,
             instance: 0,
+            ordinal: i.ordinal,
         })
         .collect();
-    plan_of(items, shown.orphans, shown.reported)
-        .map(Some)
-        .map_err(at)
+    let plan = plan_of(items, shown.orphans, shown.reported).map_err(at)?;
+    Ok(Some(PlanFile {
+        path: path.to_path_buf(),
+        root: shown.root,
+        baseline_digest: shown.baseline_digest,
+        scope: shown.scope,
+        plan,
+    }))
+}
+
+/// A saved plan read in full and checked as apply reads it (`report --plan`); `Ok(None)`
+/// when `path` is not one.
+pub fn read_in_full(path: &Path) -> Result<Option<PlanFile>, String> {
+    SavedPlan::read(path)?
+        .map(|saved| saved.into_file(path))
+        .transpose()
+}
+
+/// The saved plans `files`, each read with `read`, merged into one plan as [`merge`]
+/// merges them; a warning on stderr names the shards that were not given.
+pub fn read_merged(
+    files: &[PathBuf],
+    read: impl Fn(&Path) -> Result<Option<PlanFile>, String>,
+) -> Result<PlanFile, String> {
+    let mut plans = Vec::new();
+    for file in files {
+        match read(file)? {
+            Some(plan) => plans.push(plan),
+            None => {
+                return Err(format!(
+                    "{} is not a saved plan (see `baseline plan --out`)",
+                    file.display()
+                ))
+            }
+        }
+    }
+    let (merged, missing) = merge(plans)?;
+    if let Some(missing) = missing {
+        eprintln!("warning: {missing}");
+    }
+    Ok(merged)
+}
+
+/// A saved plan as `show` and `report` use it, with what merging several needs.
+#[derive(Debug)]
+pub struct PlanFile {
+    pub path: PathBuf,
+    pub root: PathBuf,
+    pub baseline_digest: String,
+    pub scope: SavedScope,
+    pub plan: Plan,
+}
+
+impl SavedPlan {
+    /// The plan with where it came from, for `report`.
+    pub fn into_file(self, path: &Path) -> Result<PlanFile, String> {
+        let plan = plan_of(self.items, self.orphans, self.reported)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(PlanFile {
+            path: path.to_path_buf(),
+            root: self.root,
+            baseline_digest: self.baseline_digest,
+            scope: self.scope,
+            plan,
+        })
+    }
+}
+
+/// Several saved plans as one (`show` and `report` of the shards of one run), in the order
+/// the unsharded plan has: items by their place in the baseline's expansion, orphans and
+/// other tools' resources by kind and address. The plans must come from the same baseline
+/// files and the same `--target`/`--accounts`/`--regions`, be distinct shards of one `N`
+/// (or all unsharded), and no instance may be in two of them. The second value names the
+/// shards that were not given, for a warning: the plan lacks their accounts.
+pub fn merge(files: Vec<PlanFile>) -> Result<(PlanFile, Option<String>), String> {
+    let mut files = files.into_iter();
+    let Some(mut merged) = files.next() else {
+        return Err("no saved plan to show".into());
+    };
+    let first = merged.path.display().to_string();
+    let mut shards: BTreeMap<u32, String> = BTreeMap::new();
+    if let Some(s) = merged.scope.shard {
+        shards.insert(s.index, first.clone());
+    }
+    let mut rest = false;
+    for file in files {
+        rest = true;
+        let name = file.path.display().to_string();
+        if file.baseline_digest != merged.baseline_digest {
+            return Err(format!(
+                "{name} was planned from other baseline files than {first}: plan every shard \
+                 from the same commit"
+            ));
+        }
+        let (a, b) = (&merged.scope, &file.scope);
+        if (&a.targets, &a.accounts, &a.regions) != (&b.targets, &b.accounts, &b.regions) {
+            return Err(format!(
+                "{name} was planned with other --target, --accounts or --regions than {first}"
+            ));
+        }
+        match (a.shard, b.shard) {
+            (None, None) => {}
+            (Some(x), Some(y)) if x.count == y.count => {
+                if let Some(other) = shards.insert(y.index, name.clone()) {
+                    return Err(format!("{other} and {name} are both shard {y}"));
+                }
+            }
+            (x, y) => {
+                let shard = |s: Option<crate::plan::Shard>| {
+                    s.map_or_else(|| "unsharded".to_string(), |s| format!("shard {s}"))
+                };
+                return Err(format!(
+                    "{first} is {} and {name} is {}: only the shards of one --shard K/N run \
+                     merge",
+                    shard(x),
+                    shard(y)
+                ));
+            }
+        }
+        merged.plan.items.extend(file.plan.items);
+        merged.plan.orphans.extend(file.plan.orphans);
+        merged.plan.others.extend(file.plan.others);
+        merged
+            .plan
+            .expired_waivers
+            .extend(file.plan.expired_waivers);
+    }
+    if !rest {
+        return Ok((merged, None));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for item in &merged.plan.items {
+        if !seen.insert(item.address.to_string()) {
+            return Err(format!(
+                "{} is in more than one of the saved plans: they overlap, so they are not the \
+                 shards of one run",
+                item.address
+            ));
+        }
+    }
+    let plan = &mut merged.plan;
+    plan.items.sort_by_key(|i| i.ordinal);
+    let ordinal: std::collections::HashMap<String, usize> = plan
+        .items
+        .iter()
+        .map(|i| (i.address.to_string(), i.ordinal))
+        .collect();
+    plan.expired_waivers
+        .sort_by_key(|e| ordinal.get(&e.address).copied().unwrap_or(usize::MAX));
+    plan.sort_undeclared();
+    let missing = merged.scope.shard.and_then(|s| {
+        let missing: Vec<String> = (1..=s.count)
+            .filter(|k| !shards.contains_key(k))
+            .map(|k| k.to_string())
+            .collect();
+        (!missing.is_empty()).then(|| {
+            format!(
+                "the merged plan lacks shard {} of {}: the accounts of those shards are not in it",
+                missing.join(", "),
+                s.count
+            )
+        })
+    });
+    merged.scope.shard = None;
+    Ok((merged, missing))
 }
 
 /// The text of the file at `path` when it looks like a saved plan (`None`: some other file),
@@ -332,11 +499,9 @@ struct Shown {
     _created: String,
     #[serde(rename = "tool_version")]
     _tool_version: String,
-    #[serde(rename = "root")]
-    _root: PathBuf,
+    root: PathBuf,
     baseline_digest: String,
-    #[serde(rename = "scope")]
-    _scope: SavedScope,
+    scope: SavedScope,
     items: Vec<ShownItem>,
     orphans: Vec<SavedOrphan>,
     fingerprints: BTreeMap<String, String>,
@@ -362,6 +527,8 @@ struct ShownItem {
     waived: Option<String>,
     #[serde(default)]
     observed: bool,
+    #[serde(default)]
+    ordinal: usize,
 }
 
 /// The shape of [`Live`], its values unread.
@@ -431,6 +598,7 @@ fn plan_of(
         skipped: Vec::new(),
         expired_waivers: reported.expired_waivers,
         others: reported.others,
+        outline: reported.outline,
     })
 }
 

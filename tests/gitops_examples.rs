@@ -1,8 +1,15 @@
 //! The GitOps pipelines in `examples/gitops/` (GitHub Actions and GitLab CI) are valid YAML,
 //! have the structure their README promises (triggers, OIDC, plan / apply / drift flows,
 //! artifacts, serialised applies), their shell is valid bash, and every `baseline` command
-//! line in them parses with the real CLI: each subcommand exists and each flag (and each
-//! `--format` value) appears in that subcommand's `--help`.
+//! line in them parses with the real CLI: each subcommand exists, each flag (and each
+//! `--format` value) appears in that subcommand's `--help`, and a flag is given twice, or
+//! several files, only where the CLI takes several.
+//!
+//! The sharded examples in `examples/sharded/` (a GitHub Actions matrix, Kubernetes Indexed
+//! Jobs) are checked the same way, and more: every shard 1..N is planned and applied exactly
+//! once with the same N everywhere, each apply has its own change log, and the scripts that
+//! merge plans and change logs are run (with a stand-in `baseline` that records its
+//! arguments) to see that they pass every shard's file.
 //!
 //! YAML is parsed by PyYAML in the emulator venv and handed over as JSON.
 
@@ -13,16 +20,26 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use clap::CommandFactory;
 use serde_json::{Map, Value};
 
 const GITHUB: &str = "examples/gitops/github-actions.yml";
 const GITLAB: &str = "examples/gitops/gitlab-ci.yml";
+const SHARDED_GITHUB: &str = "examples/sharded/github-actions.yml";
+const SHARDED_K8S: &str = "examples/sharded/kubernetes-indexed-job.yaml";
 
 /// `(subcommand, flag, value)`: parts of the CLI contract the pipelines may use before the
 /// CLI has them. `None`: the flag itself is new (it takes one value); `Some(v)`: `v` is a new
 /// value of a flag. Every other flag and value must exist. Empty: the pipelines use only
 /// what `baseline` has today.
 const PENDING_FLAGS: &[(&str, &str, Option<&str>)] = &[];
+
+/// `(subcommand, argument)`: arguments the examples give several times before the CLI takes
+/// several: a flag (`--log`) repeated, or a positional (`<FILE>`) given several files (or a
+/// glob). Every other flag is given at most once, and no more files than the CLI takes.
+/// Empty: the CLI takes all of them (`show FILE...`, `report --plan`, `log verify|export
+/// --log`, which the sharded examples repeat, are built).
+const PENDING_REPEATS: &[(&str, &str)] = &[];
 
 // ---------------------------------------------------------------------------------------
 // Loading the pipelines
@@ -295,6 +312,14 @@ impl Parsed {
             .find(|(f, _)| f == flag)
             .and_then(|(_, v)| v.as_deref())
     }
+    /// Every value of a flag given several times, in order.
+    fn values(&self, flag: &str) -> Vec<&str> {
+        self.flags
+            .iter()
+            .filter(|(f, _)| f == flag)
+            .filter_map(|(_, v)| v.as_deref())
+            .collect()
+    }
 }
 
 /// The real binary's help, cached per subcommand path; records which pending entries the
@@ -302,6 +327,43 @@ impl Parsed {
 struct Cli {
     help: RefCell<BTreeMap<Vec<String>, String>>,
     pending_used: RefCell<BTreeSet<usize>>,
+    pending_repeats_used: RefCell<BTreeSet<usize>>,
+}
+
+/// The CLI's own definition (clap) of a subcommand path, for what `--help` does not say:
+/// whether a flag may be repeated, how many positionals there are.
+fn clap_command(path: &[String]) -> clap::Command {
+    let mut command = baseline::cli::Cli::command();
+    command.build();
+    for name in path {
+        command = command
+            .find_subcommand(name)
+            .unwrap_or_else(|| panic!("clap has no subcommand {name}"))
+            .clone();
+    }
+    command
+}
+
+fn repeatable(arg: &clap::Arg) -> bool {
+    matches!(
+        arg.get_action(),
+        clap::ArgAction::Append | clap::ArgAction::Count
+    ) || arg.get_num_args().is_some_and(|n| n.max_values() > 1)
+}
+
+/// How a positional is written in PENDING_REPEATS: `<FILE>`.
+fn positional_name(arg: &clap::Arg) -> String {
+    let name = arg
+        .get_value_names()
+        .and_then(|v| v.first())
+        .map(|v| v.to_string())
+        .unwrap_or_else(|| arg.get_id().to_string().to_uppercase());
+    format!("<{name}>")
+}
+
+/// A word the shell may expand to several files.
+fn is_glob(word: &str) -> bool {
+    word.contains(['*', '?', '['])
 }
 
 impl Cli {
@@ -309,6 +371,58 @@ impl Cli {
         Cli {
             help: RefCell::default(),
             pending_used: RefCell::default(),
+            pending_repeats_used: RefCell::default(),
+        }
+    }
+
+    fn pending_repeat(&self, path: &str, argument: &str) -> bool {
+        let hit = PENDING_REPEATS
+            .iter()
+            .position(|(p, a)| *p == path && *a == argument);
+        if let Some(i) = hit {
+            self.pending_repeats_used.borrow_mut().insert(i);
+        }
+        hit.is_some()
+    }
+
+    /// Flags given more than once must be repeatable, and the positionals (a glob counting
+    /// as several) must fit the CLI's, unless PENDING_REPEATS names them.
+    fn check_arity(&self, parsed: &Parsed, errors: &mut Vec<String>) {
+        let path = parsed.path.join(" ");
+        let command = clap_command(&parsed.path);
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for (flag, _) in &parsed.flags {
+            *counts.entry(flag.as_str()).or_default() += 1;
+        }
+        for (flag, count) in counts.into_iter().filter(|(_, n)| *n > 1) {
+            let arg = command.get_arguments().find(|a| {
+                a.get_long().is_some_and(|l| format!("--{l}") == flag)
+                    || a.get_short().is_some_and(|c| format!("-{c}") == flag)
+            });
+            if !arg.is_some_and(repeatable) && !self.pending_repeat(&path, flag) {
+                errors.push(format!(
+                    "`baseline {path} {flag}` is given {count} times but taken once"
+                ));
+            }
+        }
+        let given: usize = parsed
+            .positionals
+            .iter()
+            .map(|w| if is_glob(w) { 2 } else { 1 })
+            .sum();
+        let positionals: Vec<&clap::Arg> = command.get_positionals().collect();
+        let capacity = positionals
+            .iter()
+            .map(|a| a.get_num_args().map_or(1, |n| n.max_values()))
+            .fold(0usize, usize::saturating_add);
+        if given > capacity {
+            let last = positionals.last().map(|a| positional_name(a));
+            if !last.is_some_and(|name| self.pending_repeat(&path, &name)) {
+                errors.push(format!(
+                    "`baseline {path}` takes {capacity} positional argument(s), given {:?}",
+                    parsed.positionals
+                ));
+            }
         }
     }
 
@@ -489,6 +603,7 @@ impl Cli {
             }
             parsed.flags.push((flag, value));
         }
+        self.check_arity(&parsed, &mut errors);
         if errors.is_empty() {
             Ok(parsed)
         } else {
@@ -1074,14 +1189,22 @@ fn gitlab_scheduled_drift_job() {
 // ---------------------------------------------------------------------------------------
 // Both
 
-/// Every shell script of both pipelines: (where, script).
+/// Every shell script of the pipelines and the sharded examples: (where, script).
 fn all_scripts() -> Vec<(String, String)> {
     let mut scripts = Vec::new();
-    let github = yaml(GITHUB);
-    for (name, job) in github_jobs(&github) {
-        for (i, run) in runs(job).into_iter().enumerate() {
-            scripts.push((format!("{GITHUB}: {name} run #{i}"), run.to_string()));
+    for path in [GITHUB, SHARDED_GITHUB] {
+        let github = yaml(path);
+        for (name, job) in github_jobs(&github) {
+            for (i, run) in runs(job).into_iter().enumerate() {
+                scripts.push((format!("{path}: {name} run #{i}"), run.to_string()));
+            }
         }
+    }
+    for (job, container, script) in k8s_scripts(&yaml_documents(SHARDED_K8S)) {
+        scripts.push((
+            format!("{SHARDED_K8S}: Job {job} container {container}"),
+            script,
+        ));
     }
     let gitlab = yaml(GITLAB);
     for (name, job) in obj(&gitlab, "pipeline") {
@@ -1114,7 +1237,16 @@ fn every_baseline_command_parses_with_the_cli() {
         }
     }
     assert!(errors.is_empty(), "{}", errors.join("\n"));
-    for sub in ["validate", "fmt", "plan", "apply", "show", "log verify"] {
+    for sub in [
+        "validate",
+        "fmt",
+        "plan",
+        "apply",
+        "show",
+        "report",
+        "log verify",
+        "log export",
+    ] {
         assert!(
             used.contains(sub),
             "the pipelines run baseline {sub}: {used:?}"
@@ -1139,6 +1271,28 @@ fn every_baseline_command_parses_with_the_cli() {
             assert!(
                 pending_used.contains(&i),
                 "PENDING_FLAGS entry {entry:?} is neither built nor used by the pipelines"
+            );
+        }
+    }
+    let repeats_used = cli.pending_repeats_used.borrow();
+    for (i, entry) in PENDING_REPEATS.iter().enumerate() {
+        let (path, argument) = entry;
+        let path: Vec<String> = path.split(' ').map(str::to_string).collect();
+        let command = clap_command(&path);
+        let built = command.get_arguments().any(|a| {
+            let name = match a.get_long() {
+                Some(long) => format!("--{long}"),
+                None if a.is_positional() => positional_name(a),
+                None => return false,
+            };
+            name == *argument && repeatable(a)
+        });
+        if built {
+            eprintln!("note: {entry:?} now takes several: remove it from PENDING_REPEATS");
+        } else {
+            assert!(
+                repeats_used.contains(&i),
+                "PENDING_REPEATS entry {entry:?} is neither built nor used by the pipelines"
             );
         }
     }
@@ -1171,6 +1325,12 @@ fn the_command_line_finder_sees_through_shell_syntax() {
     assert!(bad("plan --format yaml"), "an unknown value is caught");
     assert!(bad("log frobnicate"), "an unknown subcommand is caught");
     assert!(bad("apply --out plan.json"), "pending only where listed");
+    assert!(bad("plan --out a.json --out b.json"), "a flag taken once");
+    assert!(bad("apply a b"), "one positional");
+    assert!(bad("apply dir-*"), "a glob may give several");
+    assert!(!bad("validate a b"), "several positionals");
+    assert!(!bad("plan --target a --target b"), "a repeatable flag");
+    assert!(!bad("show plan-*.json"), "several plans (built or pending)");
     assert!(!bad(
         "plan --format=json --detailed-exitcode -v examples/sample-org"
     ));
@@ -1207,4 +1367,1059 @@ fn pipelines_point_at_a_baseline_of_this_repository() {
             "BASELINE_PATH {path:?} holds a baseline.kdl"
         );
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Sharded runs: examples/sharded/
+
+/// A YAML file of several documents (`---`), as JSON; empty documents left out.
+fn yaml_documents(path: &str) -> Vec<Value> {
+    const SCRIPT: &str = r#"
+import json, sys, yaml
+with open(sys.argv[1], encoding="utf-8") as f:
+    docs = [d for d in yaml.safe_load_all(f) if d is not None]
+json.dump(docs, sys.stdout)
+"#;
+    let out = Command::new(support::venv().join("bin/python"))
+        .args(["-c", SCRIPT])
+        .arg(support::repo_root().join(path))
+        .output()
+        .expect("run the venv's python");
+    assert!(
+        out.status.success(),
+        "{path} is not valid YAML:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("PyYAML's JSON")
+}
+
+/// `$NAME` and `${NAME}` replaced by their values in `env`; other text left as it is.
+fn expand(word: &str, env: &BTreeMap<String, String>) -> String {
+    let mut out = String::new();
+    let mut rest = word;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let (name, len) = match after.strip_prefix('{') {
+            Some(braced) => match braced.find('}') {
+                Some(end) => (&braced[..end], end + 2),
+                None => ("", 0),
+            },
+            None => {
+                let end = after
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(after.len());
+                (&after[..end], end)
+            }
+        };
+        match env.get(name) {
+            Some(value) if !name.is_empty() => out.push_str(value),
+            _ => out.push_str(&rest[at..at + 1 + len]),
+        }
+        rest = &after[len..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Whether a shell glob (`*`, `?`) matches a name.
+fn glob_matches(pattern: &str, name: &str) -> bool {
+    fn go(p: &[char], n: &[char]) -> bool {
+        match p.split_first() {
+            None => n.is_empty(),
+            Some(('*', rest)) => (0..=n.len()).any(|i| go(rest, &n[i..])),
+            Some(('?', rest)) => !n.is_empty() && go(rest, &n[1..]),
+            Some((c, rest)) => n.first() == Some(c) && go(rest, &n[1..]),
+        }
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    go(&p, &n)
+}
+
+const MATRIX_SHARD: &str = "${{ matrix.shard }}";
+
+/// The variables a GitHub job's scripts see: the workflow's `env`, then the job's.
+fn github_env(doc: &Value, job: &Value) -> BTreeMap<String, String> {
+    let mut env = BTreeMap::new();
+    for scope in [&doc["env"], &job["env"]] {
+        for (k, v) in scope.as_object().into_iter().flatten() {
+            let v = match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            env.insert(k.clone(), v);
+        }
+    }
+    env
+}
+
+/// N, as the workflow's `SHARDS` says.
+fn github_shards(doc: &Value) -> u32 {
+    string(&doc["env"]["SHARDS"])
+        .parse()
+        .expect("env SHARDS is a number")
+}
+
+/// A matrix job's shards: 1..=N, each exactly once; fail-fast off.
+fn assert_shard_matrix(name: &str, job: &Value, n: u32) {
+    let strategy = &job["strategy"];
+    let shards: Vec<u64> = arr(&strategy["matrix"]["shard"], "matrix.shard")
+        .iter()
+        .map(|s| s.as_u64().unwrap_or_else(|| panic!("{name}: shard {s}")))
+        .collect();
+    let mut sorted = shards.clone();
+    sorted.sort_unstable();
+    let expected: Vec<u64> = (1..=u64::from(n)).collect();
+    assert_eq!(
+        sorted, expected,
+        "{name}: the matrix covers shards 1..={n} exactly once: {shards:?}"
+    );
+    assert_eq!(
+        strategy["fail-fast"],
+        Value::Bool(false),
+        "{name}: one shard's failure does not cancel the others"
+    );
+    let dimensions = obj(&strategy["matrix"], "matrix");
+    assert_eq!(
+        dimensions.keys().collect::<Vec<_>>(),
+        ["shard"],
+        "{name}: the shard is the only dimension (else each shard runs several times)"
+    );
+}
+
+/// A `baseline show` of several plans (a glob or several files): a merge.
+fn merges_plans(c: &Parsed) -> bool {
+    c.is("show") && (c.positionals.len() > 1 || c.positionals.iter().any(|p| is_glob(p)))
+}
+
+/// The one job with a `baseline` command that `what` describes.
+fn job_where<'a>(
+    cli: &Cli,
+    doc: &'a Value,
+    what: &str,
+    pred: impl Fn(&Parsed) -> bool,
+) -> (&'a str, &'a Value) {
+    let jobs: Vec<_> = github_jobs(doc)
+        .iter()
+        .filter(|(_, j)| {
+            runs(j)
+                .iter()
+                .flat_map(|r| cli.commands(r))
+                .any(|c| pred(&c))
+        })
+        .collect();
+    assert_eq!(jobs.len(), 1, "one job runs {what}");
+    (jobs[0].0.as_str(), jobs[0].1)
+}
+
+/// The one job running `baseline <sub>`.
+fn job_running<'a>(cli: &Cli, doc: &'a Value, sub: &str) -> (&'a str, &'a Value) {
+    job_where(cli, doc, &format!("baseline {sub}"), |c| c.is(sub))
+}
+
+/// The one job merging the shards' plans.
+fn merge_job<'a>(cli: &Cli, doc: &'a Value) -> (&'a str, &'a Value) {
+    job_where(cli, doc, "baseline show of several plans", merges_plans)
+}
+
+fn commands_of(cli: &Cli, job: &Value, sub: &str) -> Vec<Parsed> {
+    runs(job)
+        .iter()
+        .flat_map(|r| cli.commands(r))
+        .filter(|c| c.is(sub))
+        .collect()
+}
+
+#[test]
+fn sharded_github_plans_every_shard_once() {
+    let doc = yaml(SHARDED_GITHUB);
+    let cli = Cli::new();
+    let n = github_shards(&doc);
+    assert!(n >= 2, "a sharded run has several shards: {n}");
+    let (name, job) = job_running(&cli, &doc, "plan");
+    assert_shard_matrix(name, job, n);
+    let max_parallel = job["strategy"]["max-parallel"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{name}: max-parallel is set, considered"));
+    assert!(
+        (1..=u64::from(n)).contains(&max_parallel),
+        "{name}: max-parallel {max_parallel}"
+    );
+    let env = github_env(&doc, job);
+    assert_eq!(
+        env.get("SHARD").map(String::as_str),
+        Some(MATRIX_SHARD),
+        "{name}: the shard reaches the script through env"
+    );
+
+    let plans = commands_of(&cli, job, "plan");
+    assert_eq!(plans.len(), 1, "{name}: one plan");
+    let plan = &plans[0];
+    let shard = expand(plan.value("--shard").expect("--shard"), &env);
+    assert_eq!(
+        shard,
+        format!("{MATRIX_SHARD}/{n}"),
+        "{name}: --shard K/N with N the matrix size"
+    );
+    let mut planned = BTreeSet::new();
+    for k in 1..=n {
+        let parsed = baseline::plan::Shard::parse(&shard.replace(MATRIX_SHARD, &k.to_string()))
+            .unwrap_or_else(|e| panic!("{name}: shard {k}: {e}"));
+        assert_eq!((parsed.index, parsed.count), (k, n));
+        planned.insert(parsed.index);
+    }
+    assert_eq!(planned.len(), n as usize);
+    let out = expand(plan.value("--out").expect("--out: the saved plan"), &env);
+    assert_eq!(out, format!("plan-{MATRIX_SHARD}.json"), "{name}");
+
+    let uploads = uses(job, "actions/upload-artifact");
+    assert_eq!(uploads.len(), 1, "{name}: uploads the saved plan");
+    assert_eq!(string(&uploads[0]["with"]["path"]), out, "{name}");
+    assert!(
+        string(&uploads[0]["with"]["name"]).contains(MATRIX_SHARD),
+        "{name}: one artifact per shard"
+    );
+
+    let credentials = uses(job, "aws-actions/configure-aws-credentials");
+    assert_eq!(credentials.len(), 1, "{name}: OIDC credentials");
+    assert!(string(&credentials[0]["with"]["role-to-assume"]).contains("PLAN_ROLE_ARN"));
+    assert_eq!(permission(&doc, job, "id-token"), "write", "{name}");
+    assert!(
+        job.get("environment").is_none(),
+        "{name}: plans need no approval"
+    );
+}
+
+#[test]
+fn sharded_github_merge_needs_the_matrix_and_shows_every_plan() {
+    let doc = yaml(SHARDED_GITHUB);
+    let cli = Cli::new();
+    let n = github_shards(&doc);
+    let (plan_name, plan_job) = job_running(&cli, &doc, "plan");
+    let plan_artifact = string(&uses(plan_job, "actions/upload-artifact")[0]["with"]["name"]);
+    let (name, job) = merge_job(&cli, &doc);
+    let (apply_name, _) = job_running(&cli, &doc, "apply");
+    assert_ne!(name, apply_name, "the merge job is not an apply shard");
+    assert!(
+        strings(&job["needs"]).contains(&plan_name.to_string()),
+        "{name} needs the plan matrix {plan_name}"
+    );
+    assert!(
+        job.get("strategy").is_none(),
+        "{name}: one merge, not a matrix"
+    );
+    assert!(
+        job.get("if").is_none() || !string(&job["if"]).contains("always()"),
+        "{name}: merges only once every shard planned"
+    );
+
+    // It downloads every shard's artifact into one folder.
+    let downloads = uses(job, "actions/download-artifact");
+    assert_eq!(downloads.len(), 1, "{name}: one download");
+    let with = &downloads[0]["with"];
+    assert_eq!(with["merge-multiple"], true, "{name}: one folder");
+    let pattern = string(&with["pattern"]);
+    for k in 1..=n {
+        let artifact = plan_artifact.replace(MATRIX_SHARD, &k.to_string());
+        assert!(
+            glob_matches(pattern, &artifact),
+            "{name}: pattern {pattern:?} downloads {artifact}"
+        );
+    }
+
+    // Every show and report is given every shard's plan, exactly.
+    let files: BTreeSet<String> = (1..=n).map(|k| format!("plan-{k}.json")).collect();
+    let shows = commands_of(&cli, job, "show");
+    let mut formats = BTreeSet::new();
+    for show in &shows {
+        let given: BTreeSet<String> = files
+            .iter()
+            .filter(|f| show.positionals.iter().any(|p| glob_matches(p, f)))
+            .cloned()
+            .collect();
+        assert_eq!(given, files, "{name}: show {:?}", show.positionals);
+        assert!(
+            show.positionals
+                .iter()
+                .all(|p| files.iter().any(|f| glob_matches(p, f))),
+            "{name}: show is given plans only: {:?}",
+            show.positionals
+        );
+        formats.insert(show.value("--format").unwrap_or("human").to_string());
+    }
+    assert!(
+        formats.contains("markdown") && formats.contains("json"),
+        "{name}: Markdown for the comment, JSON for machines: {formats:?}"
+    );
+    for report in commands_of(&cli, job, "report") {
+        let given: BTreeSet<String> = report
+            .values("--plan")
+            .iter()
+            .map(|p| p.to_string())
+            .collect();
+        assert_eq!(given, files, "{name}: report --plan each shard's plan");
+        assert_eq!(report.values("--plan").len(), n as usize, "{name}");
+    }
+    let script = runs(job).join("\n");
+    assert!(
+        script.contains("--format markdown > plan.md"),
+        "{name}: plan.md"
+    );
+    let sticky = uses(job, "marocchino/sticky-pull-request-comment");
+    assert!(
+        sticky
+            .iter()
+            .any(|s| string(&s["with"]["path"]) == "plan.md"
+                && string(&s["if"]).contains("pull_request")),
+        "{name}: the merged plan is the pull request comment"
+    );
+    assert_eq!(permission(&doc, job, "pull-requests"), "write", "{name}");
+    assert!(
+        uses(job, "aws-actions/configure-aws-credentials").is_empty()
+            && permission(&doc, job, "id-token") != "write",
+        "{name}: merging needs no AWS credentials"
+    );
+    assert!(
+        job["outputs"]["changes"].is_string(),
+        "{name}: tells the apply whether anything changes"
+    );
+}
+
+#[test]
+fn sharded_github_applies_each_shard_with_its_own_change_log() {
+    let doc = yaml(SHARDED_GITHUB);
+    let cli = Cli::new();
+    let n = github_shards(&doc);
+    let (plan_name, plan_job) = job_running(&cli, &doc, "plan");
+    let (merge_name, _) = merge_job(&cli, &doc);
+    let (name, job) = job_running(&cli, &doc, "apply");
+    assert_shard_matrix(name, job, n);
+    if let Some(max) = job["strategy"].get("max-parallel") {
+        assert!(
+            max.as_u64().is_some_and(|m| m >= u64::from(n)),
+            "{name}: every shard reaches the environment at once (one approval): {max}"
+        );
+    }
+    let needs = strings(&job["needs"]);
+    assert!(
+        needs.contains(&merge_name.to_string()),
+        "{name} needs {merge_name}: {needs:?}"
+    );
+    let condition = string(&job["if"]);
+    assert!(
+        condition.contains("'push'")
+            && condition.contains(&format!("needs.{merge_name}.outputs.changes")),
+        "{name}: on main, when something changes: {condition}"
+    );
+    let environment = match &job["environment"] {
+        Value::String(s) => s.as_str(),
+        e => string(&e["name"]),
+    };
+    assert_eq!(environment, "production", "{name}: after approval");
+    assert!(
+        job.get("concurrency").is_none(),
+        "{name}: a shared group would serialise the shards and cancel waiting ones"
+    );
+    let concurrency = &doc["concurrency"];
+    assert!(string(&concurrency["group"]).contains("main"));
+    assert_ne!(concurrency["cancel-in-progress"], Value::Bool(true));
+
+    // It downloads its own shard's plan, the one the plan matrix uploaded.
+    let plan_artifact = string(&uses(plan_job, "actions/upload-artifact")[0]["with"]["name"]);
+    let downloads = uses(job, "actions/download-artifact");
+    assert_eq!(downloads.len(), 1, "{name}: one download");
+    assert_eq!(
+        string(&downloads[0]["with"]["name"]),
+        plan_artifact,
+        "{name}: this shard's plan from {plan_name}"
+    );
+
+    let env = github_env(&doc, job);
+    let applies = commands_of(&cli, job, "apply");
+    assert_eq!(applies.len(), 1, "{name}: one apply");
+    let apply = &applies[0];
+    let positionals: Vec<String> = apply.positionals.iter().map(|p| expand(p, &env)).collect();
+    assert_eq!(
+        positionals,
+        [format!("plan-{MATRIX_SHARD}.json")],
+        "{name}: applies this shard's saved plan"
+    );
+    assert!(
+        !apply.has("--shard"),
+        "{name}: the saved plan carries its shard"
+    );
+    assert!(apply.has("--auto-approve"), "{name}");
+    let log = expand(apply.value("--change-log").expect("--change-log"), &env);
+    let logs: BTreeSet<String> = (1..=n)
+        .map(|k| log.replace(MATRIX_SHARD, &k.to_string()))
+        .collect();
+    assert_eq!(
+        logs.len(),
+        n as usize,
+        "{name}: a change log per shard: {log}"
+    );
+    assert!(
+        uploaded(job).contains(&log),
+        "{name}: uploads {log}: {:?}",
+        uploaded(job)
+    );
+    let upload = &uses(job, "actions/upload-artifact")[0];
+    assert!(
+        string(&upload["with"]["name"]).contains(MATRIX_SHARD),
+        "{name}: one artifact per shard"
+    );
+    assert!(
+        string(&upload["if"]).contains("always()"),
+        "{name}: a failed apply's log too"
+    );
+    assert!(
+        commands_of(&cli, job, "log verify").iter().any(|c| c
+            .values("--log")
+            .iter()
+            .map(|l| expand(l, &env))
+            .eq([log.clone()])),
+        "{name}: verifies its own log"
+    );
+
+    // Roles: the apply role here only; no expression spliced into a script anywhere.
+    let mut roles = BTreeMap::new();
+    for (job_name, j) in github_jobs(&doc) {
+        for step in uses(j, "aws-actions/configure-aws-credentials") {
+            roles.insert(job_name.as_str(), string(&step["with"]["role-to-assume"]));
+            assert_eq!(permission(&doc, j, "id-token"), "write", "{job_name}");
+        }
+        for run in runs(j) {
+            assert!(
+                !run.contains("${{"),
+                "{job_name}: `${{{{` in a run: script:\n{run}"
+            );
+        }
+    }
+    assert_eq!(roles.len(), 2, "plan and apply use AWS: {roles:?}");
+    assert!(roles[name].contains("APPLY_ROLE_ARN") && roles[plan_name].contains("PLAN_ROLE_ARN"));
+}
+
+// Running the merge scripts -------------------------------------------------------------
+
+/// A stand-in for `baseline` on PATH: records each call's arguments (one line, tab-separated)
+/// in $STUB_CALLS; `show` prints its first file (a fixture that is its own JSON rendering);
+/// `apply` creates the file it is given as --change-log.
+const STUB: &str = r#"#!/bin/bash
+(IFS=$'\t'; printf '%s\n' "$*") >> "$STUB_CALLS"
+case "$1" in
+  show)
+    shift
+    while [ "$#" -gt 0 ]; do
+      case "$1" in
+        --*) shift 2 ;;
+        *) cat "$1"; exit 0 ;;
+      esac
+    done ;;
+  apply)
+    while [ "$#" -gt 0 ]; do
+      if [ "$1" = --change-log ]; then : > "$2"; fi
+      shift
+    done ;;
+esac
+"#;
+
+/// A scratch folder with the stub on PATH.
+struct Sandbox {
+    dir: tempfile::TempDir,
+}
+
+struct Ran {
+    success: bool,
+    calls: Vec<Vec<String>>,
+    output: String,
+}
+
+impl Sandbox {
+    fn new() -> Sandbox {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir(dir.path().join("bin")).unwrap();
+        let stub = dir.path().join("bin/baseline");
+        std::fs::write(&stub, STUB).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&stub, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::create_dir(dir.path().join("work")).unwrap();
+        Sandbox { dir }
+    }
+
+    fn work(&self) -> std::path::PathBuf {
+        self.dir.path().join("work")
+    }
+
+    /// A plan fixture (relative to the working folder) with `changes` updates.
+    fn plan(&self, file: &str, changes: u32) {
+        let path = self.work().join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let summary = serde_json::json!({"summary": {"create": 0, "adopt": 0, "update": changes,
+            "replace": 0, "delete": 0, "findings": 0, "unchanged": 3}});
+        std::fs::write(path, summary.to_string()).unwrap();
+    }
+
+    fn file(&self, file: &str) {
+        let path = self.work().join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, "").unwrap();
+    }
+
+    /// Run a script as `shell` runs it, in the working folder, with `env`.
+    fn run(&self, shell: &[&str], script: &str, env: &BTreeMap<String, String>) -> Ran {
+        let calls = self.dir.path().join("calls");
+        let _ = std::fs::remove_file(&calls);
+        let path = format!(
+            "{}:{}",
+            self.dir.path().join("bin").display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let out = Command::new(shell[0])
+            .args(&shell[1..])
+            .arg(script)
+            .current_dir(self.work())
+            .env_clear()
+            .env("PATH", path)
+            .env("STUB_CALLS", &calls)
+            .env("GITHUB_STEP_SUMMARY", self.dir.path().join("summary"))
+            .env("GITHUB_OUTPUT", self.dir.path().join("output"))
+            .envs(env)
+            .output()
+            .expect("run the script");
+        let calls = std::fs::read_to_string(&calls).unwrap_or_default();
+        Ran {
+            success: out.status.success(),
+            calls: calls
+                .lines()
+                .map(|l| l.split('\t').map(str::to_string).collect())
+                .collect(),
+            output: format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        }
+    }
+
+    fn github_output(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("output")).unwrap_or_default()
+    }
+}
+
+const GITHUB_SHELL: &[&str] = &["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c"];
+const K8S_SHELL: &[&str] = &["bash", "-c"];
+
+/// The calls of one subcommand, each parsed with the CLI (the contract, on real arguments).
+fn calls_of(cli: &Cli, ran: &Ran, sub: &str) -> Vec<Parsed> {
+    ran.calls
+        .iter()
+        .map(|words| {
+            cli.parse(words)
+                .unwrap_or_else(|e| panic!("`baseline {}`: {e}", words.join(" ")))
+        })
+        .filter(|c| c.is(sub))
+        .collect()
+}
+
+/// Run a change-log script three ways: every shard has a log; one shard has none and its
+/// plan no changes (fine); one shard has none although its plan has changes (a failure,
+/// after the others are verified).
+fn check_change_log_script(
+    what: &str,
+    shell: &[&str],
+    script: &str,
+    env: &BTreeMap<String, String>,
+    n: u32,
+    plan: impl Fn(u32) -> String,
+    log: impl Fn(u32) -> String,
+) {
+    let cli = Cli::new();
+    let logs = |skip: Option<u32>| -> Vec<String> {
+        (1..=n).filter(|k| Some(*k) != skip).map(&log).collect()
+    };
+    for (case, skip, changes_in_skipped) in [
+        ("every shard has a log", None, 0),
+        ("shard 2 had nothing to change", Some(2), 0),
+        ("shard 2 lost its log", Some(2), 1),
+    ] {
+        let sandbox = Sandbox::new();
+        for k in 1..=n {
+            sandbox.plan(
+                &plan(k),
+                if Some(k) == skip {
+                    changes_in_skipped
+                } else {
+                    1
+                },
+            );
+        }
+        for file in logs(skip) {
+            sandbox.file(&file);
+        }
+        let ran = sandbox.run(shell, script, env);
+        let expected_success = changes_in_skipped == 0;
+        assert_eq!(
+            ran.success, expected_success,
+            "{what}, {case}: exit status\n{}",
+            ran.output
+        );
+        for sub in ["log verify", "log export"] {
+            let calls = calls_of(&cli, &ran, sub);
+            assert_eq!(calls.len(), 1, "{what}, {case}: one {sub}: {:?}", ran.calls);
+            assert_eq!(
+                calls[0].values("--log"),
+                logs(skip),
+                "{what}, {case}: {sub} is given every shard's log"
+            );
+        }
+        let export = &calls_of(&cli, &ran, "log export")[0];
+        assert_eq!(export.value("--format"), Some("markdown"), "{what}");
+    }
+}
+
+#[test]
+fn sharded_github_verifies_and_exports_every_change_log() {
+    let doc = yaml(SHARDED_GITHUB);
+    let cli = Cli::new();
+    let n = github_shards(&doc);
+    let (apply_name, _) = job_running(&cli, &doc, "apply");
+    let jobs: Vec<_> = github_jobs(&doc)
+        .iter()
+        .filter(|(_, j)| !commands_of(&cli, j, "log export").is_empty())
+        .collect();
+    assert_eq!(jobs.len(), 1, "one job exports the change logs");
+    let (name, job) = jobs[0];
+    assert!(
+        strings(&job["needs"]).contains(&apply_name.to_string()),
+        "{name} needs {apply_name}"
+    );
+    assert!(
+        string(&job["if"]).contains("always()"),
+        "{name}: also after a failed apply"
+    );
+    let patterns: Vec<&str> = uses(job, "actions/download-artifact")
+        .iter()
+        .map(|s| string(&s["with"]["pattern"]))
+        .collect();
+    let (_, apply_job) = job_running(&cli, &doc, "apply");
+    let log_artifact = string(&uses(apply_job, "actions/upload-artifact")[0]["with"]["name"]);
+    for k in 1..=n {
+        let artifact = log_artifact.replace(MATRIX_SHARD, &k.to_string());
+        assert!(
+            patterns.iter().any(|p| glob_matches(p, &artifact)),
+            "{name} downloads {artifact}: {patterns:?}"
+        );
+    }
+    let script = runs(job)
+        .into_iter()
+        .find(|r| r.contains("log verify"))
+        .expect("the verify step");
+    check_change_log_script(
+        &format!("{SHARDED_GITHUB}: {name}"),
+        GITHUB_SHELL,
+        script,
+        &github_env(&doc, job),
+        n,
+        |k| format!("plan-{k}.json"),
+        |k| format!("changes-{k}.jsonl"),
+    );
+}
+
+#[test]
+fn sharded_github_merge_decides_whether_to_apply() {
+    let doc = yaml(SHARDED_GITHUB);
+    let cli = Cli::new();
+    let n = github_shards(&doc);
+    let (name, job) = merge_job(&cli, &doc);
+    let script = runs(job)
+        .into_iter()
+        .find(|r| r.contains("baseline show"))
+        .expect("the merge step");
+    for (changes, expected) in [(0, "changes=false"), (2, "changes=true")] {
+        let sandbox = Sandbox::new();
+        for k in 1..=n {
+            sandbox.plan(&format!("plan-{k}.json"), changes);
+        }
+        let ran = sandbox.run(GITHUB_SHELL, script, &github_env(&doc, job));
+        assert!(ran.success, "{name}: {}", ran.output);
+        assert!(
+            sandbox.github_output().lines().any(|l| l == expected),
+            "{name}: {expected}: {:?}",
+            sandbox.github_output()
+        );
+        let files: Vec<String> = (1..=n).map(|k| format!("plan-{k}.json")).collect();
+        for show in calls_of(&cli, &ran, "show") {
+            assert_eq!(show.positionals, files, "{name}: show every plan");
+        }
+        for report in calls_of(&cli, &ran, "report") {
+            assert_eq!(report.values("--plan"), files, "{name}: report every plan");
+        }
+    }
+}
+
+// Kubernetes --------------------------------------------------------------------------
+
+fn k8s_kind<'a>(docs: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    docs.iter().filter(|d| d["kind"] == kind).collect()
+}
+
+fn k8s_named<'a>(docs: &'a [Value], kind: &str, name: &str) -> &'a Value {
+    k8s_kind(docs, kind)
+        .into_iter()
+        .find(|d| d["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no {kind} {name} in {SHARDED_K8S}"))
+}
+
+fn containers(job: &Value) -> &Vec<Value> {
+    arr(&job["spec"]["template"]["spec"]["containers"], "containers")
+}
+
+/// Each Job container's shell script: (job, container, script). Containers run
+/// `bash -c SCRIPT`.
+fn k8s_scripts(docs: &[Value]) -> Vec<(String, String, String)> {
+    let mut scripts = Vec::new();
+    for job in k8s_kind(docs, "Job") {
+        let job_name = string(&job["metadata"]["name"]);
+        for container in containers(job) {
+            let name = string(&container["name"]);
+            let command = strings(&container["command"]);
+            let args = strings(&container["args"]);
+            assert!(
+                command.len() == 2 && command[0].ends_with("/bash") && command[1] == "-c",
+                "{job_name}/{name}: runs bash -c: {command:?}"
+            );
+            assert_eq!(args.len(), 1, "{job_name}/{name}: one script");
+            scripts.push((job_name.to_string(), name.to_string(), args[0].clone()));
+        }
+    }
+    scripts
+}
+
+fn container_env(container: &Value) -> BTreeMap<String, String> {
+    container["env"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            (
+                string(&e["name"]).to_string(),
+                string(&e["value"]).to_string(),
+            )
+        })
+        .collect()
+}
+
+/// A quantity in MiB (`128Mi`, `1Gi`).
+fn mebibytes(quantity: &str) -> u64 {
+    if let Some(mi) = quantity.strip_suffix("Mi") {
+        mi.parse().expect("Mi")
+    } else if let Some(gi) = quantity.strip_suffix("Gi") {
+        gi.parse::<u64>().expect("Gi") * 1024
+    } else {
+        panic!("a quantity in Mi or Gi: {quantity}")
+    }
+}
+
+/// The Job whose container has a `baseline` command that `what` describes, with its
+/// container and script.
+fn k8s_job_where<'a>(
+    cli: &Cli,
+    docs: &'a [Value],
+    what: &str,
+    pred: impl Fn(&Parsed) -> bool,
+) -> (&'a Value, &'a Value, String) {
+    let mut found = Vec::new();
+    for job in k8s_kind(docs, "Job") {
+        for container in containers(job) {
+            let script = strings(&container["args"]).concat();
+            if cli.commands(&script).iter().any(&pred) {
+                found.push((job, container, script));
+            }
+        }
+    }
+    assert_eq!(found.len(), 1, "one Job runs {what}");
+    found.pop().unwrap()
+}
+
+fn k8s_job_running<'a>(cli: &Cli, docs: &'a [Value], sub: &str) -> (&'a Value, &'a Value, String) {
+    k8s_job_where(cli, docs, &format!("baseline {sub}"), |c| c.is(sub))
+}
+
+/// What every pod of the file shares: non-root, no restarts, the volume, the limits.
+fn assert_pod_basics(docs: &[Value], job: &Value) {
+    let name = string(&job["metadata"]["name"]);
+    assert_eq!(job["apiVersion"], "batch/v1", "{name}");
+    let pod = &job["spec"]["template"]["spec"];
+    assert_eq!(
+        pod["restartPolicy"], "Never",
+        "{name}: a failed shard is a new pod"
+    );
+    assert!(
+        job["spec"]["backoffLimitPerIndex"].is_u64() || job["spec"]["backoffLimit"].is_u64(),
+        "{name}: a retry limit"
+    );
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true, "{name}");
+    for container in containers(job) {
+        let resources = &container["resources"];
+        let limit = mebibytes(string(&resources["limits"]["memory"]));
+        let request = mebibytes(string(&resources["requests"]["memory"]));
+        assert!(
+            (64..=1024).contains(&limit) && request <= limit,
+            "{name}: memory {request}Mi..{limit}Mi (a no-op plan of 10 accounts peaks at 42 MiB)"
+        );
+        assert!(
+            resources["requests"]["cpu"].is_string(),
+            "{name}: a CPU request"
+        );
+        assert_eq!(
+            container["securityContext"]["allowPrivilegeEscalation"], false,
+            "{name}"
+        );
+        for mount in arr(&container["volumeMounts"], "volumeMounts") {
+            let volume = arr(&pod["volumes"], "volumes")
+                .iter()
+                .find(|v| v["name"] == mount["name"])
+                .unwrap_or_else(|| panic!("{name}: volume {}", mount["name"]));
+            if let Some(claim) = volume["persistentVolumeClaim"]["claimName"].as_str() {
+                let pvc = k8s_named(docs, "PersistentVolumeClaim", claim);
+                assert!(
+                    strings(&pvc["spec"]["accessModes"]).contains(&"ReadWriteMany".to_string()),
+                    "{claim}: the shards' pods share it from any node"
+                );
+                assert_eq!(
+                    string(&container["workingDir"]),
+                    string(&mount["mountPath"]),
+                    "{name}: works in the shared volume"
+                );
+            }
+        }
+    }
+}
+
+/// N, as the plan container's `SHARDS` says.
+fn k8s_shards(cli: &Cli, docs: &[Value]) -> u32 {
+    let (_, container, _) = k8s_job_running(cli, docs, "plan");
+    container_env(container)["SHARDS"]
+        .parse()
+        .expect("SHARDS is a number")
+}
+
+/// The ServiceAccount of a Job's pods and the IAM role IRSA gives it.
+fn irsa_role<'a>(docs: &'a [Value], job: &Value) -> &'a str {
+    let name = string(&job["metadata"]["name"]);
+    let account = string(&job["spec"]["template"]["spec"]["serviceAccountName"]);
+    assert!(!account.is_empty(), "{name}: a service account");
+    let sa = k8s_named(docs, "ServiceAccount", account);
+    assert_eq!(
+        sa["metadata"]["namespace"], job["metadata"]["namespace"],
+        "{name}: {account} in the Job's namespace"
+    );
+    let role = string(&sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]);
+    assert!(
+        role.starts_with("arn:aws:iam::"),
+        "{account}: IRSA role {role:?}"
+    );
+    role
+}
+
+#[test]
+fn kubernetes_indexed_jobs_run_every_shard_once() {
+    let docs = yaml_documents(SHARDED_K8S);
+    let cli = Cli::new();
+    let n = k8s_shards(&cli, &docs);
+    assert!(n >= 2, "several shards: {n}");
+    let mut roles = BTreeMap::new();
+    for sub in ["plan", "apply"] {
+        let (job, container, script) = k8s_job_running(&cli, &docs, sub);
+        let name = string(&job["metadata"]["name"]);
+        let spec = &job["spec"];
+        assert_eq!(spec["completionMode"], "Indexed", "{name}");
+        assert_eq!(spec["completions"], n, "{name}: completions == N");
+        assert_eq!(spec["parallelism"], n, "{name}: parallelism == N");
+        assert_pod_basics(&docs, job);
+        roles.insert(sub, irsa_role(&docs, job));
+        assert!(
+            script.contains("JOB_COMPLETION_INDEX"),
+            "{name}: the shard comes from the pod's index"
+        );
+
+        // Each pod, by its index, takes one shard; together they take every shard once.
+        let env = container_env(container);
+        let sandbox = Sandbox::new();
+        for k in 1..=n {
+            sandbox.plan(&format!("plans/plan-{k}.json"), 1);
+        }
+        let mut shards = BTreeSet::new();
+        let mut logs = BTreeSet::new();
+        for index in 0..n {
+            let mut env = env.clone();
+            env.insert("JOB_COMPLETION_INDEX".into(), index.to_string());
+            let ran = sandbox.run(K8S_SHELL, &script, &env);
+            assert!(ran.success, "{name} index {index}: {}", ran.output);
+            let calls = calls_of(&cli, &ran, sub);
+            assert_eq!(calls.len(), 1, "{name} index {index}: {:?}", ran.calls);
+            let call = &calls[0];
+            let k = index + 1;
+            if sub == "plan" {
+                let shard = baseline::plan::Shard::parse(call.value("--shard").expect("--shard"))
+                    .unwrap_or_else(|e| panic!("{name} index {index}: {e}"));
+                assert_eq!(
+                    (shard.index, shard.count),
+                    (k, n),
+                    "{name}: index {index} plans shard {k}/{n}"
+                );
+                shards.insert(shard.index);
+                assert_eq!(
+                    call.value("--out"),
+                    Some(format!("plans/plan-{k}.json").as_str()),
+                    "{name} index {index}"
+                );
+            } else {
+                assert_eq!(
+                    call.positionals,
+                    [format!("plans/plan-{k}.json")],
+                    "{name}: index {index} applies shard {k}'s saved plan"
+                );
+                assert!(!call.has("--shard"), "{name}: the plan carries its shard");
+                assert!(call.has("--auto-approve"), "{name}");
+                let log = call
+                    .value("--change-log")
+                    .expect("--change-log")
+                    .to_string();
+                assert!(logs.insert(log.clone()), "{name}: {log} used twice");
+                shards.insert(k);
+                let verified = calls_of(&cli, &ran, "log verify");
+                assert!(
+                    verified.iter().any(|v| v.values("--log") == [log.as_str()]),
+                    "{name} index {index}: verifies {log}"
+                );
+            }
+        }
+        assert_eq!(shards, (1..=n).collect(), "{name}: every shard once");
+    }
+    assert_ne!(
+        roles["plan"], roles["apply"],
+        "plan pods get the read-only role, apply pods the apply role"
+    );
+    let (plan_job, _, _) = k8s_job_running(&cli, &docs, "plan");
+    let (apply_job, _, _) = k8s_job_running(&cli, &docs, "apply");
+    assert_eq!(
+        apply_job["spec"]["backoffLimitPerIndex"], 0,
+        "an apply is never retried by Kubernetes (a partly applied plan is stale)"
+    );
+    assert!(
+        plan_job["spec"]["backoffLimitPerIndex"]
+            .as_u64()
+            .is_some_and(|b| b >= 1),
+        "a failed plan shard is retried on its own"
+    );
+}
+
+#[test]
+fn kubernetes_merge_jobs_read_every_shard() {
+    let docs = yaml_documents(SHARDED_K8S);
+    let cli = Cli::new();
+    let n = k8s_shards(&cli, &docs);
+
+    // show: every plan of plans/, and nothing else there.
+    let (job, container, script) =
+        k8s_job_where(&cli, &docs, "baseline show of several plans", merges_plans);
+    let name = string(&job["metadata"]["name"]);
+    assert!(
+        job["spec"].get("completionMode").is_none(),
+        "{name}: one pod"
+    );
+    assert_pod_basics(&docs, job);
+    assert!(
+        job["spec"]["template"]["spec"]
+            .get("serviceAccountName")
+            .is_none(),
+        "{name}: no AWS role to merge plans"
+    );
+    let sandbox = Sandbox::new();
+    for k in 1..=n {
+        sandbox.plan(&format!("plans/plan-{k}.json"), 1);
+    }
+    sandbox.file("plans/plan.md");
+    sandbox.plan("plans/merged-plan.json", 1);
+    let ran = sandbox.run(K8S_SHELL, &script, &container_env(container));
+    assert!(ran.success, "{name}: {}", ran.output);
+    let files: Vec<String> = (1..=n).map(|k| format!("plans/plan-{k}.json")).collect();
+    let shows = calls_of(&cli, &ran, "show");
+    assert!(!shows.is_empty(), "{name}: baseline show");
+    let mut formats = BTreeSet::new();
+    for show in &shows {
+        assert_eq!(
+            show.positionals, files,
+            "{name}: show every plan, only plans"
+        );
+        formats.insert(show.value("--format").unwrap_or("human").to_string());
+    }
+    assert!(
+        formats.contains("markdown") && formats.contains("json"),
+        "{formats:?}"
+    );
+
+    // change logs: verified and exported together.
+    let (job, container, script) = k8s_job_running(&cli, &docs, "log export");
+    let name = string(&job["metadata"]["name"]);
+    assert_pod_basics(&docs, job);
+    let env = container_env(container);
+    assert_eq!(env["SHARDS"], n.to_string(), "{name}: SHARDS is N");
+    check_change_log_script(
+        &format!("{SHARDED_K8S}: {name}"),
+        K8S_SHELL,
+        &script,
+        &env,
+        n,
+        |k| format!("plans/plan-{k}.json"),
+        |k| format!("logs/changes-{k}.jsonl"),
+    );
+}
+
+#[test]
+fn kubernetes_objects_are_labelled_by_step_and_share_a_namespace() {
+    let docs = yaml_documents(SHARDED_K8S);
+    let header = std::fs::read_to_string(support::repo_root().join(SHARDED_K8S)).unwrap();
+    let namespace = k8s_kind(&docs, "Namespace");
+    assert_eq!(namespace.len(), 1, "one namespace");
+    let namespace = string(&namespace[0]["metadata"]["name"]);
+    let mut steps = BTreeSet::new();
+    for doc in &docs {
+        let kind = string(&doc["kind"]);
+        let name = string(&doc["metadata"]["name"]);
+        if kind != "Namespace" {
+            assert_eq!(doc["metadata"]["namespace"], namespace, "{kind} {name}");
+        }
+        let step = string(&doc["metadata"]["labels"]["app.kubernetes.io/component"]);
+        assert!(!step.is_empty(), "{kind} {name}: a step label");
+        if kind == "Job" {
+            assert_eq!(
+                doc["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"], step,
+                "{name}: its pods carry the step too"
+            );
+        }
+        steps.insert(step.to_string());
+    }
+    // The header's commands apply each step by its label.
+    for step in &steps {
+        assert!(
+            header.contains(&format!("-l app.kubernetes.io/component={step}")),
+            "the header applies step {step}"
+        );
+    }
+}
+
+#[test]
+fn sharded_github_points_at_a_baseline_of_this_repository() {
+    let doc = yaml(SHARDED_GITHUB);
+    let path = string(&doc["env"]["BASELINE_PATH"]);
+    assert!(
+        support::repo_root()
+            .join(path)
+            .join("baseline.kdl")
+            .is_file(),
+        "BASELINE_PATH {path:?} holds a baseline.kdl"
+    );
 }

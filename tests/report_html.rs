@@ -72,6 +72,7 @@ fn html_report_renders_in_headless_chromium() {
         waived: None,
         observed: false,
         instance: 0,
+        ordinal: 0,
     };
     let plan = Plan {
         items: vec![trail],
@@ -153,6 +154,7 @@ fn planned(kind: &str, account: Option<(&str, &str)>) -> Planned {
         waived: None,
         observed: false,
         instance: 0,
+        ordinal: 0,
     }
 }
 

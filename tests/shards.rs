@@ -1,6 +1,8 @@
 //! `--shard K/N` against the emulator: N shard plans together are the unsharded plan (each
-//! change in exactly one shard, the organization's in the first), each shard applies its
-//! share with its own change log, which verifies, and afterwards nothing is left to change.
+//! change in exactly one shard, the organization's in the first), and `show` of the N saved
+//! shard plans renders exactly the unsharded plan; each shard applies its share with its own
+//! change log, the logs verify together and merge by time, and afterwards nothing is left
+//! to change.
 
 mod support;
 
@@ -20,6 +22,11 @@ password-policy {
     min-length 14
 }
 "##;
+
+fn json(run: &Run) -> serde_json::Value {
+    serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", run.stdout, run.stderr))
+}
 
 fn changes(run: &Run) -> Vec<String> {
     let doc: serde_json::Value = serde_json::from_str(&run.stdout)
@@ -65,7 +72,83 @@ async fn shard_plans_together_are_the_plan_and_each_shard_applies_its_share() {
     }
     assert_eq!(seen, whole.iter().cloned().collect::<BTreeSet<_>>());
 
+    // The saved shard plans, merged by `show`, are the unsharded plan: the same document.
+    let whole_doc = json(&baseline(&emulator, &["plan", root, "--format", "json"]).expect(0));
+    let mut plans = Vec::new();
+    for k in 1..=n {
+        let out = dir.path().join(format!("plan-{k}.json"));
+        let out = out.to_str().unwrap().to_string();
+        let shard = format!("{k}/{n}");
+        baseline(&emulator, &["plan", root, "--shard", &shard, "--out", &out]).expect(0);
+        plans.push(out);
+    }
+    let shown = |files: &[&String], format: &str| {
+        let mut args = vec!["show"];
+        args.extend(files.iter().map(|f| f.as_str()));
+        args.extend(["--format", format]);
+        baseline(&emulator, &args)
+    };
+    // Given in any order.
+    let all: Vec<&String> = plans.iter().rev().collect();
+    let merged = shown(&all, "json").expect(0);
+    assert_eq!(
+        json(&merged),
+        whole_doc,
+        "merged shard plans differ from the plan"
+    );
+    assert!(merged.stderr.is_empty(), "{}", merged.stderr);
+    let human = shown(&all, "human").expect(0);
+    assert!(
+        human.stdout.contains(&format!("{} to create", whole.len()))
+            || human.stdout.contains("to create"),
+        "{}",
+        human.stdout
+    );
+    // A missing shard is named; a shard given twice, or an unsharded plan among shards, is
+    // refused.
+    let partial = shown(&[&plans[0], &plans[2]], "json").expect(0);
+    assert!(
+        partial
+            .stderr
+            .contains("warning: the merged plan lacks shard 2 of 3"),
+        "{}",
+        partial.stderr
+    );
+    let twice = shown(&[&plans[0], &plans[0]], "json").expect(1);
+    assert!(
+        twice.stderr.contains("are both shard 1/3"),
+        "{}",
+        twice.stderr
+    );
+    let unsharded = dir.path().join("plan-all.json");
+    let unsharded = unsharded.to_str().unwrap().to_string();
+    baseline(&emulator, &["plan", root, "--out", &unsharded]).expect(0);
+    let mixed = shown(&[&plans[0], &unsharded], "json").expect(1);
+    assert!(
+        mixed.stderr.contains("is shard 1/3 and") && mixed.stderr.contains("is unsharded"),
+        "{}",
+        mixed.stderr
+    );
+    // The controls report of the merged plans is the report of the unsharded plan.
+    let report = |files: &[&String]| {
+        let mut args = vec!["report", "--framework", "soc2", "--format", "json"];
+        for f in files {
+            args.extend(["--plan", f.as_str()]);
+        }
+        let mut doc = json(&baseline(&emulator, &args).expect(0));
+        // Where and when it was made differ; the controls and their status must not.
+        let fields = doc.as_object_mut().unwrap();
+        fields.remove("source");
+        fields.remove("generated");
+        doc
+    };
+    assert!(
+        report(&all) == report(&[&unsharded]),
+        "the merged report differs"
+    );
+
     // Each shard applies its share, with its own change log.
+    let mut logs = Vec::new();
     for k in 1..=n {
         let shard = format!("{k}/{n}");
         let log = dir.path().join(format!("changes-{k}.jsonl"));
@@ -85,8 +168,64 @@ async fn shard_plans_together_are_the_plan_and_each_shard_applies_its_share() {
         .expect(0);
         if std::path::Path::new(log).exists() {
             baseline(&emulator, &["log", "verify", "--log", log]).expect(0);
+            logs.push(log.to_string());
         }
     }
+    assert!(
+        logs.len() >= 2,
+        "at least two shards changed something: {logs:?}"
+    );
+    let with_logs = |args: &[&str]| {
+        let mut all: Vec<&str> = args.to_vec();
+        for log in &logs {
+            all.extend(["--log", log.as_str()]);
+        }
+        baseline(&emulator, &all)
+    };
+    // The logs verify together: one verdict per log.
+    let verified = with_logs(&["log", "verify"]).expect(0);
+    assert_eq!(
+        verified
+            .stdout
+            .lines()
+            .filter(|l| l.starts_with("ok: "))
+            .count(),
+        logs.len(),
+        "{}",
+        verified.stdout
+    );
+    // Merged by time, each change naming its log; every change of the run is there once.
+    let exported = json(&with_logs(&["log", "export", "--format", "json"]).expect(0));
+    let entries = exported.as_array().unwrap();
+    let times: Vec<&str> = entries
+        .iter()
+        .map(|e| e["time"].as_str().unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+    let addresses: BTreeSet<String> = entries
+        .iter()
+        .map(|e| e["address"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(addresses, whole.iter().cloned().collect::<BTreeSet<_>>());
+    assert_eq!(entries.len(), whole.len());
+    for e in entries {
+        assert!(logs.iter().any(|l| e["log"] == *l), "{e}");
+    }
+    let markdown = with_logs(&["log", "export", "--format", "markdown"]).expect(0);
+    for log in &logs {
+        assert!(
+            markdown
+                .stdout
+                .contains(&format!("Integrity of {log}: the hash chain verifies")),
+            "{}",
+            markdown.stdout
+        );
+    }
+    // A log of another organization does not merge; --head names one log's head.
+    let refused = with_logs(&["log", "verify", "--head", "abc"]).expect(1);
+    assert!(refused
+        .stderr
+        .contains("--head is the head of one change log"));
     baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(0);
 
     let refused = baseline(&emulator, &["plan", root, "--shard", "4/3"]).expect(1);

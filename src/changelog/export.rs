@@ -34,6 +34,9 @@ pub struct Entry {
     /// `success`, `failure: CODE: message`, or `incomplete` (no outcome: the run died).
     pub result: String,
     pub request_ids: Vec<String>,
+    /// The log it comes from, when several logs are merged (the shards of one run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log: Option<String>,
 }
 
 /// Which entries to keep.
@@ -88,6 +91,21 @@ pub struct Organization {
     pub management_account_id: String,
 }
 
+impl Changes {
+    /// The organization of the log's header, as a person names it (`o-abc (management
+    /// account 111…)`), or `an unknown organization` without a header.
+    pub fn organization_label(&self) -> String {
+        match &self.organization {
+            Some(org) => format!(
+                "{} (management account {})",
+                org.organization_id.as_deref().unwrap_or("-"),
+                org.management_account_id
+            ),
+            None => "an unknown organization".into(),
+        }
+    }
+}
+
 /// What `show` and `export` read from a log.
 #[derive(Debug, Clone, Default)]
 pub struct Changes {
@@ -127,6 +145,7 @@ pub fn entries<R: BufRead>(reader: R, filter: &Filter) -> io::Result<Changes> {
                 after: change.after,
                 result: "incomplete".into(),
                 request_ids: vec![],
+                log: None,
             }),
             Body::Outcome {
                 intent,
@@ -219,10 +238,11 @@ fn compact(v: &Value) -> String {
 
 /// The auditor's Markdown: the period, whether the log verifies, then who changed what,
 /// when, why (commit, CI run) and with which result.
-pub fn markdown(changes: &Changes, filter: &Filter, log_name: &str, report: &Report) -> String {
+pub fn markdown(changes: &Changes, filter: &Filter, logs: &[(String, Report)]) -> String {
     let mut out = String::new();
     let entries = &changes.entries;
-    let _ = writeln!(out, "# Change log: {log_name}\n");
+    let names: Vec<&str> = logs.iter().map(|(name, _)| name.as_str()).collect();
+    let _ = writeln!(out, "# Change log: {}\n", names.join(", "));
     if let Some(org) = &changes.organization {
         let _ = writeln!(
             out,
@@ -237,32 +257,41 @@ pub fn markdown(changes: &Changes, filter: &Filter, log_name: &str, report: &Rep
         filter.since.as_deref().unwrap_or("the beginning"),
         filter.until.as_deref().unwrap_or("now")
     );
-    match &report.problem {
-        None => {
-            let _ = writeln!(
-                out,
-                "Integrity: the hash chain verifies ({} records, head `{}`){}.\n",
-                report.records,
-                report.head.as_deref().unwrap_or("-"),
-                if report.incomplete.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        "; {} change(s) incomplete (the run stopped during them)",
-                        report.incomplete.len()
-                    )
-                }
-            );
-        }
-        Some(p) => {
-            let _ = writeln!(
-                out,
-                "Integrity: **the log does not verify**: {}{}.\n",
-                p.position(),
-                p.message
-            );
+    for (name, report) in logs {
+        // One log: "Integrity: ..."; several (the shards of one run): one line each.
+        let (label, end) = if logs.len() == 1 {
+            ("Integrity".to_string(), "")
+        } else {
+            (format!("Integrity of {}", md_escape(name)), "  ")
+        };
+        match &report.problem {
+            None => {
+                let _ = writeln!(
+                    out,
+                    "{label}: the hash chain verifies ({} records, head `{}`){}.{end}",
+                    report.records,
+                    report.head.as_deref().unwrap_or("-"),
+                    if report.incomplete.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            "; {} change(s) incomplete (the run stopped during them)",
+                            report.incomplete.len()
+                        )
+                    }
+                );
+            }
+            Some(p) => {
+                let _ = writeln!(
+                    out,
+                    "{label}: **the log does not verify**: {}{}.{end}",
+                    p.position(),
+                    p.message
+                );
+            }
         }
     }
+    out.push('\n');
     let _ = writeln!(
         out,
         "| Time (UTC) | Change | Account / region | Action | Who | Why | Result |\n| --- | --- | --- | --- | --- | --- | --- |"
@@ -302,6 +331,9 @@ pub fn markdown(changes: &Changes, filter: &Filter, log_name: &str, report: &Rep
             e.run_id,
             md_escape(&e.identity)
         );
+        if let Some(log) = &e.log {
+            let _ = writeln!(out, "- Log: {}", md_escape(log));
+        }
         for change in attr_changes(e) {
             let _ = writeln!(out, "- {change}");
         }
@@ -393,6 +425,7 @@ mod tests {
             after: serde_json::json!({"min-length": 14}),
             result: "success".into(),
             request_ids: vec![],
+            log: None,
         }
     }
 
@@ -411,7 +444,11 @@ mod tests {
             organization: None,
             entries: vec![e],
         };
-        let md = markdown(&changes, &Filter::default(), "log", &Report::default());
+        let md = markdown(
+            &changes,
+            &Filter::default(),
+            &[("log".to_string(), Report::default())],
+        );
         assert!(md.contains("xéééééééééé (main)"), "{md}");
         assert!(table(&changes.entries).contains("xéééééééééé (main)"));
     }

@@ -333,6 +333,7 @@ async fn import(opts: &Options) -> Result<Result_, String> {
                 part: 0,
                 account_id: account.id.clone(),
                 region: region.clone(),
+                ordinal: probes.len(),
             });
         }
     }

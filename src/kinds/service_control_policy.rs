@@ -7,7 +7,7 @@ use aws_sdk_organizations::types::{PolicySummary, PolicyType, TargetType};
 use serde_json::{json, Value};
 
 use super::organization::wait_policy_type_enabled;
-use super::organization::{is_managed, managed_tag, org_client, tag_managed, tags_of};
+use super::organization::{managed_tag, org_client, tag_managed, tags_of};
 use super::organizational_unit::{ou_id, ou_path, root_id};
 use super::{spec_of, Kind, Naming, Placing};
 use crate::aws::{until_consistent, Context};
@@ -810,55 +810,40 @@ impl Provider for ServiceControlPolicyProvider {
         Ok(Some(out))
     }
 
-    async fn orphans(
+    async fn undeclared(
         &self,
         cx: &Ctx<'_>,
         account_id: &str,
         _region: &str,
         declared: &[&str],
-    ) -> provider::Result<Vec<(String, Live)>> {
+    ) -> provider::Result<provider::Undeclared> {
         let client = cx
             .aws
             .organizations(account_id, cx.aws.organizations_region())
             .await?;
-        let mut out = Vec::new();
+        let mut found = provider::Undeclared::default();
         for (summary, name, id) in undeclared_policies(&client, declared).await? {
-            if !is_managed(&client, &id).await? {
+            // Control Tower's preventive controls (its mandatory ones among them) and the
+            // policies of StackSets, Landing Zone Accelerator or Terraform are listed, so
+            // nobody declares a policy that fights them unawares. Control Tower's are known
+            // by name, with no call for their tags.
+            if let Some(owner) = crate::coexist::owner_of(&name, []) {
+                found.others.push((name, owner));
                 continue;
             }
-            out.push((name, live_policy(cx, &client, &summary, &[]).await?.0));
+            let tags = super::organization::tags_of(&client, &id).await?;
+            let pairs = tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+            if let Some(owner) = crate::coexist::owner_of(&name, pairs) {
+                found.others.push((name, owner));
+            } else if tags
+                .iter()
+                .any(|(k, v)| provider::is_managed_tag(k.as_str(), v.as_str()))
+            {
+                let live = live_policy(cx, &client, &summary, &[]).await?.0;
+                found.orphans.push((name, live));
+            }
         }
-        Ok(out)
-    }
-
-    /// Control Tower's preventive controls (its mandatory ones among them) and the policies
-    /// of StackSets, Landing Zone Accelerator or Terraform: listed, so nobody declares a
-    /// policy that fights them unawares.
-    async fn others(
-        &self,
-        cx: &Ctx<'_>,
-        account_id: &str,
-        _region: &str,
-        declared: &[&str],
-    ) -> provider::Result<Vec<(String, String)>> {
-        let client = cx
-            .aws
-            .organizations(account_id, cx.aws.organizations_region())
-            .await?;
-        let mut out = Vec::new();
-        for (_, name, id) in undeclared_policies(&client, declared).await? {
-            // By name first: Control Tower's need no call for their tags.
-            let owner = match crate::coexist::owner_of(&name, []) {
-                Some(owner) => Some(owner),
-                None => {
-                    let tags = super::organization::tags_of(&client, &id).await?;
-                    let pairs = tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-                    crate::coexist::owner_of(&name, pairs)
-                }
-            };
-            out.extend(owner.map(|o| (name, o)));
-        }
-        Ok(out)
+        Ok(found)
     }
 
     async fn delete(
