@@ -49,6 +49,7 @@ usage: scripts/load [options]        (or: cargo bench --bench load -- [options])
   --no-rate-limits      no per-service rate limits (default: AWS-like, faults.py's)
   --runs N              plans per scenario; the median is printed (default 1)
   --keep DIR            write the generated baseline to DIR (kept) instead of a temp dir
+  --rate-limit S=R[/B]  passed to the plans (baseline's client-side rate limit); repeatable
 ";
 
 struct Options {
@@ -63,6 +64,7 @@ struct Options {
     rate_limits: bool,
     runs: usize,
     keep: Option<PathBuf>,
+    rate_limit: Vec<String>,
 }
 
 impl Options {
@@ -79,6 +81,7 @@ impl Options {
             rate_limits: true,
             runs: 1,
             keep: None,
+            rate_limit: Vec::new(),
         };
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
@@ -105,6 +108,10 @@ impl Options {
                         args.next().unwrap_or_else(|| fail("--keep wants a folder")),
                     ))
                 }
+                "--rate-limit" => o.rate_limit.push(
+                    args.next()
+                        .unwrap_or_else(|| fail("--rate-limit wants SERVICE=RATE[/BURST]")),
+                ),
                 "-h" | "--help" => {
                     print!("{HELP}");
                     std::process::exit(0);
@@ -627,8 +634,11 @@ struct Sample {
     calls: u64,
     instances: u64,
     accounts: u64,
-    /// Retries the product reports in `-v`, when it does.
+    /// What `-v`'s "calls:" line reports: retries, throttling answers received, time
+    /// waited for the client-side rate limiter.
     retries: Option<u64>,
+    throttled: Option<u64>,
+    limiter_wait: Option<Duration>,
     code: i32,
 }
 
@@ -637,11 +647,12 @@ struct Sample {
 // The child is reaped by wait4 (for its rusage), which clippy cannot see.
 #[allow(clippy::zombie_processes)]
 fn spawn(
+    binary: &std::path::Path,
     emulator: &Emulator,
     args: &[&str],
     started: Instant,
 ) -> std::thread::JoinHandle<(Sample, String)> {
-    let child = Command::new(env!("CARGO_BIN_EXE_baseline"))
+    let child = Command::new(binary)
         .args(args)
         .envs(emulator.env())
         .env_remove("AWS_PROFILE")
@@ -680,7 +691,8 @@ fn spawn(
 }
 
 /// What `-v` tells: "read N instances in M accounts: K API calls, T" (plan and apply),
-/// "K API calls in total" (apply), and any "R retries" the product prints.
+/// "K API calls in total" (apply), and "calls: K API calls, R retries, T throttling
+/// answers, D waited for the rate limiter" (the last one printed wins).
 fn parse_verbose(stderr: &str) -> Sample {
     let mut s = Sample::default();
     for line in stderr.lines() {
@@ -696,23 +708,35 @@ fn parse_verbose(stderr: &str) -> Sample {
         if let Some(total) = line.strip_suffix(" API calls in total") {
             s.calls = total.trim().parse().unwrap_or(s.calls);
         }
-        // A retry count, however the product words it ("12 retries", "retries: 12").
-        let lower = line.to_ascii_lowercase();
-        if let Some(at) = lower.find("retries") {
-            let before = lower[..at].split_whitespace().last();
-            let after = lower[at + 7..]
-                .trim_start_matches([':', ' '])
-                .split(|c: char| !c.is_ascii_digit())
-                .next();
-            let n = before
-                .and_then(|w| w.trim_matches(|c: char| !c.is_ascii_digit()).parse().ok())
-                .or_else(|| after.and_then(|w| w.parse().ok()));
-            if n.is_some() {
-                s.retries = Some(s.retries.unwrap_or(0) + n.unwrap_or(0));
+        if let Some(rest) = line.strip_prefix("calls: ") {
+            for part in rest.split(", ") {
+                let (n, what) = part.split_once(' ').unwrap_or((part, ""));
+                match what {
+                    "API calls" => s.calls = n.parse().unwrap_or(s.calls),
+                    "retries" => s.retries = n.parse().ok(),
+                    "throttling answers" => s.throttled = n.parse().ok(),
+                    "waited for the rate limiter" => s.limiter_wait = parse_debug_duration(n),
+                    _ => {}
+                }
             }
         }
     }
     s
+}
+
+/// A `Duration`'s `{:.2?}` text: "1.50s", "12.30ms", "4.00µs", "0.00ns".
+fn parse_debug_duration(text: &str) -> Option<Duration> {
+    let split = text.find(|c: char| c.is_alphabetic() || c == 'µ')?;
+    let (n, unit) = text.split_at(split);
+    let n: f64 = n.parse().ok()?;
+    let seconds = match unit {
+        "s" => n,
+        "ms" => n / 1e3,
+        "µs" | "us" => n / 1e6,
+        "ns" => n / 1e9,
+        _ => return None,
+    };
+    Some(Duration::from_secs_f64(seconds))
 }
 
 /// What the emulator counted during one scenario (faults.py's counters, differences).
@@ -798,13 +822,20 @@ fn report(
         if samples.len() > 1 { " (max)" } else { "" },
     );
     println!(
-        "   API calls: {calls} for {instances} instances ({:.2} per instance){}",
+        "   API calls: {calls} for {instances} instances ({:.2} per instance)",
         calls as f64 / instances.max(1) as f64,
-        match samples.iter().filter_map(|s| s.retries).reduce(|a, b| a + b) {
-            Some(r) => format!(", {r} retries (baseline -v)"),
-            None => String::new(),
-        }
     );
+    let sum = |f: fn(&Sample) -> Option<u64>| samples.iter().filter_map(f).reduce(|a, b| a + b);
+    if let Some(retries) = sum(|s| s.retries) {
+        let waited: Duration = samples.iter().filter_map(|s| s.limiter_wait).sum();
+        println!(
+            "   baseline -v: {retries} retries, {} throttling answers received, {:.1} s waited \
+             for its rate limiter{}",
+            sum(|s| s.throttled).unwrap_or(0),
+            secs(waited),
+            if samples.len() > 1 { " (summed over shards)" } else { "" },
+        );
+    }
     match faults {
         Some(c) => {
             println!(
@@ -863,12 +894,16 @@ fn report(
     }
 }
 
-fn run_scenario(
-    name: &str,
-    emulator: &Emulator,
-    runs: &[Vec<String>],
-    repeats: usize,
-) -> Vec<Sample> {
+/// Where a run happens: the binary under test, the emulator, and the folder the runs'
+/// stderr is kept in (with --keep).
+struct Bench<'a> {
+    binary: PathBuf,
+    emulator: &'a Emulator,
+    keep: Option<PathBuf>,
+}
+
+fn run_scenario(bench: &Bench<'_>, name: &str, runs: &[Vec<String>], repeats: usize) -> Vec<Sample> {
+    let emulator = bench.emulator;
     let mut best: Vec<(Vec<Sample>, EmulatorCpu, EmulatorCpu, Option<Counted>)> = Vec::new();
     for _ in 0..repeats {
         let cpu_before = emulator.cpu();
@@ -878,12 +913,21 @@ fn run_scenario(
             .iter()
             .map(|args| {
                 let args: Vec<&str> = args.iter().map(String::as_str).collect();
-                spawn(emulator, &args, started)
+                spawn(&bench.binary, emulator, &args, started)
             })
             .collect();
         let mut samples = Vec::new();
-        for w in waiters {
+        for (i, w) in waiters.into_iter().enumerate() {
             let (s, stderr) = w.join().expect("waiter");
+            if let Some(dir) = &bench.keep {
+                let label: String = name
+                    .chars()
+                    .take_while(|c| *c != ',')
+                    .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                    .collect();
+                let file = dir.join(format!("{}-{}.stderr", label.trim_matches('-'), i + 1));
+                std::fs::write(file, &stderr).ok();
+            }
             if s.code != 0 {
                 let tail: Vec<&str> = stderr.lines().rev().take(30).collect();
                 eprintln!(
@@ -974,21 +1018,35 @@ fn main() {
     let log = temp.path().join("changes.jsonl");
     let log = log.to_str().expect("utf-8 path").to_string();
     if o.keep.is_some() {
-        println!("baseline: {root}");
+        println!("baseline: {root} (each run's stderr is kept beside it)");
     }
+    // A copy of the release binary: the shared target folder may be rebuilt meanwhile.
+    let binary = temp.path().join("baseline");
+    std::fs::copy(env!("CARGO_BIN_EXE_baseline"), &binary).expect("copy the binary");
+    let bench = Bench {
+        binary,
+        emulator: &emulator,
+        keep: o.keep.clone(),
+    };
 
-    // Apply once, without latency or faults.
+    // Apply once, without latency or faults, and without baseline's client-side rate limits
+    // for the services it calls most (the emulator throttles nothing yet): a setup step.
+    let mut apply = vec![
+        "apply".into(),
+        root.clone(),
+        "--auto-approve".into(),
+        "-v".into(),
+        "--change-log".into(),
+        log,
+    ];
+    for service in ["organizations", "sts", "iam"] {
+        apply.push("--rate-limit".into());
+        apply.push(format!("{service}=0"));
+    }
     let apply = run_scenario(
-        "apply (no round trip, no faults)",
-        &emulator,
-        &[vec![
-            "apply".into(),
-            root.clone(),
-            "--auto-approve".into(),
-            "-v".into(),
-            "--change-log".into(),
-            log,
-        ]],
+        &bench,
+        "apply (no round trip, no faults, --rate-limit organizations=0 sts=0 iam=0)",
+        &[apply],
         1,
     );
     if apply[0].code != 0 {
@@ -1026,22 +1084,26 @@ fn main() {
             args.push("--shard".into());
             args.push(format!("{k}/{n}"));
         }
+        for r in &o.rate_limit {
+            args.push("--rate-limit".into());
+            args.push(r.clone());
+        }
         args
     };
     run_scenario(
+        &bench,
         &format!("(a) no-op plan, {} ms round trip", o.latency_ms),
-        &emulator,
         &[plan(None)],
         o.runs,
     );
     if o.shards > 0 {
         let shards: Vec<Vec<String>> = (1..=o.shards).map(|k| plan(Some((k, o.shards)))).collect();
         run_scenario(
+            &bench,
             &format!(
                 "(b) {} shards at once (plan --shard K/{}), {} ms round trip",
                 o.shards, o.shards, o.latency_ms
             ),
-            &emulator,
             &shards,
             o.runs,
         );

@@ -16,8 +16,9 @@ patches bring it back to what it costs with a handful of accounts. server.py app
                no longer matches its backend falls back to moto's own scan, so the answer is
                always moto's: the account holding the key, else the default account.
   backends     BackendDict[account] built a list of every account id to test membership
-               (O(accounts), several times per request); now a dict look-up under the same
-               lock.
+               (O(accounts), several times per request) under moto's global backend lock,
+               which a thread creating a backend holds meanwhile; an account already there is
+               now one dict look-up, without the lock.
   dispatch     DomainDispatcherApplication.get_backend_for_host listed moto's package folder
                (os.listdir plus an isdir per entry) and tried every service's URL regex, for
                every request, under the dispatcher's global lock; the answer depends on the
@@ -25,6 +26,12 @@ patches bring it back to what it costs with a handful of accounts. server.py app
   actions      BaseResponse.call_action listed the response class's methods with
                inspect.getmembers on every request; the list is memoised per class (every
                patch is applied at import, before the server serves).
+  cold caches  moto memoises each service's botocore model and request router with
+               functools.cache, which does not stop threads that miss at the same time from
+               each building it: a burst of concurrent first requests to a service had every
+               thread parse the same JSON model (EC2's is megabytes) and compile the same
+               routing map (and, for an error, a botocore Session). They are now built once,
+               under a lock, while the others wait.
 
 keep_alive_handler() (server.py --keep-alive, which router.py passes to its processes) is
 opt-in: werkzeug's development server closes the connection after every answer, so a
@@ -36,14 +43,17 @@ it, still closes it).
 
 from __future__ import annotations
 
+import functools
 import io
 import selectors
+import sys
 import threading
 import types
 from typing import Any
 
 from moto.core import base_backend
 from moto.core import responses as moto_responses
+from moto.core import routing as moto_routing
 from moto.core import utils as moto_utils
 from moto.iam import models as iam_models
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
@@ -163,6 +173,14 @@ def _patch_backend_dict() -> None:
     BackendDict = base_backend.BackendDict
 
     def _create_account_specific_backend(self: Any, account_id: str) -> None:
+        # An account already there, in a dict registered in _instances (which reset()
+        # clears: a dict filled again while reset() re-initialises other backends must be
+        # registered again), needs nothing, nor the global lock, which a thread creating a
+        # backend holds meanwhile.
+        if dict.__contains__(self, account_id) and any(
+            instance is self for instance in BackendDict._instances
+        ):
+            return
         with base_backend.backend_lock:
             if not dict.__contains__(self, account_id):
                 self[account_id] = base_backend.AccountSpecificBackend(
@@ -211,6 +229,63 @@ def _patch_method_names() -> None:
     moto_responses.method_names_from_class = method_names_from_class
 
 
+_COLD_LOCK = threading.RLock()
+
+
+def _single_flight(fn: Any) -> Any:
+    """`fn` (a memoised function of hashable arguments) computed at most once per arguments:
+    a miss is computed under one lock, the other threads wait for it."""
+    results: dict[tuple[Any, ...], Any] = {}
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any) -> Any:
+        try:
+            return results[args]
+        except KeyError:
+            pass
+        with _COLD_LOCK:
+            if args not in results:
+                results[args] = fn(*args)
+            return results[args]
+
+    wrapper.__wrapped_original__ = fn  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _patch_cold_caches() -> None:
+    replaced: dict[int, Any] = {}
+    for module, name in (
+        (moto_utils, "get_service_model"),
+        (moto_utils, "get_pagination_model"),
+        (moto_routing, "get_service_router"),
+        (moto_utils, "service_name_from_moto_package_name"),
+    ):
+        original = getattr(module, name)
+        replaced[id(original)] = _single_flight(original)
+        setattr(module, name, replaced[id(original)])
+    # Modules that imported them by name already (moto imports service modules lazily; the
+    # later ones import the wrappers).
+    for module in list(sys.modules.values()):
+        if module is None or not getattr(module, "__name__", "").startswith("moto"):
+            continue
+        for name in ("get_service_model", "get_pagination_model", "get_service_router",
+                     "service_name_from_moto_package_name"):
+            value = getattr(module, name, None)
+            if value is not None and id(value) in replaced:
+                setattr(module, name, replaced[id(value)])
+
+    original_get_router = moto_routing.ServiceOperationRouter._get_router
+
+    def _get_router(self: Any, protocol: str) -> Any:
+        routers = self._routers
+        if protocol in routers:
+            return routers[protocol]
+        with _COLD_LOCK:
+            return original_get_router(self, protocol)
+
+    moto_routing.ServiceOperationRouter._get_router = _get_router
+
+
 def apply() -> None:
     """Apply the patches once (server.py calls this before serving)."""
     global _applied
@@ -221,6 +296,7 @@ def apply() -> None:
     _patch_backend_dict()
     _patch_dispatcher()
     _patch_method_names()
+    _patch_cold_caches()
 
 
 # --------------------------------------------------------------------------
