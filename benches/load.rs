@@ -651,22 +651,28 @@ fn spawn(
     emulator: &Emulator,
     args: &[&str],
     started: Instant,
-) -> std::thread::JoinHandle<(Sample, String)> {
+) -> std::thread::JoinHandle<(Sample, String, String)> {
     let child = Command::new(binary)
         .args(args)
         .envs(emulator.env())
         .env_remove("AWS_PROFILE")
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("run baseline");
     let pid = child.id() as libc::pid_t;
     let mut stderr = child.stderr.expect("stderr");
+    let mut stdout = child.stdout.expect("stdout");
     std::thread::spawn(move || {
         let reader = std::thread::spawn(move || {
             let mut s = String::new();
             stderr.read_to_string(&mut s).ok();
+            s
+        });
+        let out_reader = std::thread::spawn(move || {
+            let mut s = String::new();
+            stdout.read_to_string(&mut s).ok();
             s
         });
         let mut status = 0;
@@ -676,6 +682,7 @@ fn spawn(
         assert_eq!(waited, pid, "wait4");
         let wall = started.elapsed();
         let stderr = reader.join().expect("stderr reader");
+        let stdout = out_reader.join().expect("stdout reader");
         let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
         let mut s = parse_verbose(&stderr);
         s.wall = wall;
@@ -686,7 +693,7 @@ fn spawn(
         } else {
             -1
         };
-        (s, stderr)
+        (s, stdout, stderr)
     })
 }
 
@@ -918,22 +925,27 @@ fn run_scenario(bench: &Bench<'_>, name: &str, runs: &[Vec<String>], repeats: us
             .collect();
         let mut samples = Vec::new();
         for (i, w) in waiters.into_iter().enumerate() {
-            let (s, stderr) = w.join().expect("waiter");
+            let (s, stdout, stderr) = w.join().expect("waiter");
             if let Some(dir) = &bench.keep {
                 let label: String = name
                     .chars()
                     .take_while(|c| *c != ',')
                     .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
                     .collect();
-                let file = dir.join(format!("{}-{}.stderr", label.trim_matches('-'), i + 1));
-                std::fs::write(file, &stderr).ok();
+                let file = dir.join(format!("{}-{}", label.trim_matches('-'), i + 1));
+                std::fs::write(file.with_extension("stderr"), &stderr).ok();
+                std::fs::write(file.with_extension("stdout"), &stdout).ok();
             }
             if s.code != 0 {
-                let tail: Vec<&str> = stderr.lines().rev().take(30).collect();
+                let tail = |text: &str| {
+                    let lines: Vec<&str> = text.lines().rev().take(20).collect();
+                    lines.into_iter().rev().collect::<Vec<_>>().join("\n")
+                };
                 eprintln!(
-                    "{name}: baseline exited {}; the end of its stderr:\n{}",
+                    "{name}: baseline exited {}; the end of its stdout:\n{}\nand of its stderr:\n{}",
                     s.code,
-                    tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+                    tail(&stdout),
+                    tail(&stderr)
                 );
             }
             samples.push(s);
