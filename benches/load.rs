@@ -224,6 +224,7 @@ impl Emulator {
                 router: 0.0,
                 requests: vec![],
                 router_requests: 0,
+                rss_mib: vec![proc_rss_mib(self.child.id()).unwrap_or(0.0)],
             };
         }
         let stats: Value = http(&self.endpoint, "GET", "/_router", None)
@@ -241,6 +242,10 @@ impl Emulator {
                 .map(|p| p["requests"].as_u64().unwrap_or(0))
                 .collect(),
             router_requests: stats["router"]["requests"].as_u64().unwrap_or(0),
+            rss_mib: processes
+                .iter()
+                .map(|p| p["rss_bytes"].as_f64().unwrap_or(0.0) / 1048576.0)
+                .collect(),
         }
     }
 }
@@ -258,6 +263,8 @@ struct EmulatorCpu {
     router: f64,
     requests: Vec<u64>,
     router_requests: u64,
+    /// Resident memory of each process, MiB.
+    rss_mib: Vec<f64>,
 }
 
 /// User + system CPU seconds of a process, from /proc/PID/stat.
@@ -268,6 +275,15 @@ fn proc_cpu(pid: u32) -> Option<f64> {
     // SAFETY: sysconf has no preconditions.
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
     Some(ticks / hz)
+}
+
+/// Resident memory of a process, MiB, from /proc/PID/statm.
+fn proc_rss_mib(pid: u32) -> Option<f64> {
+    let statm = std::fs::read_to_string(format!("/proc/{pid}/statm")).ok()?;
+    let pages: f64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    // SAFETY: sysconf has no preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as f64;
+    Some(pages * page / 1048576.0)
 }
 
 /// A minimal HTTP/1.1 exchange with the emulator's control endpoints: (status, body).
@@ -891,6 +907,15 @@ fn report(
         after.router_requests - before.router_requests,
         1e6 * (after.router - before.router)
             / (after.router_requests - before.router_requests).max(1) as f64,
+    );
+    println!(
+        "   emulator memory: {} MiB resident",
+        after
+            .rss_mib
+            .iter()
+            .map(|m| format!("{m:.0}"))
+            .collect::<Vec<_>>()
+            .join(" + ")
     );
     let mut failed = false;
     for s in samples {
