@@ -59,6 +59,7 @@ pub async fn organization(aws: &Aws) -> Result<OrgStructure, AwsError> {
         let mut children = client
             .list_organizational_units_for_parent()
             .parent_id(&parent_id)
+            .max_results(20)
             .into_paginator()
             .send();
         while let Some(page) = children.next().await {
@@ -78,6 +79,8 @@ pub async fn organization(aws: &Aws) -> Result<OrgStructure, AwsError> {
         let mut members = client
             .list_accounts_for_parent()
             .parent_id(&parent_id)
+            // The most a page holds: fewer calls on an API AWS throttles per organization.
+            .max_results(20)
             .into_paginator()
             .send();
         while let Some(page) = members.next().await {

@@ -34,22 +34,39 @@ pub struct Rate {
 }
 
 /// The rates baseline keeps to by default, by SigV4 service name; every other service gets
-/// [`DEFAULT_RATE`]. AWS publishes few per-API rates for the control-plane reads baseline
-/// makes, so these stay well below what AWS is known to serve:
-/// - Organizations: AWS throttles the whole organization and publishes no rate for it
-///   ("Quotas for AWS Organizations" lists none; awsdocs/aws-organizations-docs#39 asked
-///   for one), and tools that read it concurrently in organizations of hundreds of
-///   accounts report `TooManyRequestsException` (awslabs/aws-deployment-framework#788);
-///   10/s, burst 20 (inferred).
-/// - STS: `AssumeRole` is called once per account and again before the session expires;
-///   STS's documented quota is 600 requests/s per account and region, far above 20/s.
-/// - IAM: a global service per account, no published rate; 10/s (inferred).
+/// [`DEFAULT_RATE`]. Each stays below what AWS documents, or what it is known to serve where
+/// it documents nothing (the emulator's `--aws-rate-limits` holds the same knowledge, with
+/// sources, in tests/emulator/faults.py):
+/// - Organizations: AWS throttles the whole organization and documents no rate
+///   (awsdocs/aws-organizations-docs#39 asked for one); a handful of concurrent callers get
+///   `TooManyRequestsException` (awslabs/aws-deployment-framework#788). 4/s, burst 4,
+///   below the 5/s assumed there (inferred).
+/// - IAM: no published rate (AWS's IAM/STS throttling article); 8/s, burst 16, per account
+///   (inferred, below the 10/20 assumed).
+/// - Security Hub: 10/s, burst 30 for most operations (documented in its API reference);
+///   8/s, burst 16.
+/// - STS: no published rate; `AssumeRole` is called once per account and before a session
+///   expires: 20/s, burst 40.
 pub const DEFAULT_RATES: &[(&str, Rate)] = &[
     (
         "organizations",
         Rate {
-            per_second: 10.0,
-            burst: 20.0,
+            per_second: 4.0,
+            burst: 4.0,
+        },
+    ),
+    (
+        "iam",
+        Rate {
+            per_second: 8.0,
+            burst: 16.0,
+        },
+    ),
+    (
+        "securityhub",
+        Rate {
+            per_second: 8.0,
+            burst: 16.0,
         },
     ),
     (
@@ -59,16 +76,10 @@ pub const DEFAULT_RATES: &[(&str, Rate)] = &[
             burst: 40.0,
         },
     ),
-    (
-        "iam",
-        Rate {
-            per_second: 10.0,
-            burst: 20.0,
-        },
-    ),
 ];
 
-/// The rate of every service not in [`DEFAULT_RATES`], per account and region.
+/// The rate of every service not in [`DEFAULT_RATES`], per account and region (EC2
+/// documents 20/s, burst 100, per action; KMS hundreds per second per operation).
 pub const DEFAULT_RATE: Rate = Rate {
     per_second: 20.0,
     burst: 40.0,
@@ -364,7 +375,7 @@ mod tests {
         }
         let rates = Rates::with(&["sts=1".into()]).unwrap();
         assert_eq!(rates.of("sts").per_second, 1.0);
-        assert_eq!(rates.of("organizations").per_second, 10.0);
+        assert_eq!(rates.of("organizations").per_second, 4.0);
         assert_eq!(rates.of("guardduty"), DEFAULT_RATE);
     }
 

@@ -643,12 +643,15 @@ impl Provider for OrganizationTrailProvider {
             }
             _ => None,
         };
-        // CloudTrail checks that it may assume the role and write with it: a role (or
-        // policy) IAM has not spread yet is refused for a moment, as "Access denied." with
-        // either exception (as the AWS provider for Terraform also finds).
-        let role_refused = |e: &AwsError| {
-            (e.is("InvalidCloudWatchLogsRoleArnException")
-                || e.is("InvalidCloudWatchLogsLogGroupArnException"))
+        // CloudTrail checks that it may assume the role and write with it: a role, or a
+        // policy put on it, that IAM has not spread yet is refused for a moment, as "Access
+        // denied." with either exception (as the AWS provider for Terraform also finds). The
+        // role's policy was just put (ensure_delivery_role), even on a role that is not new,
+        // so that refusal is waited out whenever the delivery is set.
+        let delivery_refused = |e: &AwsError| {
+            delivery.is_some()
+                && (e.is("InvalidCloudWatchLogsRoleArnException")
+                    || e.is("InvalidCloudWatchLogsLogGroupArnException"))
                 && e.message.contains("Access denied.")
         };
         let (group_arn, role_arn) = delivery.clone().unzip();
@@ -672,15 +675,7 @@ impl Provider for OrganizationTrailProvider {
                     .await
                     .ctx("cloudtrail:CreateTrail")
             };
-            match &role_arn {
-                Some(role) => {
-                    crate::iam::with_new_role(cx, &inst.account_id, role, role_refused, || {
-                        until_consistent(key_not_yet_visible, call)
-                    })
-                    .await?
-                }
-                None => until_consistent(key_not_yet_visible, call).await?,
-            };
+            until_consistent(|e| delivery_refused(e) || key_not_yet_visible(e), call).await?;
             if spec.logging {
                 ct.start_logging()
                     .name(name)
@@ -724,15 +719,7 @@ impl Provider for OrganizationTrailProvider {
                     .await
                     .ctx("cloudtrail:UpdateTrail")
             };
-            match &role_arn {
-                Some(role) => {
-                    crate::iam::with_new_role(cx, &inst.account_id, role, role_refused, || {
-                        until_consistent(key_not_yet_visible, call)
-                    })
-                    .await?
-                }
-                None => until_consistent(key_not_yet_visible, call).await?,
-            };
+            until_consistent(|e| delivery_refused(e) || key_not_yet_visible(e), call).await?;
         }
         if change.changes("logging") {
             if spec.logging {

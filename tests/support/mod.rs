@@ -70,6 +70,32 @@ impl Emulator {
         }
     }
 
+    /// GET, or with a body POST, the emulator's /_baseline/faults (never faulted itself).
+    pub fn faults(&self, update: Option<serde_json::Value>) -> serde_json::Value {
+        use std::io::{Read, Write};
+        let addr = self.endpoint.trim_start_matches("http://");
+        let (method, body) = match update {
+            Some(v) => ("POST", v.to_string()),
+            None => ("GET", String::new()),
+        };
+        let mut stream = std::net::TcpStream::connect(addr).expect("connect to the emulator");
+        write!(
+            stream,
+            "{method} /_baseline/faults HTTP/1.1\r\nHost: {addr}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("send");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("read the answer");
+        let (head, json) = answer.split_once("\r\n\r\n").expect("an HTTP answer");
+        assert!(
+            head.starts_with("HTTP/1.1 200"),
+            "{method} /_baseline/faults: {answer}"
+        );
+        serde_json::from_str(json).expect("faults JSON")
+    }
+
     /// Environment for a `baseline` process (or the aws CLI) that should reach this server.
     pub fn env(&self) -> Vec<(&'static str, String)> {
         vec![
