@@ -69,7 +69,7 @@ from moto.guardduty import urls as guardduty_urls
 from moto.guardduty.models import Detector, GuardDutyBackend, guardduty_backends
 from moto.guardduty.responses import GuardDutyResponse
 from moto.iam import models as iam_models
-from moto.iam.exceptions import IAMException, ReportNotPresentException
+from moto.iam.exceptions import EntityAlreadyExists, IAMException, ReportNotPresentException
 from moto.iam.responses import IamResponse
 from moto.utilities.utils import get_partition
 
@@ -451,12 +451,15 @@ def _ensure_guardduty_role(account: str, partition: str) -> None:
     trust = {"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Principal": {"Service": GD_SERVICE_PRINCIPAL},
         "Action": "sts:AssumeRole"}]}
-    iam.create_role(
-        "AWSServiceRoleForAmazonGuardDuty", json.dumps(trust),
-        f"/aws-service-role/{GD_SERVICE_PRINCIPAL}/", permissions_boundary=None,
-        description="", tags=[], max_session_duration="3600",
-        linked_service=GD_SERVICE_PRINCIPAL,
-    )
+    try:
+        iam.create_role(
+            "AWSServiceRoleForAmazonGuardDuty", json.dumps(trust),
+            f"/aws-service-role/{GD_SERVICE_PRINCIPAL}/", permissions_boundary=None,
+            description="", tags=[], max_session_duration="3600",
+            linked_service=GD_SERVICE_PRINCIPAL,
+        )
+    except EntityAlreadyExists:
+        pass  # another region's CreateDetector of the same account made it meanwhile
 
 
 def _create_detector(

@@ -312,6 +312,30 @@ def test_detector_makes_the_service_linked_role(fresh: str) -> None:
     assert role["Path"] == f"/aws-service-role/{GD}/"
 
 
+def test_detector_role_made_meanwhile_by_another_region_is_fine(monkeypatch: Any) -> None:
+    """In process: CreateDetector makes the service-linked role when it finds none; when
+    another region's CreateDetector of the same account made it in between (1,000 accounts
+    x 2 regions applied at once hit this), the detector is made all the same."""
+    import os
+    import sys
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import strict_guardrails
+    from moto.iam import models as iam_models
+
+    account = "210987654321"
+    iam = iam_models.iam_backends[account]["aws"]
+    original = iam_models.IAMBackend.create_role
+
+    def create_role_after_another(self: Any, role_name: str, *args: Any, **kwargs: Any) -> Any:
+        original(self, role_name, *args, **kwargs)  # the other region, first
+        return original(self, role_name, *args, **kwargs)  # EntityAlreadyExists
+
+    monkeypatch.setattr(iam_models.IAMBackend, "create_role", create_role_after_another)
+    strict_guardrails._ensure_guardduty_role(account, "aws")
+    assert [r.name for r in iam.roles.values()] == ["AWSServiceRoleForAmazonGuardDuty"]
+
+
 # --------------------------------------------------------------------------
 # GuardDuty organization administration
 # --------------------------------------------------------------------------
