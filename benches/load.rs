@@ -782,7 +782,7 @@ fn counted(before: &Option<Value>, after: &Option<Value>) -> Option<Counted> {
     let (b, a) = (before.as_ref()?, after.as_ref()?);
     let n = |v: &Value, path: &[&str]| {
         path.iter()
-            .fold(Some(v), |v, k| v.and_then(|v| v.get(*k)))
+            .try_fold(v, |v, k| v.get(*k))
             .and_then(Value::as_u64)
             .unwrap_or(0)
     };
