@@ -119,8 +119,7 @@ impl Options {
                 other => fail(&format!("unknown option {other:?}")),
             }
         }
-        if o.accounts < 3 || !(1..=4).contains(&o.regions) || !(1..=256).contains(&o.parallelism)
-        {
+        if o.accounts < 3 || !(1..=4).contains(&o.regions) || !(1..=256).contains(&o.parallelism) {
             fail("--accounts is at least 3, --regions 1 to 4, --parallelism 1 to 256");
         }
         if o.processes == 0 || o.runs == 0 {
@@ -294,7 +293,9 @@ fn proc_rss_mib(pid: u32) -> Option<f64> {
 fn http(endpoint: &str, method: &str, path: &str, body: Option<&str>) -> Option<(u16, String)> {
     let addr = endpoint.strip_prefix("http://")?;
     let mut stream = std::net::TcpStream::connect(addr).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(60))).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .ok()?;
     let body = body.unwrap_or("");
     write!(
         stream,
@@ -308,9 +309,10 @@ fn http(endpoint: &str, method: &str, path: &str, body: Option<&str>) -> Option<
     let text = String::from_utf8_lossy(&raw);
     let (head, rest) = text.split_once("\r\n\r\n")?;
     let status = head.split_whitespace().nth(1)?.parse().ok()?;
-    let chunked = head
-        .lines()
-        .any(|l| l.to_ascii_lowercase().starts_with("transfer-encoding: chunked"));
+    let chunked = head.lines().any(|l| {
+        l.to_ascii_lowercase()
+            .starts_with("transfer-encoding: chunked")
+    });
     let body = if chunked {
         let mut out = String::new();
         let mut rest = rest;
@@ -423,7 +425,10 @@ async fn seed(endpoint: &str, accounts: &[(String, String)]) {
             .send()
             .await
             .expect("create OU");
-        let id = ou.organizational_unit().and_then(|u| u.id()).expect("OU id");
+        let id = ou
+            .organizational_unit()
+            .and_then(|u| u.id())
+            .expect("OU id");
         ids.insert(path.clone(), id.to_string());
     }
     let org = &org;
@@ -860,7 +865,11 @@ fn report(
              for its rate limiter{}",
             sum(|s| s.throttled).unwrap_or(0),
             secs(waited),
-            if samples.len() > 1 { " (summed over shards)" } else { "" },
+            if samples.len() > 1 {
+                " (summed over shards)"
+            } else {
+                ""
+            },
         );
     }
     match faults {
@@ -927,7 +936,9 @@ fn report(
         failed |= s.code != 0;
     }
     if failed {
-        println!("   WARNING: a run did not exit 0 (a no-op plan exits 0 with --detailed-exitcode)");
+        println!(
+            "   WARNING: a run did not exit 0 (a no-op plan exits 0 with --detailed-exitcode)"
+        );
     }
 }
 
@@ -939,7 +950,12 @@ struct Bench<'a> {
     keep: Option<PathBuf>,
 }
 
-fn run_scenario(bench: &Bench<'_>, name: &str, runs: &[Vec<String>], repeats: usize) -> Vec<Sample> {
+fn run_scenario(
+    bench: &Bench<'_>,
+    name: &str,
+    runs: &[Vec<String>],
+    repeats: usize,
+) -> Vec<Sample> {
     let emulator = bench.emulator;
     let mut best: Vec<(Vec<Sample>, EmulatorCpu, EmulatorCpu, Option<Counted>)> = Vec::new();
     for _ in 0..repeats {
