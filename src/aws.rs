@@ -12,6 +12,7 @@ use std::time::{Duration, SystemTime};
 
 use aws_config::identity::IdentityCache;
 use aws_config::retry::RetryConfig;
+use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{future, ProvideCredentials, SharedCredentialsProvider};
@@ -398,7 +399,17 @@ impl Aws {
     ) -> Result<Aws, AwsError> {
         let limiter = Arc::new(crate::ratelimit::Limiter::new(rates));
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .http_client(crate::ratelimit::client(limiter.clone()));
+            .http_client(crate::ratelimit::client(limiter.clone()))
+            // A request waits for the rate limiter inside the HTTP client, before its body
+            // is sent, and the SDK's upload stall check (no byte sent for 5 s) takes a long
+            // wait in a queue for a stalled upload: at 1,000 accounts, AssumeRole calls
+            // queued behind STS's limit failed so. baseline's request bodies are small
+            // documents; downloads stay checked.
+            .stalled_stream_protection(
+                StalledStreamProtectionConfig::enabled()
+                    .upload_enabled(false)
+                    .build(),
+            );
         // AWS_MAX_ATTEMPTS, as the AWS CLI and SDKs read it, overrides baseline's default.
         if std::env::var_os("AWS_MAX_ATTEMPTS").is_none() {
             loader = loader.retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS));

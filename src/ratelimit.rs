@@ -45,8 +45,9 @@ pub struct Rate {
 ///   (inferred, below the 10/20 assumed).
 /// - Security Hub: 10/s, burst 30 for most operations (documented in its API reference);
 ///   8/s, burst 16.
-/// - STS: no published rate; `AssumeRole` is called once per account and before a session
-///   expires: 20/s, burst 40.
+/// - STS: no published rate; `AssumeRole` is called once per account (all from the
+///   caller's credentials, so one bucket) and before a session expires: 40/s, burst 80,
+///   below the 50/100 assumed (inferred).
 pub const DEFAULT_RATES: &[(&str, Rate)] = &[
     (
         "organizations",
@@ -72,8 +73,8 @@ pub const DEFAULT_RATES: &[(&str, Rate)] = &[
     (
         "sts",
         Rate {
-            per_second: 20.0,
-            burst: 40.0,
+            per_second: 40.0,
+            burst: 80.0,
         },
     ),
 ];

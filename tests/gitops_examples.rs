@@ -55,17 +55,7 @@ if isinstance(doc, dict) and True in doc:
     doc["on"] = doc.pop(True)
 json.dump(doc, sys.stdout)
 "#;
-    let out = Command::new(support::venv().join("bin/python"))
-        .args(["-c", SCRIPT])
-        .arg(support::repo_root().join(path))
-        .output()
-        .expect("run the venv's python");
-    assert!(
-        out.status.success(),
-        "{path} is not valid YAML:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("PyYAML's JSON")
+    python_json(SCRIPT, path)
 }
 
 fn obj<'a>(v: &'a Value, what: &str) -> &'a Map<String, Value> {
@@ -1372,16 +1362,11 @@ fn pipelines_point_at_a_baseline_of_this_repository() {
 // ---------------------------------------------------------------------------------------
 // Sharded runs: examples/sharded/
 
-/// A YAML file of several documents (`---`), as JSON; empty documents left out.
-fn yaml_documents(path: &str) -> Vec<Value> {
-    const SCRIPT: &str = r#"
-import json, sys, yaml
-with open(sys.argv[1], encoding="utf-8") as f:
-    docs = [d for d in yaml.safe_load_all(f) if d is not None]
-json.dump(docs, sys.stdout)
-"#;
+/// What a Python `script` (run by the emulator venv's python on the repository's `path`)
+/// prints as JSON; the file is not valid YAML when it fails.
+fn python_json(script: &str, path: &str) -> Value {
     let out = Command::new(support::venv().join("bin/python"))
-        .args(["-c", SCRIPT])
+        .args(["-c", script])
         .arg(support::repo_root().join(path))
         .output()
         .expect("run the venv's python");
@@ -1391,6 +1376,17 @@ json.dump(docs, sys.stdout)
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).expect("PyYAML's JSON")
+}
+
+/// A YAML file of several documents (`---`), as JSON; empty documents left out.
+fn yaml_documents(path: &str) -> Vec<Value> {
+    const SCRIPT: &str = r#"
+import json, sys, yaml
+with open(sys.argv[1], encoding="utf-8") as f:
+    docs = [d for d in yaml.safe_load_all(f) if d is not None]
+json.dump(docs, sys.stdout)
+"#;
+    serde_json::from_value(python_json(SCRIPT, path)).expect("a list of documents")
 }
 
 /// `$NAME` and `${NAME}` replaced by their values in `env`; other text left as it is.

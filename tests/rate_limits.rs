@@ -81,7 +81,11 @@ async fn the_rate_limiter_keeps_organizations_under_its_limit() {
         .and_then(|l| l.split(" waited").next())
         .unwrap_or_default()
         .to_string();
-    assert!(waited.ends_with('s') && !waited.ends_with("ms"), "{waited}: {}", slow.stderr);
+    assert!(
+        waited.ends_with('s') && !waited.ends_with("ms"),
+        "{waited}: {}",
+        slow.stderr
+    );
 
     let refused = baseline(&emulator, &["plan", root, "--rate-limit", "organizations"]).expect(1);
     assert!(

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use serde_json::json;
 
 use super::organization::org_client;
-use super::organizational_unit::{ou_id, ou_path};
+use super::organizational_unit::ou_id;
 use super::{no_check, spec_of, Kind, Naming, Placing};
 use crate::aws::Context;
 use crate::expand::Instance;
@@ -141,11 +141,20 @@ impl Provider for AccountProvider {
     async fn read(&self, cx: &Ctx<'_>, inst: &Instance) -> provider::Result<Observed> {
         let name = &cx.decl(inst).name.value;
         let id = account_id(cx, inst)?;
-        let client = org_client(cx).await?;
-        let parent = parent_of(&client, name, &id).await?;
-        let path = ou_path(cx, &parent)
-            .await?
-            .ok_or_else(|| Error::State(format!("account \"{name}\": unknown parent {parent}")))?;
+        // Where the account sits was read with the organization at the start of the run
+        // (ListAccountsForParent of each OU): no call per account on an API AWS throttles
+        // per organization. Apply reads the parent again before it moves the account.
+        let account = cx
+            .org
+            .account(&id)
+            .ok_or_else(|| not_in_organization(name))?;
+        let path = account.ou.clone();
+        let parent = if path == "/" {
+            cx.org.root_id.clone()
+        } else {
+            cx.org.ou_ids.get(&path).cloned()
+        }
+        .ok_or_else(|| Error::State(format!("account \"{name}\": unknown parent {path}")))?;
         let mut ids = Attrs::new();
         ids.insert("account-id".into(), json!(id));
         ids.insert("parent-id".into(), json!(parent));
