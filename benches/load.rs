@@ -224,6 +224,7 @@ impl Emulator {
                 requests: vec![],
                 router_requests: 0,
                 rss_mib: vec![proc_rss_mib(self.child.id()).unwrap_or(0.0)],
+                connections: 0,
             };
         }
         let stats: Value = http(&self.endpoint, "GET", "/_router", None)
@@ -245,6 +246,7 @@ impl Emulator {
                 .iter()
                 .map(|p| p["rss_bytes"].as_f64().unwrap_or(0.0) / 1048576.0)
                 .collect(),
+            connections: stats["router"]["client_connections"].as_u64().unwrap_or(0),
         }
     }
 }
@@ -264,6 +266,8 @@ struct EmulatorCpu {
     router_requests: u64,
     /// Resident memory of each process, MiB.
     rss_mib: Vec<f64>,
+    /// Client connections the router accepted.
+    connections: u64,
 }
 
 /// User + system CPU seconds of a process, from /proc/PID/stat.
@@ -907,7 +911,7 @@ fn report(
     let total: f64 = after.processes.iter().sum::<f64>() - before.processes.iter().sum::<f64>();
     println!(
         "   emulator CPU: {:.1} s over {} process(es) ({}) = {:.0}% of one core over the wall \
-         time; router {:.1} s for {} requests ({:.0} µs each)",
+         time; router {:.1} s for {} requests ({:.0} µs each) on {} new client connections",
         total,
         after.processes.len(),
         per.join("; "),
@@ -916,6 +920,7 @@ fn report(
         after.router_requests - before.router_requests,
         1e6 * (after.router - before.router)
             / (after.router_requests - before.router_requests).max(1) as f64,
+        after.connections - before.connections,
     );
     println!(
         "   emulator memory: {} MiB resident",

@@ -31,7 +31,9 @@ patches bring it back to what it costs with a handful of accounts. server.py app
                each building it: a burst of concurrent first requests to a service had every
                thread parse the same JSON model (EC2's is megabytes) and compile the same
                routing map (and, for an error, a botocore Session). They are now built once,
-               under a lock, while the others wait.
+               under a lock, while the others wait. faults.py's memoised model look-ups
+               likewise (apply_late(), once faults is imported): 256 concurrent first
+               requests had left each process at 900 MiB and 30 s of CPU.
 
 keep_alive_handler() (server.py --keep-alive, which router.py passes to its processes) is
 opt-in: werkzeug's development server closes the connection after every answer, so a
@@ -284,6 +286,24 @@ def _patch_cold_caches() -> None:
             return original_get_router(self, protocol)
 
     moto_routing.ServiceOperationRouter._get_router = _get_router
+
+
+# faults.py's memoised look-ups of botocore models (each builds a botocore Session and
+# parses the service's model on a miss): built once each, as moto's own above.
+_FAULTS_MEMOS = ("_service_model", "_rest_routes", "_token_names", "_has_tokens")
+
+
+def apply_late() -> None:
+    """Patches of modules server.py imports after moto's (called once they are imported)."""
+    faults = sys.modules.get("faults")
+    if faults is None:
+        return
+    for name in _FAULTS_MEMOS:
+        fn = getattr(faults, name, None)
+        if fn is not None and hasattr(fn, "cache_info") and not hasattr(
+            fn, "__wrapped_original__"
+        ):
+            setattr(faults, name, _single_flight(fn))
 
 
 def apply() -> None:

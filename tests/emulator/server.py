@@ -75,6 +75,8 @@ from moto.moto_server.werkzeug_app import (  # noqa: E402
 )
 from werkzeug.serving import make_server  # noqa: E402
 
+if "--no-fast-dispatch" not in sys.argv[1:]:
+    fast_dispatch.apply_late()  # noqa: F821  (imported above)
 access_analyzer.apply()
 strict_guardrails.apply()
 strict_anchors.apply()
