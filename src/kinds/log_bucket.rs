@@ -10,7 +10,7 @@ use aws_sdk_s3::types::{
 use serde_json::{json, Map, Value};
 
 use super::config_recorder::deliveries_into;
-use super::kms_key::{alias_of, config_source_accounts, key_arn};
+use super::kms_key::{alias_of, config_source_condition, key_arn};
 use super::organization_trail::trails;
 use super::{no_check, spec_of, Kind, Naming, Placing};
 use crate::aws::Context;
@@ -129,7 +129,7 @@ pub fn bucket_name_of(cx: &Ctx<'_>, name: &str) -> String {
 /// The statements baseline owns in the policy of the declared log bucket `name` (S3 name
 /// `bucket`): CloudTrail may check the bucket ACL and write its logs for the declared trails
 /// that point here (`aws:SourceArn`), Config may check the bucket and deliver for the
-/// organization's accounts (`aws:SourceAccount`), each object written with the bucket owner in
+/// organization's accounts (`aws:SourceOrgID`), each object written with the bucket owner in
 /// full control; and nobody may use the bucket over plain HTTP. Following the CloudTrail
 /// user guide ("Amazon S3 bucket policy for CloudTrail", organization trails) and the Config
 /// developer guide ("Permissions for the Amazon S3 bucket").
@@ -185,7 +185,7 @@ pub fn bucket_statements(cx: &Ctx<'_>, name: &str, bucket: &str) -> Map<String, 
     let deliveries = deliveries_into(cx, name);
     if !deliveries.is_empty() {
         let config = json!({"Service": "config.amazonaws.com"});
-        let source = config_source_accounts(cx);
+        let source = config_source_condition(cx);
         let mut write_condition = source.clone();
         write_condition["s3:x-amz-acl"] = json!(owner_control);
         let logs: Vec<String> = deliveries

@@ -39,8 +39,9 @@ Each behaviour cites the AWS page it follows.
  4. config  PutDeliveryChannel: unknown bucket -> NoSuchBucketException; a
     bucket policy that does not let config.amazonaws.com call s3:GetBucketAcl
     and s3:PutObject on [prefix/]AWSLogs/<account>/Config/* (aws:SourceAccount,
-    aws:SourceArn arn:aws:config:<region>:<account>:*, s3:x-amz-acl; no org
-    keys) -> InsufficientDeliveryPolicyException. A custom recorder role writes
+    aws:SourceArn arn:aws:config:<region>:<account>:*, s3:x-amz-acl, and
+    aws:SourceOrgID for an account of an organization; never aws:PrincipalOrgID,
+    Config's principal is in no organization) -> InsufficientDeliveryPolicyException. A custom recorder role writes
     to a bucket of its own account without a bucket policy, and to another
     account's bucket if that bucket policy grants the role.
     https://docs.aws.amazon.com/config/latest/developerguide/s3-bucket-policy.html
@@ -49,7 +50,10 @@ Each behaviour cites the AWS page it follows.
  5. s3/kms  PutBucketPolicy: not JSON, a Resource outside the bucket (another
     bucket, another partition, "*") -> MalformedPolicy "Policy has invalid
     resource"; a principal ARN of another partition -> MalformedPolicy
-    "Invalid principal in policy". kms CreateKey/PutKeyPolicy: not JSON, a
+    "Invalid principal in policy"; a policy over 20 KB (20,480 bytes without
+    whitespace) -> MalformedPolicy "Policy exceeds the maximum allowed document
+    size." kms CreateKey/PutKeyPolicy: over 32,768 characters -> ValidationException
+    (the API's length constraint); not JSON, a
     statement without a principal, a principal ARN of another partition, or
     (unless BypassPolicyLockoutSafetyCheck) a policy that does not let the
     caller call kms:PutKeyPolicy -> MalformedPolicyDocumentException.
@@ -634,11 +638,15 @@ def _patch_cloudtrail() -> None:
 # --------------------------------------------------------------------------
 
 _CONFIG = Principal(service="config.amazonaws.com")
-# The Config developer guide ("Permissions for the Amazon S3 Bucket"): when Config
-# delivers as its service principal, "the service won't work with organization ID or
-# organization units based conditions". Flip this if AWS starts sending
-# aws:SourceOrgID for Config.
-_CONFIG_SENDS_ORG_ID = False
+# The Config developer guide ("Permissions for the Amazon S3 Bucket") notes that when
+# Config delivers as its service principal "the service won't work with organization
+# ID or organization units based conditions": Config's principal belongs to no
+# organization, so aws:PrincipalOrgID never matches it. aws:SourceOrgID is another
+# key: IAM puts it in the request context of every service-principal call made on
+# behalf of a resource of an account in an organization ("AWS global condition
+# context keys", aws:SourceOrgID), which is what lets one bucket policy serve
+# thousands of accounts within S3's 20 KB.
+_CONFIG_SENDS_ORG_ID = True
 
 
 def _insufficient_delivery(bucket: str, what: str) -> JsonRESTError:
@@ -689,7 +697,7 @@ def _require_config_delivery(backend: ConfigBackend, channel: dict[str, Any]) ->
         if _role_may_deliver(bucket.policy, role_arn, bucket_arn, obj):
             return
     # The service-linked role cannot write to S3: Config writes as its service
-    # principal (without organization keys, see _CONFIG_SENDS_ORG_ID).
+    # principal (aws:SourceOrgID, but no aws:PrincipalOrgID: see _CONFIG_SENDS_ORG_ID).
     ctx = {
         **service_context("config.amazonaws.com"),
         "aws:SourceAccount": account,
@@ -761,10 +769,21 @@ def _malformed_policy(message: str) -> S3ClientError:
     return S3ClientError("MalformedPolicy", message)
 
 
+# S3's limit on a bucket policy ("Bucket policies are limited to 20 KB in size",
+# Amazon S3 user guide, "Adding a bucket policy"), counted as S3 stores the policy:
+# without the whitespace between JSON tokens.
+BUCKET_POLICY_MAX_BYTES = 20 * 1024
+# KMS's limit on a key policy: the Policy parameter's length constraint (1-32,768) in
+# CreateKey and PutKeyPolicy.
+KEY_POLICY_MAX_CHARS = 32768
+
+
 def _check_bucket_policy(bucket_name: str, partition: str, policy: Any) -> None:
     doc = _parse_policy(policy)
     if doc is None:
         raise _malformed_policy("Policies must be valid JSON and the first byte must be '{'")
+    if len(json.dumps(doc, separators=(",", ":")).encode()) > BUCKET_POLICY_MAX_BYTES:
+        raise _malformed_policy("Policy exceeds the maximum allowed document size.")
     for st in _statements(doc):
         for resource in _as_list(st.get("Resource")) + _as_list(st.get("NotResource")):
             if not _bucket_resource_ok(str(resource), partition, bucket_name):
@@ -790,6 +809,12 @@ def _malformed_key_policy(message: str) -> JsonRESTError:
 
 def _check_key_policy(response: KmsResponse, policy: Any, key_arn: str, bypass: bool) -> None:
     """What KMS checks in a key policy it is given (CreateKey / PutKeyPolicy)."""
+    if isinstance(policy, str) and len(policy) > KEY_POLICY_MAX_CHARS:
+        raise JsonRESTError(
+            "ValidationException",
+            "1 validation error detected: Value at 'policy' failed to satisfy constraint: "
+            f"Member must have length less than or equal to {KEY_POLICY_MAX_CHARS}",
+        )
     doc = _parse_policy(policy)
     if doc is None:
         raise _malformed_key_policy("The key policy is not a valid JSON document.")

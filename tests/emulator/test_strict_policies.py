@@ -448,15 +448,23 @@ def test_config_delivery_to_another_account_and_org_conditions(endpoint: str) ->
     oid = org_id(endpoint)
     archive_s3 = client(endpoint, "s3", creds=creds)
     archive_s3.create_bucket(Bucket="org-config-logs")
-    # Config's service principal carries no organization keys.
-    archive_s3.put_bucket_policy(Bucket="org-config-logs", Policy=config_policy(
-        "org-config-logs", MGMT_ACCOUNT, "aws:SourceOrgID", oid))
+    # Config's service principal belongs to no organization: aws:PrincipalOrgID never
+    # matches it, and another organization's aws:SourceOrgID does not either.
     cfg = config_recorder(endpoint)
     channel = {"name": "default", "s3BucketName": "org-config-logs"}
-    with pytest.raises(ClientError) as exc:
-        cfg.put_delivery_channel(DeliveryChannel=channel)
-    assert error_code(exc) == "InsufficientDeliveryPolicyException"
+    for key, value in (("aws:PrincipalOrgID", oid), ("aws:SourceOrgID", "o-otherorg01")):
+        archive_s3.put_bucket_policy(Bucket="org-config-logs", Policy=config_policy(
+            "org-config-logs", MGMT_ACCOUNT, key, value))
+        with pytest.raises(ClientError) as exc:
+            cfg.put_delivery_channel(DeliveryChannel=channel)
+        assert error_code(exc) == "InsufficientDeliveryPolicyException", key
 
+    # It delivers for an account of the organization named in aws:SourceOrgID, and for
+    # an account named in aws:SourceAccount.
+    archive_s3.put_bucket_policy(Bucket="org-config-logs", Policy=config_policy(
+        "org-config-logs", MGMT_ACCOUNT, "aws:SourceOrgID", oid))
+    cfg.put_delivery_channel(DeliveryChannel=channel)
+    cfg.delete_delivery_channel(DeliveryChannelName="default")
     archive_s3.put_bucket_policy(Bucket="org-config-logs",
                                  Policy=config_policy("org-config-logs", MGMT_ACCOUNT))
     cfg.put_delivery_channel(DeliveryChannel=channel)
@@ -531,6 +539,29 @@ def test_bucket_policy_resources_and_principals_are_checked(endpoint: str) -> No
         allow, Resource=["arn:aws:s3:::logs", "arn:aws:s3:::logs/*"])))
 
 
+def test_bucket_policy_size_is_limited_to_20_kb(endpoint: str) -> None:
+    s3 = client(endpoint, "s3")
+    s3.create_bucket(Bucket="logs")
+
+    def with_accounts(n: int) -> str:
+        return policy({"Effect": "Allow", "Principal": {"Service": "config.amazonaws.com"},
+                       "Action": "s3:GetBucketAcl", "Resource": "arn:aws:s3:::logs",
+                       "Condition": {"StringEquals": {"aws:SourceAccount": [
+                           f"{100000000000 + i}" for i in range(n)]}}})
+
+    # 15 bytes an account: 1,400 accounts are over 20,480 bytes, 1,300 are not.
+    with pytest.raises(ClientError) as exc:
+        s3.put_bucket_policy(Bucket="logs", Policy=with_accounts(1400))
+    assert (error_code(exc), message(exc), status(exc)) == (
+        "MalformedPolicy", "Policy exceeds the maximum allowed document size.", 400)
+    with pytest.raises(ClientError):
+        s3.get_bucket_policy(Bucket="logs")  # nothing was stored
+    # The limit counts the policy without whitespace: indenting does not push it over.
+    fits = json.dumps(json.loads(with_accounts(1300)), indent=4)
+    assert len(fits) > 20 * 1024
+    s3.put_bucket_policy(Bucket="logs", Policy=fits)
+
+
 def test_key_policy_lockout_safety_check(endpoint: str) -> None:
     member_id, creds = member_account(endpoint)
     kms = client(endpoint, "kms", creds=creds)
@@ -571,6 +602,15 @@ def test_key_policy_principals_must_be_valid(endpoint: str) -> None:
         kms.put_key_policy(KeyId=key_id, Policy=policy(
             root, dict(root, Principal={"AWS": "arn:aws-cn:iam::123456789012:root"})))
     assert error_code(exc) == "MalformedPolicyDocumentException"
+    too_long = policy(root, {"Effect": "Allow", "Principal": {"Service": "config.amazonaws.com"},
+                             "Action": "kms:Decrypt", "Resource": "*",
+                             "Condition": {"StringEquals": {"aws:SourceAccount": [
+                                 f"{100000000000 + i}" for i in range(2200)]}}})
+    assert len(too_long) > 32768
+    with pytest.raises(ClientError) as exc:
+        kms.put_key_policy(KeyId=key_id, Policy=too_long)
+    assert error_code(exc) == "ValidationException"
+    assert "32768" in message(exc)
 
 
 # --------------------------------------------------------------------------
