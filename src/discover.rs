@@ -12,6 +12,16 @@ pub const STANDALONE_ACCOUNT_NAME: &str = "management";
 /// Read the organization: the management account, every OU by path, every account and the
 /// path of its parent. An account outside any organization is its own, one-account org.
 pub async fn organization(aws: &Aws) -> Result<OrgStructure, AwsError> {
+    organization_with(aws, |_| {}).await
+}
+
+/// [`organization`], telling `found` of each account as its page arrives (before the rest
+/// of the organization is read: discovery waits on Organizations' rate, and what else a run
+/// needs per account can start meanwhile).
+pub async fn organization_with(
+    aws: &Aws,
+    mut found: impl FnMut(&OrgAccount),
+) -> Result<OrgStructure, AwsError> {
     let mgmt = aws.management_account();
     let region = aws.organizations_region();
     let client = aws.organizations(mgmt, region).await?;
@@ -92,12 +102,14 @@ pub async fn organization(aws: &Aws) -> Result<OrgStructure, AwsError> {
                     .map(|s| s.as_str().to_string())
                     .or_else(|| a.status().map(|s| s.as_str().to_string()))
                     .unwrap_or_else(|| crate::org::ACTIVE.to_string());
-                accounts.push(OrgAccount {
+                let account = OrgAccount {
                     id: a.id().unwrap_or_default().to_string(),
                     name: a.name().unwrap_or_default().to_string(),
                     ou: parent_path.clone(),
                     state,
-                });
+                };
+                found(&account);
+                accounts.push(account);
             }
         }
     }

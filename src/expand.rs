@@ -181,6 +181,59 @@ pub fn expand(baseline: &Baseline, org: &OrgStructure) -> Result<Vec<Instance>, 
     }
 }
 
+/// Which accounts the baseline may have instances in, decided one account at a time from
+/// its name, id and OU (its declared placement first), as discovery finds them: before the
+/// whole organization is known, the accounts whose access role is worth assuming. It errs
+/// towards yes: an account it keeps may still have no instance (the expansion decides).
+pub struct AccountFilter<'b> {
+    baseline: &'b Baseline,
+    /// Account name or id -> the OU its `account` declaration places it in.
+    placed: HashMap<&'b str, &'b str>,
+}
+
+impl<'b> AccountFilter<'b> {
+    pub fn new(baseline: &'b Baseline) -> AccountFilter<'b> {
+        let placed = baseline
+            .declarations
+            .iter()
+            .filter_map(|d| {
+                Some((
+                    d.name.value.as_str(),
+                    spec_of::<Account>(d)?.ou.as_ref()?.value.as_str(),
+                ))
+            })
+            .collect();
+        AccountFilter { baseline, placed }
+    }
+
+    /// Whether a declaration targets `account` (the management account's own declarations
+    /// aside: the caller is there already).
+    pub fn may_target(&self, account: &OrgAccount) -> bool {
+        let names = |r: &Spanned<String>| r.value == account.id || r.value == account.name;
+        let ou = self
+            .placed
+            .get(account.id.as_str())
+            .or_else(|| self.placed.get(account.name.as_str()))
+            .copied()
+            .unwrap_or(account.ou.as_str());
+        let within = |o: &Spanned<String>| OrgStructure::ou_within(ou, &o.value);
+        self.baseline
+            .declarations
+            .iter()
+            .any(|d| match &d.placement {
+                Placement::Organization => false,
+                Placement::Single { account, .. } => account.as_ref().is_some_and(names),
+                Placement::Targets(t) => {
+                    (t.all_accounts.is_some()
+                        || t.accounts.iter().any(names)
+                        || t.ous.iter().any(within))
+                        && !t.exclude_accounts.iter().any(names)
+                        && !t.exclude_ous.iter().any(within)
+                }
+            })
+    }
+}
+
 fn resolve<'o>(
     org: &'o OrgStructure,
     r: &Spanned<String>,

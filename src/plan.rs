@@ -265,6 +265,16 @@ impl Scope {
             && self.shard.is_none())
     }
 
+    /// Whether the scope may hold instances in `account` (its shard, `--accounts`).
+    pub fn may_keep_account(&self, account: &crate::org::OrgAccount) -> bool {
+        self.shard.is_none_or(|s| s.holds(Some(&account.id)))
+            && (self.accounts.is_empty()
+                || self
+                    .accounts
+                    .iter()
+                    .any(|a| *a == account.id || *a == account.name))
+    }
+
     /// Whether the instance at `address` in `account_id` / `region` is in scope.
     pub fn keeps(&self, address: &Address, account_id: &str, region: &str) -> bool {
         let text = address.to_string();
@@ -324,7 +334,10 @@ pub async fn plan(
         .iter()
         .enumerate()
         .filter(|(_, inst)| reach.unreachable(&inst.account_id).is_none());
-    let results: Vec<_> = stream::iter(reachable)
+    // The search for undeclared resources runs alongside the reads: neither needs the
+    // other, and one after the other they would each wait out their slowest site.
+    let mut undeclared = Plan::default();
+    let reads = stream::iter(reachable)
         .map(|(i, inst)| async move {
             let (desired, observed, replace_on) = match provider_of(cx, inst) {
                 Ok(provider) => (
@@ -337,9 +350,15 @@ pub async fn plan(
             read_so_far.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             (i, inst, desired, observed, replace_on)
         })
-        .buffered(parallelism.max(1))
-        .collect()
-        .await;
+        // Unordered: one slow read (a throttled service, a long page) must not hold
+        // `parallelism` finished ones in the window. The plan's order is restored below.
+        .buffer_unordered(parallelism.max(1))
+        .collect::<Vec<_>>();
+    let (mut results, ()) = futures::join!(
+        reads,
+        find_orphans(cx, reach, scope.shard, parallelism, &mut undeclared)
+    );
+    results.sort_unstable_by_key(|(i, ..)| *i);
     for (i, inst, desired, observed, replace_on) in results {
         match observed {
             Ok(Observed {
@@ -413,7 +432,9 @@ pub async fn plan(
             }),
         }
     }
-    find_orphans(cx, reach, scope.shard, parallelism, &mut plan).await;
+    plan.failures.extend(undeclared.failures);
+    plan.others = undeclared.others;
+    plan.orphans = undeclared.orphans;
     plan.orphans
         .retain(|o| scope.keeps(&o.address, &o.account_id, &o.region));
     plan
@@ -432,6 +453,17 @@ async fn find_orphans(
     // Another shard's accounts are not searched at all.
     let in_shard = |account: Option<&str>| shard.is_none_or(|s| s.holds(account));
     let home = cx.baseline.settings.home_region();
+    // One probe per site, however many accounts are unreachable or skipped.
+    let unreachable: std::collections::HashSet<&str> = reach
+        .unreachable
+        .iter()
+        .map(|u| u.account_id.as_str())
+        .collect();
+    let skipped: std::collections::HashSet<(&str, Option<&str>)> = reach
+        .skipped
+        .iter()
+        .map(|s| (s.account_id.as_str(), s.region.as_deref()))
+        .collect();
     let mut sites: Vec<(&'static Kind, String, String)> = Vec::new();
     for kind in KINDS.iter().copied().filter(|k| k.provider.is_some()) {
         if kind.placing == Placing::Organization {
@@ -450,30 +482,22 @@ async fn find_orphans(
         let reached = cx.org.accounts.iter().filter(|a| {
             a.is_active()
                 && in_shard(Some(&a.id))
-                && reach.unreachable(&a.id).is_none()
-                && !reach
-                    .skipped
-                    .iter()
-                    .any(|s| s.account_id == a.id && s.region.is_none())
+                && !unreachable.contains(a.id.as_str())
+                && !skipped.contains(&(a.id.as_str(), None))
         });
         for account in reached {
             for region in &regions {
-                if reach
-                    .skipped
-                    .iter()
-                    .any(|s| s.account_id == account.id && s.region.as_ref() == Some(region))
-                {
-                    continue;
+                if !skipped.contains(&(account.id.as_str(), Some(region.as_str()))) {
+                    sites.push((kind, account.id.clone(), region.clone()));
                 }
-                sites.push((kind, account.id.clone(), region.clone()));
             }
         }
     }
     // Sites are searched `parallelism` at a time; what they find is put in one order
     // (kind, then address), whatever the shard: merged shard plans list it as the
     // unsharded plan does.
-    let found: Vec<_> = stream::iter(sites)
-        .map(|(kind, account_id, region)| async move {
+    let mut found: Vec<_> = stream::iter(sites.into_iter().enumerate())
+        .map(|(site, (kind, account_id, region))| async move {
             let declared = cx.baseline.names_of(kind);
             let result = match kind.provider {
                 Some(provider) => {
@@ -483,12 +507,14 @@ async fn find_orphans(
                 }
                 None => Ok(Undeclared::default()),
             };
-            (kind, account_id, region, result)
+            (site, kind, account_id, region, result)
         })
-        .buffered(parallelism.max(1))
+        .buffer_unordered(parallelism.max(1))
         .collect()
         .await;
-    for (kind, account_id, region, result) in found {
+    // Failed searches are reported in the sites' order.
+    found.sort_unstable_by_key(|(site, ..)| *site);
+    for (_, kind, account_id, region, result) in found {
         let org_wide = kind.placing == Placing::Organization;
         let account_name = cx.org.account(&account_id).map(|a| a.name.clone());
         let found = match result {

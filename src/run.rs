@@ -101,12 +101,25 @@ async fn open(baseline: Baseline, opts: &RunOptions) -> Option<Session> {
 }
 
 async fn connect(baseline: Baseline, opts: &RunOptions) -> Result<Session, String> {
+    let started = Instant::now();
     let aws = Aws::connect_with(&baseline.settings.access_role, opts.rates.clone())
         .await
         .map_err(|e| format!("cannot reach AWS: {e}"))?;
-    let org = discover::organization(&aws)
+    let parallelism = opts
+        .parallelism
+        .unwrap_or(baseline.settings.max_concurrency as usize)
+        .max(1);
+    let org = discover_and_assume(&aws, &baseline, &opts.scope, parallelism)
         .await
         .map_err(|e| format!("cannot read the organization: {e}"))?;
+    if opts.verbose {
+        eprintln!(
+            "discovered {} accounts in {} OUs: {:.2?}",
+            org.accounts.len(),
+            org.ous.len(),
+            started.elapsed()
+        );
+    }
     let mut instances = expand(&baseline, &org)
         .map_err(|problems| render(&problems, &baseline.sources, opts.diag_style))?;
     if opts.scope.is_narrowed() {
@@ -121,12 +134,15 @@ async fn connect(baseline: Baseline, opts: &RunOptions) -> Result<Session, Strin
             );
         }
     }
-    let parallelism = opts
-        .parallelism
-        .unwrap_or(baseline.settings.max_concurrency as usize)
-        .max(1);
     let reach = crate::reach::survey(&aws, &org, &instances, parallelism).await;
     reach.retain(&mut instances);
+    if opts.verbose {
+        eprintln!(
+            "reached the accounts ({} unreachable): {:.2?}",
+            reach.unreachable.len(),
+            started.elapsed()
+        );
+    }
     for s in &reach.skipped {
         notice(format_args!(
             "notice: skipping {}: {}",
@@ -149,6 +165,43 @@ async fn connect(baseline: Baseline, opts: &RunOptions) -> Result<Session, Strin
         parallelism,
         outputs: Outputs::default(),
     })
+}
+
+/// Discover the organization and, while its later pages are still being read, assume the
+/// access role in each account the run may need as soon as the account is found: discovery
+/// waits on Organizations' rate and the role sessions on STS's, so the two overlap instead
+/// of adding up. An account whose role cannot be assumed is left for the survey to report.
+async fn discover_and_assume(
+    aws: &Aws,
+    baseline: &Baseline,
+    scope: &Scope,
+    parallelism: usize,
+) -> Result<OrgStructure, crate::aws::AwsError> {
+    let filter = crate::expand::AccountFilter::new(baseline);
+    let (found, to_assume) = futures::channel::mpsc::unbounded::<String>();
+    let discovering = async move {
+        discover::organization_with(aws, |account| {
+            if account.is_active()
+                && account.id != aws.caller.account_id
+                && scope.may_keep_account(account)
+                && filter.may_target(account)
+            {
+                // The receiver lives as long as discovery: sending cannot fail.
+                let _ = found.unbounded_send(account.id.clone());
+            }
+        })
+        .await
+    };
+    let assuming = futures::StreamExt::for_each_concurrent(
+        to_assume,
+        parallelism,
+        |account: String| async move {
+            // The outcome is cached (a session) or asked again by the survey (an error).
+            let _ = aws.reach(&account).await;
+        },
+    );
+    let (org, ()) = futures::join!(discovering, assuming);
+    org
 }
 
 async fn read(session: &Session, opts: &RunOptions) -> Plan {

@@ -207,7 +207,14 @@ impl Provider for OrganizationalUnitProvider {
 
     async fn read(&self, cx: &Ctx<'_>, inst: &Instance) -> provider::Result<Observed> {
         let path = &cx.decl(inst).name.value;
-        let Some(id) = ou_id(cx, path).await? else {
+        // The tree discovered at the start of this run is current for reads: walking it
+        // again would cost a call per level of every OU, on an API AWS throttles per
+        // organization.
+        let discovered = match cx.org.root_id {
+            Some(_) => cx.org.ou_ids.get(path.as_str()).cloned(),
+            None => ou_id(cx, path).await?,
+        };
+        let Some(id) = discovered else {
             return Ok(Observed::absent());
         };
         let client = super::organization::org_client(cx).await?;
