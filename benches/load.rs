@@ -20,16 +20,19 @@
 //! emulator's processes and the router spent meanwhile (from /proc), so that it shows whether
 //! the product or the emulator was the bottleneck.
 
+#[path = "common/measure.rs"]
+mod measure;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::PathBuf;
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
+use measure::Sample;
 use serde_json::Value;
 
 const HELP: &str = "\
@@ -142,17 +145,14 @@ const REGIONS: [&str; 4] = ["us-east-1", "eu-west-1", "us-west-2", "eu-central-1
 
 /// The router over server.py processes (or one server.py), stopped when dropped.
 struct Emulator {
-    endpoint: String,
-    child: Child,
-    _stdin: ChildStdin,
+    server: support::Emulator,
     router: bool,
 }
 
 impl Emulator {
     fn start(o: &Options) -> Emulator {
-        let python = support::venv().join("bin/python");
         let dir = support::repo_root().join("tests/emulator");
-        let mut command = Command::new(python);
+        let mut command = Command::new(support::venv().join("bin/python"));
         if o.router {
             command
                 .arg(dir.join("router.py"))
@@ -163,51 +163,27 @@ impl Emulator {
         } else {
             command.arg(dir.join("server.py")).arg("--keep-alive");
         }
-        let mut child = command
-            .args(["--port", "0"])
-            // moto loads some 1,300 default AMIs (with a volume and a snapshot each) into
-            // every account and region's EC2 the first time it is used: 72 ms of CPU and
-            // 4 MiB each, for images baseline never reads.
-            .env("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start the emulator");
-        let stdin = child.stdin.take().expect("stdin pipe");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout pipe"))
-            .read_line(&mut line)
-            .expect("read the emulator's READY line");
-        let endpoint = line
-            .trim()
-            .strip_prefix("BASELINE_EMULATOR_READY ")
-            .unwrap_or_else(|| panic!("emulator did not start: {line:?}"))
-            .to_string();
+        // moto loads some 1,300 default AMIs (with a volume and a snapshot each) into every
+        // account and region's EC2 the first time it is used: 72 ms of CPU and 4 MiB each,
+        // for images baseline never reads.
+        command.env("MOTO_EC2_LOAD_DEFAULT_AMIS", "false");
         Emulator {
-            endpoint,
-            child,
-            _stdin: stdin,
+            server: support::Emulator::spawn(command),
             router: o.router,
         }
     }
 
     fn env(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
-            ("AWS_ACCESS_KEY_ID", "testing".into()),
-            ("AWS_SECRET_ACCESS_KEY", "testing".into()),
-            ("AWS_REGION", "us-east-1".into()),
-            ("AWS_EC2_METADATA_DISABLED", "true".into()),
-            ("NO_COLOR", "1".into()),
-        ]
+        let mut env = self.server.env();
+        env.push(("NO_COLOR", "1".into()));
+        env
     }
 
     /// faults.py's control endpoint: GET with no body, POST with one. None when the
     /// emulator has no faults.py (it answers 404).
     fn faults(&self, update: Option<&Value>) -> Option<Value> {
         let (status, body) = http(
-            &self.endpoint,
+            &self.server.endpoint,
             if update.is_some() { "POST" } else { "GET" },
             "/_baseline/faults",
             update.map(|u| u.to_string()).as_deref(),
@@ -219,15 +195,15 @@ impl Emulator {
     fn cpu(&self) -> EmulatorCpu {
         if !self.router {
             return EmulatorCpu {
-                processes: vec![proc_cpu(self.child.id()).unwrap_or(0.0)],
+                processes: vec![proc_cpu(self.server.pid()).unwrap_or(0.0)],
                 router: 0.0,
                 requests: vec![],
                 router_requests: 0,
-                rss_mib: vec![proc_rss_mib(self.child.id()).unwrap_or(0.0)],
+                rss_mib: vec![proc_rss_mib(self.server.pid()).unwrap_or(0.0)],
                 connections: 0,
             };
         }
-        let stats: Value = http(&self.endpoint, "GET", "/_router", None)
+        let stats: Value = http(&self.server.endpoint, "GET", "/_router", None)
             .and_then(|(_, body)| serde_json::from_str(&body).ok())
             .expect("the router's /_router");
         let processes = stats["processes"].as_array().cloned().unwrap_or_default();
@@ -236,7 +212,7 @@ impl Emulator {
                 .iter()
                 .map(|p| p["cpu_seconds"].as_f64().unwrap_or(0.0))
                 .collect(),
-            router: proc_cpu(self.child.id()).unwrap_or(0.0),
+            router: proc_cpu(self.server.pid()).unwrap_or(0.0),
             requests: processes
                 .iter()
                 .map(|p| p["requests"].as_u64().unwrap_or(0))
@@ -248,13 +224,6 @@ impl Emulator {
                 .collect(),
             connections: stats["router"]["client_connections"].as_u64().unwrap_or(0),
         }
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -651,26 +620,7 @@ credential-hygiene {
 // Measured runs of the release binary
 // ------------------------------------------------------------------------------------------
 
-#[derive(Clone, Default)]
-struct Sample {
-    wall: Duration,
-    cpu: Duration,
-    max_rss_kib: i64,
-    calls: u64,
-    instances: u64,
-    accounts: u64,
-    /// What `-v`'s "calls:" line reports: retries, throttling answers received, time
-    /// waited for the client-side rate limiter.
-    retries: Option<u64>,
-    throttled: Option<u64>,
-    limiter_wait: Option<Duration>,
-    code: i32,
-}
-
-/// Start `baseline` with `args`; a waiter that reaps it with wait4 (its own CPU time and
-/// peak memory) and parses its `-v` output.
-// The child is reaped by wait4 (for its rusage), which clippy cannot see.
-#[allow(clippy::zombie_processes)]
+/// Start `baseline` with `args`; a thread that waits for it (measure::wait).
 fn spawn(
     binary: &std::path::Path,
     emulator: &Emulator,
@@ -686,89 +636,7 @@ fn spawn(
         .stderr(Stdio::piped())
         .spawn()
         .expect("run baseline");
-    let pid = child.id() as libc::pid_t;
-    let mut stderr = child.stderr.expect("stderr");
-    let mut stdout = child.stdout.expect("stdout");
-    std::thread::spawn(move || {
-        let reader = std::thread::spawn(move || {
-            let mut s = String::new();
-            stderr.read_to_string(&mut s).ok();
-            s
-        });
-        let out_reader = std::thread::spawn(move || {
-            let mut s = String::new();
-            stdout.read_to_string(&mut s).ok();
-            s
-        });
-        let mut status = 0;
-        // SAFETY: plain FFI call on our own child's pid with valid out-pointers.
-        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-        let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-        assert_eq!(waited, pid, "wait4");
-        let wall = started.elapsed();
-        let stderr = reader.join().expect("stderr reader");
-        let stdout = out_reader.join().expect("stdout reader");
-        let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
-        let mut s = parse_verbose(&stderr);
-        s.wall = wall;
-        s.cpu = tv(usage.ru_utime) + tv(usage.ru_stime);
-        s.max_rss_kib = usage.ru_maxrss;
-        s.code = if libc::WIFEXITED(status) {
-            libc::WEXITSTATUS(status)
-        } else {
-            -1
-        };
-        (s, stdout, stderr)
-    })
-}
-
-/// What `-v` tells: "read N instances in M accounts: K API calls, T" (plan and apply),
-/// "K API calls in total" (apply), and "calls: K API calls, R retries, T throttling
-/// answers, D waited for the rate limiter" (the last one printed wins).
-fn parse_verbose(stderr: &str) -> Sample {
-    let mut s = Sample::default();
-    for line in stderr.lines() {
-        if let Some(rest) = line.strip_prefix("read ") {
-            let words: Vec<&str> = rest.split_whitespace().collect();
-            // ["438", "instances", "in", "21", "accounts:", "805", "API", "calls,", ...]
-            if words.len() > 6 && words[1] == "instances" && words[6] == "API" {
-                s.instances = words[0].parse().unwrap_or(0);
-                s.accounts = words[3].parse().unwrap_or(0);
-                s.calls = words[5].parse().unwrap_or(0);
-            }
-        }
-        if let Some(total) = line.strip_suffix(" API calls in total") {
-            s.calls = total.trim().parse().unwrap_or(s.calls);
-        }
-        if let Some(rest) = line.strip_prefix("calls: ") {
-            for part in rest.split(", ") {
-                let (n, what) = part.split_once(' ').unwrap_or((part, ""));
-                match what {
-                    "API calls" => s.calls = n.parse().unwrap_or(s.calls),
-                    "retries" => s.retries = n.parse().ok(),
-                    "throttling answers" => s.throttled = n.parse().ok(),
-                    "waited for the rate limiter" => s.limiter_wait = parse_debug_duration(n),
-                    _ => {}
-                }
-            }
-        }
-    }
-    s
-}
-
-/// A `Duration`'s `{:.2?}` text: "1.50s", "12.30ms", "4.00µs", "0.00ns".
-fn parse_debug_duration(text: &str) -> Option<Duration> {
-    let split = text.find(|c: char| c.is_alphabetic() || c == 'µ')?;
-    let (n, unit) = text.split_at(split);
-    let n: f64 = n.parse().ok()?;
-    let seconds = match unit {
-        "s" => n,
-        "ms" => n / 1e3,
-        "µs" | "us" => n / 1e6,
-        "ns" => n / 1e9,
-        _ => return None,
-    };
-    Some(Duration::from_secs_f64(seconds))
+    std::thread::spawn(move || measure::wait(child, started))
 }
 
 /// What the emulator counted during one scenario (faults.py's counters, differences).
@@ -1059,7 +927,7 @@ fn main() {
 
     let started = Instant::now();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    runtime.block_on(seed(&emulator.endpoint, &accounts));
+    runtime.block_on(seed(&emulator.server.endpoint, &accounts));
     println!(
         "seed: organization, {} OUs, {} accounts in {:.1} s",
         ou_paths().len(),

@@ -7,85 +7,30 @@
 //! the API calls the plan made (its `--verbose` count). Prints figures; asserts only that
 //! each plan found no changes.
 
+#[path = "common/measure.rs"]
+mod measure;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
+use measure::Sample;
 use support::Emulator;
 
-struct Sample {
-    wall: Duration,
-    cpu: Duration,
-    max_rss_kib: i64,
-    calls: u64,
-}
-
-/// Run `baseline` and wait for it with wait4, for its own CPU time and peak memory.
-// The child is reaped by wait4 (for its rusage), which clippy cannot see.
-#[allow(clippy::zombie_processes)]
-fn measured(emulator: &Emulator, args: &[&str]) -> (Sample, String, i32) {
+/// Run `baseline` and wait for it (measure::wait): the sample and its stderr.
+fn measured(emulator: &Emulator, args: &[&str]) -> (Sample, String) {
     let started = Instant::now();
     let child = Command::new(env!("CARGO_BIN_EXE_baseline"))
         .args(args)
         .envs(emulator.env())
         .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("run baseline");
-    let pid = child.id() as libc::pid_t;
-    let mut stderr = child.stderr.expect("stderr");
-    let reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        std::io::Read::read_to_string(&mut stderr, &mut s).ok();
-        s
-    });
-    let mut status = 0;
-    // SAFETY: plain FFI call on our own child's pid with valid out-pointers.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(waited, pid, "wait4");
-    let wall = started.elapsed();
-    let stderr = reader.join().expect("stderr reader");
-    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
-    // The plan's --verbose line: "read N instances in M accounts: K API calls, T".
-    // Apply's: "K API calls in total".
-    let total = stderr
-        .lines()
-        .find_map(|l| l.strip_suffix(" API calls in total")?.trim().parse().ok());
-    let calls = total
-        .or_else(|| {
-            stderr
-                .lines()
-                .filter_map(|l| l.strip_prefix("read "))
-                .find_map(|l| {
-                    l.split(": ")
-                        .nth(1)?
-                        .split(" API calls")
-                        .next()?
-                        .trim()
-                        .parse()
-                        .ok()
-                })
-        })
-        .unwrap_or(0);
-    let code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -1
-    };
-    (
-        Sample {
-            wall,
-            cpu: tv(usage.ru_utime) + tv(usage.ru_stime),
-            max_rss_kib: usage.ru_maxrss,
-            calls,
-        },
-        stderr,
-        code,
-    )
+    let (sample, _, stderr) = measure::wait(child, started);
+    (sample, stderr)
 }
 
 fn scenario(name: &str, members: usize, baseline: &str, runs: usize) {
@@ -115,17 +60,18 @@ fn scenario(name: &str, members: usize, baseline: &str, runs: usize) {
     let evidence = tempfile::tempdir().expect("temp dir");
     let log = evidence.path().join("changes.jsonl");
     let log = log.to_str().expect("utf-8 path");
-    let (apply, stderr, code) = measured(
+    let (apply, stderr) = measured(
         &emulator,
         &["apply", root, "--auto-approve", "-v", "--change-log", log],
     );
-    assert_eq!(code, 0, "apply failed:\n{stderr}");
+    assert_eq!(apply.code, 0, "apply failed:\n{stderr}");
     let mut samples = Vec::new();
     for _ in 0..runs {
-        let (s, stderr, code) = measured(&emulator, &["plan", root, "--detailed-exitcode", "-v"]);
+        let (s, stderr) = measured(&emulator, &["plan", root, "--detailed-exitcode", "-v"]);
         assert!(
-            code == 0,
-            "the plan after apply must find no changes (exit {code}):\n{stderr}"
+            s.code == 0,
+            "the plan after apply must find no changes (exit {}):\n{stderr}",
+            s.code
         );
         samples.push(s);
     }

@@ -461,7 +461,8 @@ pub struct RunArgs {
     /// Client-side rate limit of a service (its SigV4 name), in requests per second and an
     /// optional burst, per account and region (for AWS Organizations, per organization):
     /// calls beyond it wait instead of being throttled by AWS. Repeatable; `=0` turns one
-    /// off. Defaults: organizations=4/4, iam=8/16, securityhub=8/16, sts=40/80, any other 20/40
+    /// off. Defaults: organizations=4/4 (with --shard K/N, each shard's share: 4/N), iam=8/16,
+    /// securityhub=8/16, sts=40/80, any other 20/40
     #[arg(long = "rate-limit", value_name = "SERVICE=RATE[/BURST]", value_parser = rate_limit)]
     rate_limits: Vec<String>,
 }
@@ -946,7 +947,8 @@ impl Context {
             },
             parallelism: args.parallelism,
             rates: crate::ratelimit::Rates::with(&args.rate_limits)
-                .expect("--rate-limit values are checked as they are parsed"),
+                .expect("--rate-limit values are checked as they are parsed")
+                .for_shard_of(args.shard.map_or(1, |s| s.count)),
             verbose: args.verbose,
             style: crate::render::Style {
                 color: self.stdout_color,

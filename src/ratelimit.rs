@@ -90,6 +90,8 @@ pub const DEFAULT_RATE: Rate = Rate {
 #[derive(Debug, Clone)]
 pub struct Rates {
     by_service: HashMap<String, Rate>,
+    /// The services `--rate-limit` named: their rates are the user's, kept as given.
+    given: Vec<String>,
 }
 
 impl Default for Rates {
@@ -99,6 +101,7 @@ impl Default for Rates {
                 .iter()
                 .map(|(s, r)| (s.to_string(), *r))
                 .collect(),
+            given: Vec::new(),
         }
     }
 }
@@ -110,9 +113,23 @@ impl Rates {
         let mut rates = Rates::default();
         for text in overrides {
             let (service, rate) = parse(text)?;
+            rates.given.push(service.clone());
             rates.by_service.insert(service, rate);
         }
         Ok(rates)
+    }
+
+    /// The rates of one of `shards` runs made at once: AWS throttles Organizations per
+    /// organization, so each shard keeps to its share of the default (a rate `--rate-limit`
+    /// gave is kept as given). Every other limit is per account, and shards share no account.
+    pub fn for_shard_of(mut self, shards: u32) -> Rates {
+        if shards > 1 && !self.given.iter().any(|s| s == "organizations") {
+            if let Some(rate) = self.by_service.get_mut("organizations") {
+                rate.per_second /= f64::from(shards);
+                rate.burst = (rate.burst / f64::from(shards)).max(1.0);
+            }
+        }
+        self
     }
 
     fn of(&self, service: &str) -> Rate {
@@ -434,5 +451,24 @@ mod tests {
         let started = tokio::time::Instant::now();
         limiter.admit(&other).await;
         assert_eq!(started.elapsed(), Duration::ZERO);
+    }
+
+    #[test]
+    fn shards_share_the_organizations_default_but_keep_a_given_rate() {
+        let org = |r: &Rates| r.of("organizations");
+        let shared = Rates::default().for_shard_of(4);
+        assert_eq!(org(&shared).per_second, 1.0);
+        assert_eq!(org(&shared).burst, 1.0);
+        assert_eq!(
+            shared.of("iam"),
+            Rates::default().of("iam"),
+            "per account: not shared"
+        );
+        assert_eq!(org(&Rates::default().for_shard_of(1)).per_second, 4.0);
+        let given = Rates::with(&["organizations=3/6".to_string()])
+            .unwrap()
+            .for_shard_of(4);
+        assert_eq!(org(&given).per_second, 3.0);
+        assert_eq!(org(&given).burst, 6.0);
     }
 }

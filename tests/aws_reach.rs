@@ -44,8 +44,9 @@ async fn enable_opt_in_region(emulator: &Emulator, account: Option<&str>) {
 }
 
 fn plan_json(emulator: &Emulator, root: &str) -> Value {
-    let run = baseline(emulator, &["plan", root, "--format", "json"]).expect(1);
-    serde_json::from_str(&run.stdout).expect("plan JSON")
+    baseline(emulator, &["plan", root, "--format", "json"])
+        .expect(1)
+        .json()
 }
 
 #[tokio::test(flavor = "multi_thread")]

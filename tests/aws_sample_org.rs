@@ -4,11 +4,10 @@
 
 mod support;
 
-use serde_json::Value;
 use support::*;
 
 fn changes(run: &Run) -> u64 {
-    let plan: Value = serde_json::from_str(&run.stdout).expect("plan JSON");
+    let plan = run.json();
     let s = &plan["summary"];
     ["create", "adopt", "update", "replace", "delete"]
         .iter()

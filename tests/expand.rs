@@ -306,3 +306,41 @@ fn every_instance_is_of_a_registered_kind() {
         );
     }
 }
+
+/// The accounts a run assumes its role in while discovery is still going on are decided one
+/// account at a time: they are exactly the member accounts the expansion gives instances.
+#[test]
+fn the_account_filter_keeps_the_accounts_the_expansion_targets() {
+    for text in [
+        r#"password-policy {
+               targets { ou "Workloads"; account "audit"; exclude-account "prod-data"; exclude-ou "Workloads/Staging"; }
+               min-length 14
+           }"#,
+        r#"account "audit" ou="Workloads/Staging"
+           mfa { targets { ou "Workloads/Staging"; } }"#,
+        r#"mfa { targets { account "444444444444"; } }"#,
+        r#"security-hub { targets { all-accounts; exclude-ou "Security"; }; standard "aws-foundational-security-best-practices"; }"#,
+        r#"account "prod-app" ou="Security"
+           mfa { targets { all-accounts; exclude-ou "Workloads"; } }"#,
+    ] {
+        let (_d, b) = load(text);
+        let org = org();
+        let mut expanded: Vec<&str> = expand(&b, &org)
+            .unwrap()
+            .iter()
+            .filter(|i| i.address.account.is_some() && i.account_id != org.management_account_id)
+            .filter_map(|i| org.account(&i.account_id).map(|a| a.name.as_str()))
+            .collect();
+        expanded.sort_unstable();
+        expanded.dedup();
+        let filter = baseline::expand::AccountFilter::new(&b);
+        let mut kept: Vec<&str> = org
+            .accounts
+            .iter()
+            .filter(|a| a.id != org.management_account_id && filter.may_target(a))
+            .map(|a| a.name.as_str())
+            .collect();
+        kept.sort_unstable();
+        assert_eq!(kept, expanded, "{text}");
+    }
+}

@@ -93,9 +93,9 @@ fn assert_invalid(plan: &Value, path: &str, mentions: &str) {
 
 /// `baseline plan --format json` of `root`, which must exit with `code`.
 fn plan_json(emulator: &Emulator, root: &str, code: i32) -> Value {
-    let run = baseline(emulator, &["plan", root, "--format", "json"]).expect(code);
-    serde_json::from_str(&run.stdout)
-        .unwrap_or_else(|e| panic!("plan JSON: {e}\n--- stdout\n{}", run.stdout))
+    baseline(emulator, &["plan", root, "--format", "json"])
+        .expect(code)
+        .json()
 }
 
 fn actions(plan: &Value) -> BTreeSet<String> {

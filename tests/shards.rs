@@ -23,15 +23,8 @@ password-policy {
 }
 "##;
 
-fn json(run: &Run) -> serde_json::Value {
-    serde_json::from_str(&run.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}\n{}", run.stdout, run.stderr))
-}
-
 fn changes(run: &Run) -> Vec<String> {
-    let doc: serde_json::Value = serde_json::from_str(&run.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}\n{}", run.stdout, run.stderr));
-    doc["changes"]
+    run.json()["changes"]
         .as_array()
         .unwrap()
         .iter()
@@ -73,7 +66,9 @@ async fn shard_plans_together_are_the_plan_and_each_shard_applies_its_share() {
     assert_eq!(seen, whole.iter().cloned().collect::<BTreeSet<_>>());
 
     // The saved shard plans, merged by `show`, are the unsharded plan: the same document.
-    let whole_doc = json(&baseline(&emulator, &["plan", root, "--format", "json"]).expect(0));
+    let whole_doc = baseline(&emulator, &["plan", root, "--format", "json"])
+        .expect(0)
+        .json();
     let mut plans = Vec::new();
     for k in 1..=n {
         let out = dir.path().join(format!("plan-{k}.json"));
@@ -92,7 +87,7 @@ async fn shard_plans_together_are_the_plan_and_each_shard_applies_its_share() {
     let all: Vec<&String> = plans.iter().rev().collect();
     let merged = shown(&all, "json").expect(0);
     assert_eq!(
-        json(&merged),
+        merged.json(),
         whole_doc,
         "merged shard plans differ from the plan"
     );
@@ -135,7 +130,7 @@ async fn shard_plans_together_are_the_plan_and_each_shard_applies_its_share() {
         for f in files {
             args.extend(["--plan", f.as_str()]);
         }
-        let mut doc = json(&baseline(&emulator, &args).expect(0));
+        let mut doc = baseline(&emulator, &args).expect(0).json();
         // Where and when it was made differ; the controls and their status must not.
         let fields = doc.as_object_mut().unwrap();
         fields.remove("source");
@@ -195,7 +190,9 @@ async fn shard_plans_together_are_the_plan_and_each_shard_applies_its_share() {
         verified.stdout
     );
     // Merged by time, each change naming its log; every change of the run is there once.
-    let exported = json(&with_logs(&["log", "export", "--format", "json"]).expect(0));
+    let exported = with_logs(&["log", "export", "--format", "json"])
+        .expect(0)
+        .json();
     let entries = exported.as_array().unwrap();
     let times: Vec<&str> = entries
         .iter()

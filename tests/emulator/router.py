@@ -41,6 +41,10 @@ What the router learns and does to keep one organization across processes
                  carries `x-moto-account-id: <account>`, which moto honours. A
                  session past its expiration is sent to the process that issued it,
                  which refuses it (ExpiredToken) as server.py does.
+  Membership     each other process is told the organization's id for the accounts it
+                 owns (POST /_baseline/organization-member), so that a service acting
+                 for one of them carries aws:SourceOrgID there too (Config's delivery
+                 check).
   S3 writes      of the management and pinned accounts (PUT, POST, DELETE) are also
                  made in every other process, once process 0 has accepted them, so that those
                  processes find process 0's buckets and their policies (AWS Config's
@@ -287,6 +291,9 @@ class Router:
         self.pinned_by_name: set[str] = set()
         # access key id -> (account, expiry epoch or None, index of the issuing process)
         self.keys: dict[bytes, tuple[str, float | None, int]] = {}
+        # The organization's id (from CreateOrganization's answer), which the processes
+        # other than 0 are told for the accounts they own.
+        self.organization: str | None = None
         self.requests = 0
         self.connections = 0
         self.started = time.time()
@@ -365,6 +372,12 @@ class Router:
         elif service == b"organizations" and (req.get(b"x-amz-target") or b"").endswith(
                 b".CreateAccount"):
             await self.account_created(req, response)
+        elif service == b"organizations" and (req.get(b"x-amz-target") or b"").endswith(
+                b".CreateOrganization"):
+            try:
+                self.organization = json.loads(response.body)["Organization"]["Id"]
+            except (ValueError, KeyError):
+                pass
 
     async def account_created(self, req: Message, response: Message) -> None:
         try:
@@ -404,6 +417,18 @@ class Router:
             ],
             body,
         ).encode()
+        # The account's organization, for the owner's checks that need its id.
+        if self.organization is not None:
+            member = json.dumps({"account": account, "organization": self.organization}).encode()
+            notice = Message(
+                b"POST /_baseline/organization-member HTTP/1.1",
+                [
+                    (b"Host", f"{HOST}:{self.processes[index].port}".encode()),
+                    (b"Content-Type", b"application/json"),
+                ],
+                member,
+            ).encode()
+            await self.processes[index].exchange(notice, False)
         # Injected faults may refuse it: the role must be there before CreateAccount answers.
         for _ in range(50):
             try:
@@ -512,6 +537,7 @@ class Router:
             answers = await self.broadcast(req)
             self.keys.clear()
             self.pinned_by_name.clear()
+            self.organization = None
             return answers[0]
         index, add, account, service, _key = self.route(req, path)
         process = self.processes[index]

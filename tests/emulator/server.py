@@ -65,6 +65,7 @@ import baseline_moto_ext  # noqa: E402  (applies the patches on import)
 import emulator_settings  # noqa: E402
 import faults  # noqa: E402  (latency, throttling, 5xx, dropped connections, rate limits)
 import strict_access  # noqa: E402
+import strict_policies  # noqa: E402  (the router's organization members)
 import access_analyzer  # noqa: E402  (IAM Access Analyzer, which moto lacks)
 import strict_guardrails  # noqa: E402  (credential report, GuardDuty, EBS, S3 Control)
 import strict_anchors  # noqa: E402  (S3 Object Lock, KMS Sign/Verify)
@@ -205,7 +206,9 @@ def main(argv: list[str] | None = None) -> int:
     # faults outermost: a throttled, failed or dropped-before request is refused
     # before any strict check or moto sees it.
     app = faults.wrap_wsgi(
-        strict_access.wrap_wsgi(DomainDispatcherApplication(create_backend_app))
+        strict_policies.wrap_wsgi(
+            strict_access.wrap_wsgi(DomainDispatcherApplication(create_backend_app))
+        )
     )
     handler = MotoRequestHandler
     if args.keep_alive:

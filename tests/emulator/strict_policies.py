@@ -649,6 +649,38 @@ _CONFIG = Principal(service="config.amazonaws.com")
 _CONFIG_SENDS_ORG_ID = True
 
 
+# router.py runs the accounts in several processes, and the organization lives in process
+# 0 only: it tells each other process which organization an account it owns belongs to
+# (POST MEMBER_PATH {"account": ..., "organization": ...}), for the checks that need only
+# that organization's id. A reset forgets them.
+MEMBER_PATH = "/_baseline/organization-member"
+_ROUTED_MEMBERS: dict[str, str] = {}
+
+
+def wrap_wsgi(app):  # type: ignore[no-untyped-def]
+    """Serve MEMBER_PATH (called by server.py); everything else goes to `app`."""
+
+    def member_app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == MEMBER_PATH and environ.get("REQUEST_METHOD") == "POST":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = json.loads(environ["wsgi.input"].read(length) or b"{}")
+            _ROUTED_MEMBERS[str(body["account"])] = str(body["organization"])
+            start_response("204 No Content", [("Content-Length", "0")])
+            return [b""]
+        if path.startswith("/moto-api/reset"):
+            _ROUTED_MEMBERS.clear()
+        return app(environ, start_response)
+
+    return member_app
+
+
+def _source_org_id(account: str, partition: str) -> str | None:
+    """aws:SourceOrgID of a service acting for `account`: its organization's id."""
+    org = _organization_of(account, partition)
+    return org.id if org is not None else _ROUTED_MEMBERS.get(account)
+
+
 def _insufficient_delivery(bucket: str, what: str) -> JsonRESTError:
     return JsonRESTError(
         "InsufficientDeliveryPolicyException", f"Insufficient delivery policy to s3 bucket: {bucket}, {what}"
@@ -703,9 +735,9 @@ def _require_config_delivery(backend: ConfigBackend, channel: dict[str, Any]) ->
         "aws:SourceAccount": account,
         "aws:SourceArn": f"arn:{partition}:config:{region}:{account}:*",
     }
-    org = _organization_of(account, partition) if _CONFIG_SENDS_ORG_ID else None
-    if org is not None:
-        ctx["aws:SourceOrgID"] = org.id
+    org_id = _source_org_id(account, partition) if _CONFIG_SENDS_ORG_ID else None
+    if org_id is not None:
+        ctx["aws:SourceOrgID"] = org_id
     if not policy_allows(bucket.policy, _CONFIG, "s3:GetBucketAcl", bucket_arn, ctx):
         raise _insufficient_delivery(name, "unable to get s3 bucket acl.")
     if not policy_allows(bucket.policy, _CONFIG, "s3:PutObject", obj, {**ctx, **_OWNER_FULL_CONTROL}):

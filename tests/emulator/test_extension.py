@@ -36,11 +36,14 @@ PCI_321 = "arn:aws:securityhub:{r}::standards/pci-dss/v/3.2.1"
 NIST_R5 = "arn:aws:securityhub:{r}::standards/nist-800-53/v/5.0.0"
 
 
-def start_server(extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+def start_server(extra_env: dict[str, str] | None = None, *flags: str, script: str = SERVER,
+                 timeout: float = 60) -> tuple[subprocess.Popen, str]:
+    """Start `script` (server.py, or router.py) on a free port with `flags`; its endpoint
+    once it prints its READY line."""
     env = dict(os.environ, **(extra_env or {}))
     stderr = tempfile.TemporaryFile()
     proc = subprocess.Popen(
-        [sys.executable, SERVER, "--port", "0"],
+        [sys.executable, script, "--port", "0", *flags],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=stderr,
@@ -50,11 +53,11 @@ def start_server(extra_env: dict[str, str] | None = None) -> tuple[subprocess.Po
     line: list[str] = []
     reader = threading.Thread(target=lambda: line.append(proc.stdout.readline()), daemon=True)
     reader.start()
-    reader.join(timeout=60)
+    reader.join(timeout=timeout)
     if not line or not line[0].startswith(READY):
         proc.kill()
         stderr.seek(0)
-        raise RuntimeError(f"server did not start: {line!r} {stderr.read()[-2000:]!r}")
+        raise RuntimeError(f"{script} did not start: {line!r} {stderr.read()[-2000:]!r}")
     return proc, line[0][len(READY):].strip()
 
 

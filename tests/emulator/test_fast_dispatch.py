@@ -11,8 +11,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -21,27 +19,13 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from test_extension import MGMT_ACCOUNT, READY, SERVER, client, stop_server
+from test_extension import MGMT_ACCOUNT, client, start_server, stop_server
 
 ACCOUNTS = 100
 
 
 def start(*flags: str) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen(
-        [sys.executable, SERVER, "--port", "0", *flags],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=tempfile.TemporaryFile(),
-        text=True,
-    )
-    line: list[str] = []
-    reader = threading.Thread(target=lambda: line.append(proc.stdout.readline()), daemon=True)
-    reader.start()
-    reader.join(timeout=60)
-    if not line or not line[0].startswith(READY):
-        proc.kill()
-        raise RuntimeError(f"server did not start: {line!r}")
-    return proc, line[0][len(READY):].strip()
+    return start_server(None, *flags)
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,6 @@ import json
 import os
 import socket
 import subprocess
-import sys
-import tempfile
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -20,7 +17,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from test_extension import MGMT_ACCOUNT, READY, client, stop_server
+from test_extension import MGMT_ACCOUNT, client, start_server, stop_server
 from test_fast_dispatch import start as start_server_py
 
 ROUTER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "router.py")
@@ -28,21 +25,7 @@ PROCESSES = 3
 
 
 def start_router(*flags: str) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen(
-        [sys.executable, ROUTER, "--port", "0", *flags],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=tempfile.TemporaryFile(),
-        text=True,
-    )
-    line: list[str] = []
-    reader = threading.Thread(target=lambda: line.append(proc.stdout.readline()), daemon=True)
-    reader.start()
-    reader.join(timeout=120)
-    if not line or not line[0].startswith(READY):
-        proc.kill()
-        raise RuntimeError(f"router did not start: {line!r}")
-    return proc, line[0][len(READY):].strip()
+    return start_server(None, *flags, script=ROUTER, timeout=120)
 
 
 @pytest.fixture(scope="module")
@@ -111,32 +94,38 @@ def test_accounts_are_spread_and_each_key_acts_in_its_account(router: str) -> No
 
 
 def test_pinned_accounts_live_with_the_management_account(router: str) -> None:
-    ids = organization(router, ["log-archive", "workload"])
+    ids = organization(router, ["log-archive"] + [f"workload-{i}" for i in range(8)])
     assert ids["log-archive"] in stats(router)["router"]["pinned"]
+    org_id = client(router, "organizations").describe_organization()["Organization"]["Id"]
     # The management account's buckets are in every process (S3 writes mirrored), so
-    # another process's Config finds the bucket it delivers to.
+    # another process's Config finds the bucket it delivers to; that process knows the
+    # organization of its accounts (aws:SourceOrgID).
+    member = {"StringEquals": {"aws:SourceOrgID": org_id}}
     s3 = client(router, "s3")
     s3.create_bucket(Bucket="central-logs")
     s3.put_bucket_policy(Bucket="central-logs", Policy=json.dumps({
         "Version": "2012-10-17",
         "Statement": [
             {"Effect": "Allow", "Principal": {"Service": "config.amazonaws.com"},
-             "Action": "s3:GetBucketAcl", "Resource": "arn:aws:s3:::central-logs"},
+             "Action": "s3:GetBucketAcl", "Resource": "arn:aws:s3:::central-logs",
+             "Condition": member},
             {"Effect": "Allow", "Principal": {"Service": "config.amazonaws.com"},
              "Action": "s3:PutObject", "Resource": "arn:aws:s3:::central-logs/AWSLogs/*",
-             "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}},
+             "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control",
+                                            **member["StringEquals"]}}},
         ],
     }))
     mirrored = sum(p["mirrored"] for p in stats(router)["processes"])
     assert mirrored == 2 * (PROCESSES - 1)
-    creds = assume(router, ids["workload"])
+    workload = next(a for n, a in ids.items() if n != "log-archive" and owner(a) != 0)
+    creds = assume(router, workload)
     iam = client(router, "iam", creds=creds)
     iam.create_service_linked_role(AWSServiceName="config.amazonaws.com")
     time.sleep(0.6)  # the consistency window for the new role
     config = client(router, "config", creds=creds)
     config.put_configuration_recorder(ConfigurationRecorder={
         "name": "default",
-        "roleARN": f"arn:aws:iam::{ids['workload']}:role/aws-service-role/"
+        "roleARN": f"arn:aws:iam::{workload}:role/aws-service-role/"
                    "config.amazonaws.com/AWSServiceRoleForConfig",
         "recordingGroup": {"allSupported": True},
     })

@@ -44,13 +44,21 @@ impl Emulator {
 
     /// A server with extra `server.py` flags (`--max-session-seconds 2`, say).
     pub fn start_with(flags: &[&str]) -> Emulator {
-        let mut child = Command::new(venv().join("bin/python"))
+        let mut command = Command::new(venv().join("bin/python"));
+        command
             .arg(repo_root().join("tests/emulator/server.py"))
-            .args(["--port", "0"])
             .args(flags)
+            .stderr(Stdio::null());
+        Emulator::spawn(command)
+    }
+
+    /// Start `command` (python with server.py, or router.py, and their flags) on a free
+    /// port, and wait for the endpoint it prints on its READY line.
+    pub fn spawn(mut command: Command) -> Emulator {
+        let mut child = command
+            .args(["--port", "0"])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
             .spawn()
             .expect("start the emulator");
         let stdin = child.stdin.take().expect("stdin pipe");
@@ -68,6 +76,11 @@ impl Emulator {
             child,
             _stdin: stdin,
         }
+    }
+
+    /// The emulator's process id (the router's, when it is one).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// GET, or with a body POST, the emulator's /_baseline/faults (never faulted itself).
@@ -306,6 +319,16 @@ pub fn baseline_with(emulator: &Emulator, env: &[(&str, &str)], args: &[&str]) -
 }
 
 impl Run {
+    /// stdout as JSON; panics with both streams when it is not.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON: {e}\n--- stdout\n{}\n--- stderr\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+
     /// Panic with both streams unless the exit code is `code`.
     pub fn expect(self, code: i32) -> Run {
         assert_eq!(
