@@ -195,6 +195,8 @@ struct Counts {
     attempts: AtomicU64,
     retries: AtomicU64,
     throttled: AtomicU64,
+    /// Attempts by operation (`service:Operation`), for `-v`.
+    by_operation: Mutex<HashMap<String, u64>>,
 }
 
 impl CallCounter {
@@ -211,6 +213,20 @@ impl CallCounter {
     /// Answers that said the caller was throttled.
     pub fn throttled(&self) -> u64 {
         self.0.throttled.load(Ordering::Relaxed)
+    }
+
+    /// Attempts by operation (`iam:GetRole`), the most made first.
+    pub fn by_operation(&self) -> Vec<(String, u64)> {
+        let mut counts: Vec<(String, u64)> = self
+            .0
+            .by_operation
+            .lock()
+            .expect("call counter lock")
+            .iter()
+            .map(|(op, n)| (op.clone(), *n))
+            .collect();
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        counts
     }
 }
 
@@ -300,6 +316,15 @@ impl Intercept for CallCounter {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         self.0.attempts.fetch_add(1, Ordering::Relaxed);
+        if let Some(op) = cfg.load::<aws_smithy_runtime_api::client::orchestrator::Metadata>() {
+            *self
+                .0
+                .by_operation
+                .lock()
+                .expect("call counter lock")
+                .entry(format!("{}:{}", op.service(), op.name()))
+                .or_default() += 1;
+        }
         if cfg
             .load::<RequestAttempts>()
             .is_some_and(|a| a.attempts() > 1)

@@ -213,6 +213,8 @@ pub struct Limiter {
     buckets: Mutex<HashMap<String, Bucket>>,
     /// Time spent waiting for a token, in milliseconds (for `--verbose`).
     waited_ms: std::sync::atomic::AtomicU64,
+    /// The same, by service.
+    waited_by_service: Mutex<HashMap<String, u64>>,
 }
 
 impl Limiter {
@@ -226,6 +228,19 @@ impl Limiter {
     /// The total time requests waited for the limiter.
     pub fn waited(&self) -> Duration {
         Duration::from_millis(self.waited_ms.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    /// The time requests waited, by service, the longest first.
+    pub fn waited_by_service(&self) -> Vec<(String, Duration)> {
+        let mut waits: Vec<(String, Duration)> = self
+            .waited_by_service
+            .lock()
+            .expect("rate limiter lock")
+            .iter()
+            .map(|(service, ms)| (service.clone(), Duration::from_millis(*ms)))
+            .collect();
+        waits.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        waits
     }
 
     /// Wait until the bucket of this request has a token.
@@ -263,6 +278,12 @@ impl Limiter {
         if waited > 0 {
             self.waited_ms
                 .fetch_add(waited, std::sync::atomic::Ordering::Relaxed);
+            *self
+                .waited_by_service
+                .lock()
+                .expect("rate limiter lock")
+                .entry(scope.service.clone())
+                .or_default() += waited;
         }
     }
 }

@@ -253,15 +253,35 @@ async fn read(session: &Session, opts: &RunOptions) -> Plan {
     plan
 }
 
-/// `--verbose`: how the calls went (the benchmarks read this line).
+/// `--verbose`: how the calls went (the benchmarks read the first line), and which
+/// services' rate limits the calls waited for.
 fn calls_line(aws: &Aws) -> String {
-    format!(
+    let mut line = format!(
         "calls: {} API calls, {} retries, {} throttling answers, {:.2?} waited for the rate limiter",
         aws.calls.get(),
         aws.calls.retries(),
         aws.calls.throttled(),
         aws.limiter.waited()
-    )
+    );
+    let by_service: Vec<String> = aws
+        .limiter
+        .waited_by_service()
+        .iter()
+        .map(|(service, waited)| format!("{service} {waited:.2?}"))
+        .collect();
+    if !by_service.is_empty() {
+        line.push_str(&format!("\nwaited for: {}", by_service.join(", ")));
+    }
+    let by_operation = aws.calls.by_operation();
+    if !by_operation.is_empty() {
+        let most: Vec<String> = by_operation
+            .iter()
+            .take(12)
+            .map(|(op, n)| format!("{op} {n}"))
+            .collect();
+        line.push_str(&format!("\nmost called: {}", most.join(", ")));
+    }
+    line
 }
 
 /// A progress line on stderr: drawn only on a terminal (and not with `--quiet`), redrawn at

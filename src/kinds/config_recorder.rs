@@ -889,23 +889,23 @@ impl Provider for ConfigRecorderProvider {
                 ids.insert("name".into(), json!(c.name().unwrap_or(DEFAULT_NAME)));
             }
             "config-recording" => {
-                // The status belongs to the recorder: no recorder, nothing recording.
-                let Some(r) = existing_recorder(&config).await? else {
-                    return Ok(Observed::absent());
-                };
-                let name = r.name().unwrap_or(DEFAULT_NAME);
+                // The status belongs to the recorder: no recorder, nothing recording. Every
+                // recorder of the region has a status, so one call finds both (service-linked
+                // recorders, which other services own, aside).
                 let out = config
                     .describe_configuration_recorder_status()
-                    .configuration_recorder_names(name)
                     .send()
                     .await
                     .ctx("config:DescribeConfigurationRecorderStatus")?;
-                let recording = out
+                let Some(status) = out
                     .configuration_recorders_status()
                     .iter()
-                    .any(|s| s.recording());
-                attrs.insert("recording".into(), json!(recording));
-                ids.insert("name".into(), json!(name));
+                    .find(|s| s.service_principal().is_none())
+                else {
+                    return Ok(Observed::absent());
+                };
+                attrs.insert("recording".into(), json!(status.recording()));
+                ids.insert("name".into(), json!(status.name().unwrap_or(DEFAULT_NAME)));
             }
             "config-rule" => return Self::read_rule(&config, &inst.address.name).await,
             other => return Err(Error::State(format!("config-recorder has no part {other}"))),
