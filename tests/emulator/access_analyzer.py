@@ -559,7 +559,7 @@ def _ensure_service_linked_role(account: str, partition: str) -> None:
     from moto.iam.models import iam_backends
 
     iam = iam_backends[account][partition]
-    if any(r.name == "AWSServiceRoleForAccessAnalyzer" for r in iam.roles.values()):
+    if any(r.name == "AWSServiceRoleForAccessAnalyzer" for r in list(iam.roles.values())):
         return
     trust = {
         "Version": "2012-10-17",

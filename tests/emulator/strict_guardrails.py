@@ -130,8 +130,8 @@ def _account_created(backend: Any) -> datetime.datetime:
     import strict_policies
 
     partition = get_partition(backend.region_name)
-    stamps = [u.create_date for u in backend.users.values()]
-    stamps += [r.create_date for r in backend.roles.values()]
+    stamps = [u.create_date for u in list(backend.users.values())]
+    stamps += [r.create_date for r in list(backend.roles.values())]
     orgs = strict_policies._org_backend_of(backend.account_id, partition)
     if orgs is not None:
         stamps += [a.create_time for a in orgs.accounts if a.id == backend.account_id]
@@ -446,7 +446,9 @@ def _detector_view(backend: GuardDutyBackend, detector: Detector) -> dict[str, A
 def _ensure_guardduty_role(account: str, partition: str) -> None:
     """AWSServiceRoleForAmazonGuardDuty, which AWS creates with the detector."""
     iam = iam_models.iam_backends[account][partition]
-    if any(r.name == "AWSServiceRoleForAmazonGuardDuty" for r in iam.roles.values()):
+    # A snapshot of the roles (list() copies them without yielding the GIL): another
+    # request of the same account may create a role meanwhile.
+    if any(r.name == "AWSServiceRoleForAmazonGuardDuty" for r in list(iam.roles.values())):
         return
     trust = {"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Principal": {"Service": GD_SERVICE_PRINCIPAL},

@@ -1022,7 +1022,7 @@ def _settling_principal(doc: dict[str, Any]) -> bool:
                 continue
             partition, account, name = found.groups()
             backend = iam_models.iam_backends[account][partition]
-            for role in backend.roles.values():
+            for role in list(backend.roles.values()):
                 if role.name == name and _fresh(getattr(role, "baseline_created_at", None)):
                     return True
     return False
@@ -1213,7 +1213,7 @@ def _require_cloudwatch_delivery(
     iam = iam_models.iam_backends[account][partition]
     role = None
     if re.fullmatch(rf"arn:{re.escape(partition)}:iam::{account}:role/\S+", str(role_arn)):
-        role = next((r for r in iam.roles.values() if r.arn == role_arn), None)
+        role = next((r for r in list(iam.roles.values()) if r.arn == role_arn), None)
     trail_arn = f"arn:{partition}:cloudtrail:{region}:{account}:trail/{trail_name}"
     trust_ctx = {
         **_sp.service_context(_CLOUDTRAIL_SERVICE),

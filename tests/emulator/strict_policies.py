@@ -1117,7 +1117,7 @@ def _unresolvable_principal(policy: Any) -> str | None:
             backend = iam_models.iam_backends[account][partition]
             name = resource.rsplit("/", 1)[-1]
             if resource.startswith("role/"):
-                exists = any(role.name == name for role in backend.roles.values())
+                exists = any(role.name == name for role in list(backend.roles.values()))
             else:
                 exists = name in backend.users
             if not exists:
