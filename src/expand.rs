@@ -56,17 +56,7 @@ pub struct Instance {
 /// Expand every declaration against `org`. Problems point at the offending references.
 pub fn expand(baseline: &Baseline, org: &OrgStructure) -> Result<Vec<Instance>, Problems> {
     let mut problems = Problems::default();
-    let placements: Vec<(&str, &str)> = baseline
-        .declarations
-        .iter()
-        .filter_map(|d| {
-            Some((
-                d.name.value.as_str(),
-                spec_of::<Account>(d)?.ou.as_ref()?.value.as_str(),
-            ))
-        })
-        .collect();
-    let org = org.with_placements(placements);
+    let org = org.with_placements(placements(baseline));
     let Some(management) = org.management() else {
         problems.push(Problem::new(
             "baseline::organization",
@@ -181,6 +171,16 @@ pub fn expand(baseline: &Baseline, org: &OrgStructure) -> Result<Vec<Instance>, 
     }
 }
 
+/// The declared placements: (account name or id, the OU its `account` declaration puts it in).
+fn placements(baseline: &Baseline) -> impl Iterator<Item = (&str, &str)> {
+    baseline.declarations.iter().filter_map(|d| {
+        Some((
+            d.name.value.as_str(),
+            spec_of::<Account>(d)?.ou.as_ref()?.value.as_str(),
+        ))
+    })
+}
+
 /// Which accounts the baseline may have instances in, decided one account at a time from
 /// its name, id and OU (its declared placement first), as discovery finds them: before the
 /// whole organization is known, the accounts whose access role is worth assuming. It errs
@@ -193,17 +193,10 @@ pub struct AccountFilter<'b> {
 
 impl<'b> AccountFilter<'b> {
     pub fn new(baseline: &'b Baseline) -> AccountFilter<'b> {
-        let placed = baseline
-            .declarations
-            .iter()
-            .filter_map(|d| {
-                Some((
-                    d.name.value.as_str(),
-                    spec_of::<Account>(d)?.ou.as_ref()?.value.as_str(),
-                ))
-            })
-            .collect();
-        AccountFilter { baseline, placed }
+        AccountFilter {
+            baseline,
+            placed: placements(baseline).collect(),
+        }
     }
 
     /// Whether a declaration targets `account` (the management account's own declarations
