@@ -23,6 +23,7 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from test_extension import (
+    reset_emulator,
     MGMT_ACCOUNT,
     REGION,
     client,
@@ -44,8 +45,7 @@ def endpoint() -> Iterator[str]:
 
 @pytest.fixture(autouse=True)
 def reset(endpoint: str) -> None:
-    req = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST", data=b"")
-    urllib.request.urlopen(req, timeout=30).read()
+    reset_emulator(endpoint)
 
 
 def signed_request(

@@ -78,11 +78,16 @@ def endpoint() -> Iterator[str]:
     stop_server(proc)
 
 
+def reset_emulator(url: str) -> None:
+    """Empty the emulator (every process, behind the router) as moto's reset does."""
+    req = urllib.request.Request(f"{url}/moto-api/reset", method="POST", data=b"")
+    urllib.request.urlopen(req, timeout=30).read()
+
+
 @pytest.fixture(autouse=True)
 def reset(endpoint: str) -> None:
     """Every test starts from an empty emulator."""
-    req = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST", data=b"")
-    urllib.request.urlopen(req, timeout=30).read()
+    reset_emulator(endpoint)
 
 
 def client(endpoint: str, service: str, region: str = REGION,

@@ -12,14 +12,13 @@ import os
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from test_extension import MGMT_ACCOUNT, client, start_server, stop_server
+from test_extension import MGMT_ACCOUNT, client, reset_emulator, start_server, stop_server
 
 ACCOUNTS = 100
 
@@ -37,11 +36,6 @@ def servers() -> Iterator[dict[str, str]]:
     stop_server(plain)
 
 
-def reset(url: str) -> None:
-    req = urllib.request.Request(f"{url}/moto-api/reset", method="POST", data=b"")
-    urllib.request.urlopen(req, timeout=30).read()
-
-
 def identity(url: str, creds: dict[str, str]) -> str:
     return client(url, "sts", creds=creds).get_caller_identity()["Account"]
 
@@ -56,7 +50,7 @@ def assume(url: str, account: str, session: str = "fast-dispatch") -> dict[str, 
 def transcript(url: str) -> list[Any]:
     """What each key sees, with account ids replaced by their creation order (the ids are
     random, so the two servers give different ones)."""
-    reset(url)
+    reset_emulator(url)
     org = client(url, "organizations")
     org.create_organization(FeatureSet="ALL")
     ids = [
@@ -112,7 +106,7 @@ def transcript(url: str) -> list[Any]:
     out.append(("unknown", who(unknown)))
     # After a reset every key is forgotten, and a new organization's keys work again.
     old = sessions[ids[-1]][0]
-    reset(url)
+    reset_emulator(url)
     out.append(("after reset", who(old)))
     org = client(url, "organizations")
     org.create_organization(FeatureSet="ALL")

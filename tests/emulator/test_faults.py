@@ -8,11 +8,9 @@ limits, the counters and runtime reconfiguration of /_baseline/faults.
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.error
@@ -34,7 +32,15 @@ from botocore.retries.standard import (
     TransientRetryableChecker,
 )
 
-from test_extension import MGMT_ACCOUNT, READY, REGION, SERVER, member_account, stop_server
+from test_extension import (
+    MGMT_ACCOUNT,
+    REGION,
+    SERVER,
+    member_account,
+    reset_emulator,
+    start_server,
+    stop_server,
+)
 from test_strict_guardrails import s3control
 from test_strict_monitoring import rpc_v2
 
@@ -49,25 +55,6 @@ RUST_THROTTLING_ERRORS = {
     "LimitExceededException", "RequestThrottled", "SlowDown", "PriorRequestNotComplete",
     "EC2ThrottledException",
 }
-
-
-def start(*flags: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
-    """server.py with command-line flags (test_extension.start_server takes env only)."""
-    stderr = tempfile.TemporaryFile()
-    proc = subprocess.Popen(
-        [sys.executable, SERVER, "--port", "0", *flags],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
-        env=dict(os.environ, **(env or {})), text=True,
-    )
-    line: list[str] = []
-    reader = threading.Thread(target=lambda: line.append(proc.stdout.readline()), daemon=True)
-    reader.start()
-    reader.join(timeout=60)
-    if not line or not line[0].startswith(READY):
-        proc.kill()
-        stderr.seek(0)
-        raise RuntimeError(f"server did not start: {line!r} {stderr.read()[-2000:]!r}")
-    return proc, line[0][len(READY):].strip()
 
 
 def control(url: str, update: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -121,7 +108,7 @@ def is_throttling(response: dict[str, Any]) -> bool:
 
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
-    proc, url = start()
+    proc, url = start_server()
     yield url
     stop_server(proc)
 
@@ -131,8 +118,7 @@ def fresh(endpoint: str) -> str:
     """No faults, no rate limits, counters at zero and an empty emulator."""
     control(endpoint, {"latency_ms": 0, "throttle_rate": 0, "server_error_rate": 0,
                        "drop_rate": 0, "rate_limits": "", "reset_counters": True})
-    req = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST", data=b"")
-    urllib.request.urlopen(req, timeout=30).read()
+    reset_emulator(endpoint)
     return endpoint
 
 
@@ -297,7 +283,7 @@ def test_a_throttled_request_changes_nothing(fresh: str) -> None:
 
 
 def test_latency_adds_a_round_trip_and_requests_still_overlap() -> None:
-    proc, url = start("--latency-ms", "400")
+    proc, url = start_server(None, "--latency-ms", "400")
     try:
         sts = aws(url, "sts")
         sts.get_caller_identity()  # warm up
@@ -400,8 +386,8 @@ def test_per_operation_rate_limits(fresh: str) -> None:
 
 
 def test_aws_rate_limits_preset_and_flags() -> None:
-    proc, url = start("--aws-rate-limits", "--rate-limit", "organizations=50/60",
-                      "--rate-limit", "iam=2")
+    proc, url = start_server(None, "--aws-rate-limits", "--rate-limit", "organizations=50/60",
+                             "--rate-limit", "iam=2")
     try:
         rules = control(url)["config"]["rate_limits"]
         assert "organizations=50/60" in rules and "organizations=5/5" not in rules
@@ -551,8 +537,7 @@ def test_runtime_reconfiguration(fresh: str) -> None:
     control(fresh, {"throttle_rate": 0.5, "server_error_rate": 0.5})
     for _ in range(5):
         assert "config" in control(fresh)
-        req = urllib.request.Request(f"{fresh}/moto-api/reset", method="POST", data=b"")
-        urllib.request.urlopen(req, timeout=30).read()
+        reset_emulator(fresh)
     for bad in ({"throttle_rate": 0.9, "drop_rate": 0.2}, {"drop_rate": -1},
                 {"rate_limits": "kms"}, {"nonsense": 1}):
         with pytest.raises(urllib.error.HTTPError) as exc:

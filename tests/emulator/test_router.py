@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from test_extension import MGMT_ACCOUNT, client, start_server, stop_server
+from test_extension import MGMT_ACCOUNT, client, reset_emulator, start_server, stop_server
 from test_fast_dispatch import start as start_server_py
 
 ROUTER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "router.py")
@@ -38,8 +38,7 @@ def router() -> Iterator[str]:
 
 @pytest.fixture(autouse=True)
 def reset(router: str) -> None:
-    req = urllib.request.Request(f"{router}/moto-api/reset", method="POST", data=b"")
-    urllib.request.urlopen(req, timeout=30).read()
+    reset_emulator(router)
 
 
 def stats(url: str) -> dict[str, Any]:
@@ -156,8 +155,7 @@ def test_reset_forgets_everything(router: str) -> None:
     ids = organization(router, ["gone"])
     creds = assume(router, ids["gone"])
     assert stats(router)["router"]["learned_keys"] == 1
-    req = urllib.request.Request(f"{router}/moto-api/reset", method="POST", data=b"")
-    urllib.request.urlopen(req, timeout=30).read()
+    reset_emulator(router)
     assert stats(router)["router"]["learned_keys"] == 0
     # After a reset an old key acts as the management account again, as with one server.
     assert client(router, "sts", creds=creds).get_caller_identity()["Account"] == MGMT_ACCOUNT

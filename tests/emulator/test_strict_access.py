@@ -20,6 +20,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from test_extension import (
+    reset_emulator,
     MGMT_ACCOUNT,
     REGION,
     client,
@@ -36,8 +37,7 @@ SESSION = 2  # max session seconds of the `slow` server
 
 
 def _reset(url: str) -> None:
-    req = urllib.request.Request(f"{url}/moto-api/reset", method="POST", data=b"")
-    urllib.request.urlopen(req, timeout=30).read()
+    reset_emulator(url)
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,6 @@ import hashlib
 import json
 import re
 import time
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,7 +26,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 
 from test_access_analyzer import signed_request
-from test_extension import REGION, client, start_server, stop_server
+from test_extension import REGION, client, reset_emulator, start_server, stop_server
 
 LOCKED = "Access Denied because object protected by object lock."
 MISSING_LOCK = "Bucket is missing Object Lock Configuration"
@@ -42,8 +41,7 @@ MS_DATE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
 
 def _reset(url: str) -> None:
-    req = urllib.request.Request(f"{url}/moto-api/reset", method="POST", data=b"")
-    urllib.request.urlopen(req, timeout=30).read()
+    reset_emulator(url)
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from test_extension import (
+    reset_emulator,
     CIS_120,
     FSBP,
     MGMT_ACCOUNT,
@@ -47,8 +47,7 @@ def endpoint() -> Iterator[str]:
 
 @pytest.fixture(autouse=True)
 def reset(endpoint: str) -> None:
-    req = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST", data=b"")
-    urllib.request.urlopen(req, timeout=30).read()
+    reset_emulator(endpoint)
 
 
 def wait_out_window() -> None:

@@ -14,7 +14,6 @@ import io
 import json
 import re
 import time
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,6 +22,7 @@ from botocore.exceptions import ClientError
 
 from test_access_analyzer import signed_request
 from test_extension import (
+    reset_emulator,
     MGMT_ACCOUNT,
     REGION,
     client,
@@ -48,8 +48,7 @@ INVALID = ("The request is rejected because an invalid or out-of-range value is 
 
 
 def _reset(url: str) -> None:
-    req = urllib.request.Request(f"{url}/moto-api/reset", method="POST", data=b"")
-    urllib.request.urlopen(req, timeout=30).read()
+    reset_emulator(url)
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,15 @@ from botocore.exceptions import ClientError
 from botocore.parsers import RpcV2CBORParser
 
 import strict_monitoring as sm
-from test_extension import MGMT_ACCOUNT, REGION, client, error_code, start_server, stop_server
+from test_extension import (
+    MGMT_ACCOUNT,
+    REGION,
+    client,
+    error_code,
+    reset_emulator,
+    start_server,
+    stop_server,
+)
 from test_strict_policies import policy, trail_bucket
 
 WINDOW = 1.0
@@ -48,8 +56,7 @@ def windowed() -> Iterator[str]:
 
 
 def _reset(url: str) -> None:
-    req = urllib.request.Request(f"{url}/moto-api/reset", method="POST", data=b"")
-    urllib.request.urlopen(req, timeout=30).read()
+    reset_emulator(url)
 
 
 @pytest.fixture(autouse=True)

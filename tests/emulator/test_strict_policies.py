@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +18,7 @@ from botocore.exceptions import ClientError
 
 import strict_policies as sp
 from test_extension import (
+    reset_emulator,
     MGMT_ACCOUNT,
     REGION,
     client,
@@ -40,8 +40,7 @@ def endpoint() -> Iterator[str]:
 
 @pytest.fixture(autouse=True)
 def reset(endpoint: str) -> None:
-    req = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST", data=b"")
-    urllib.request.urlopen(req, timeout=30).read()
+    reset_emulator(endpoint)
 
 
 def status(exc: pytest.ExceptionInfo) -> int:
