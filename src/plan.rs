@@ -8,9 +8,7 @@ use sha2::Digest;
 
 use crate::expand::{glob_match, Address, Instance};
 use crate::kinds::{Kind, Placing, KINDS};
-use crate::provider::{
-    Action, AttrDiff, Attrs, Ctx, Error, Finding, Live, Observed, Provider, Undeclared,
-};
+use crate::provider::{Action, AttrDiff, Attrs, Ctx, Error, Finding, Live, Observed, Provider};
 use crate::reach::{Reach, Skipped, Unreachable};
 
 /// Version of the JSON plan format (`baseline plan --format json`, docs/plan-format.md).
@@ -330,10 +328,11 @@ pub async fn plan(
             instances,
         });
     }
+    let unreachable = reach.unreachable_ids();
     let reachable = instances
         .iter()
         .enumerate()
-        .filter(|(_, inst)| reach.unreachable(&inst.account_id).is_none());
+        .filter(|(_, inst)| !unreachable.contains(inst.account_id.as_str()));
     // The search for undeclared resources runs alongside the reads: neither needs the
     // other, and one after the other they would each wait out their slowest site.
     let mut undeclared = Plan::default();
@@ -453,22 +452,21 @@ async fn find_orphans(
     // Another shard's accounts are not searched at all.
     let in_shard = |account: Option<&str>| shard.is_none_or(|s| s.holds(account));
     let home = cx.baseline.settings.home_region();
-    // One probe per site, however many accounts are unreachable or skipped.
-    let unreachable: std::collections::HashSet<&str> = reach
-        .unreachable
+    let unreachable = reach.unreachable_ids();
+    let skipped = reach.skipped_places();
+    // The kinds searched, each with its provider and the names declared of it (found once,
+    // not once per site).
+    let searched: Vec<(&'static Kind, &'static dyn Provider, Vec<&str>)> = KINDS
         .iter()
-        .map(|u| u.account_id.as_str())
+        .copied()
+        .filter_map(|k| Some((k, k.provider?, cx.baseline.names_of(k))))
         .collect();
-    let skipped: std::collections::HashSet<(&str, Option<&str>)> = reach
-        .skipped
-        .iter()
-        .map(|s| (s.account_id.as_str(), s.region.as_deref()))
-        .collect();
-    let mut sites: Vec<(&'static Kind, String, String)> = Vec::new();
-    for kind in KINDS.iter().copied().filter(|k| k.provider.is_some()) {
+    // (index in `searched`, account, region)
+    let mut sites: Vec<(usize, String, String)> = Vec::new();
+    for (k, (kind, ..)) in searched.iter().enumerate() {
         if kind.placing == Placing::Organization {
             if in_shard(None) {
-                sites.push((kind, cx.org.management_account_id.clone(), home.clone()));
+                sites.push((k, cx.org.management_account_id.clone(), home.clone()));
             }
             continue;
         }
@@ -488,7 +486,7 @@ async fn find_orphans(
         for account in reached {
             for region in &regions {
                 if !skipped.contains(&(account.id.as_str(), Some(region.as_str()))) {
-                    sites.push((kind, account.id.clone(), region.clone()));
+                    sites.push((k, account.id.clone(), region.clone()));
                 }
             }
         }
@@ -496,18 +494,14 @@ async fn find_orphans(
     // Sites are searched `parallelism` at a time; what they find is put in one order
     // (kind, then address), whatever the shard: merged shard plans list it as the
     // unsharded plan does.
+    let searched = &searched;
     let mut found: Vec<_> = stream::iter(sites.into_iter().enumerate())
-        .map(|(site, (kind, account_id, region))| async move {
-            let declared = cx.baseline.names_of(kind);
-            let result = match kind.provider {
-                Some(provider) => {
-                    provider
-                        .undeclared(cx, &account_id, &region, &declared)
-                        .await
-                }
-                None => Ok(Undeclared::default()),
-            };
-            (site, kind, account_id, region, result)
+        .map(|(site, (k, account_id, region))| async move {
+            let (kind, provider, declared) = &searched[k];
+            let result = provider
+                .undeclared(cx, &account_id, &region, declared)
+                .await;
+            (site, *kind, account_id, region, result)
         })
         .buffer_unordered(parallelism.max(1))
         .collect()

@@ -6,7 +6,7 @@
 //! are expected and are skipped with a notice; the third is an error scoped to its account.
 //! Either way, the run goes on for every other account.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use aws_sdk_account::types::RegionOptStatus;
 use futures::stream::{self, StreamExt};
@@ -45,9 +45,21 @@ pub struct Reach {
 }
 
 impl Reach {
-    /// The error that makes `account_id` unreachable, if it is.
-    pub fn unreachable(&self, account_id: &str) -> Option<&Unreachable> {
-        self.unreachable.iter().find(|u| u.account_id == account_id)
+    /// The ids of the unreachable accounts, for one probe per look-up however many there are.
+    pub fn unreachable_ids(&self) -> HashSet<&str> {
+        self.unreachable
+            .iter()
+            .map(|u| u.account_id.as_str())
+            .collect()
+    }
+
+    /// The places skipped, for one probe per look-up however many there are: (account,
+    /// `None`) for a whole account, (account, region) for one of its regions.
+    pub fn skipped_places(&self) -> HashSet<(&str, Option<&str>)> {
+        self.skipped
+            .iter()
+            .map(|s| (s.account_id.as_str(), s.region.as_deref()))
+            .collect()
     }
 
     /// Drop the instances that live where the run does not go.
@@ -55,12 +67,7 @@ impl Reach {
         if self.skipped.is_empty() {
             return;
         }
-        // One probe per instance, however many accounts and regions are skipped.
-        let skipped: std::collections::HashSet<(&str, Option<&str>)> = self
-            .skipped
-            .iter()
-            .map(|s| (s.account_id.as_str(), s.region.as_deref()))
-            .collect();
+        let skipped = self.skipped_places();
         instances.retain(|i| {
             !skipped.contains(&(i.account_id.as_str(), None))
                 && !skipped.contains(&(i.account_id.as_str(), Some(i.region.as_str())))
