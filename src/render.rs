@@ -606,7 +606,9 @@ fn md_diffs(out: &mut impl Write, action: Action, diffs: &[AttrDiff]) {
     }
 }
 
-fn md_escape(text: &str) -> String {
+/// Text made safe for one line, or one table cell, of Markdown: `|` escaped, newlines
+/// joined (the plan, the change log's export and the controls report all write it).
+pub fn md_escape(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
 

@@ -13,6 +13,7 @@ use super::file::{Line, LineReader};
 use super::verify::Report;
 use super::{Body, Record, Result_};
 use crate::expand::glob_match;
+use crate::render::md_escape;
 
 /// One change as an auditor sees it.
 #[derive(Debug, Clone, Serialize)]
@@ -213,10 +214,6 @@ pub fn table(entries: &[Entry]) -> String {
         if entries.len() == 1 { "" } else { "s" }
     );
     out
-}
-
-fn md_escape(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
 }
 
 fn attr_changes(e: &Entry) -> Vec<String> {

@@ -17,6 +17,7 @@ use crate::controls::{self, Framework};
 use crate::graph::declarations_by_part;
 use crate::lang::model::{Baseline, Declaration};
 use crate::plan::Plan;
+use crate::render::md_escape as md;
 
 /// Controls each kind serves by default; a declaration's own `controls` tags add to these.
 pub fn default_controls(keyword: &str) -> &'static [&'static str] {
@@ -479,10 +480,6 @@ fn exception_rows(report: &Report) -> Vec<[String; 6]> {
 }
 
 const EXCEPTION_HEAD: [&str; 6] = ["Waiver", "Address", "Control", "Owner", "Expires", "Reason"];
-
-fn md(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
-}
 
 pub fn markdown(report: &Report) -> String {
     let mut out = String::new();
