@@ -26,7 +26,6 @@ mod measure;
 mod support;
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -182,8 +181,7 @@ impl Emulator {
     /// faults.py's control endpoint: GET with no body, POST with one. None when the
     /// emulator has no faults.py (it answers 404).
     fn faults(&self, update: Option<&Value>) -> Option<Value> {
-        let (status, body) = http(
-            &self.server.endpoint,
+        let (status, body) = self.server.http(
             if update.is_some() { "POST" } else { "GET" },
             "/_baseline/faults",
             update.map(|u| u.to_string()).as_deref(),
@@ -203,7 +201,9 @@ impl Emulator {
                 connections: 0,
             };
         }
-        let stats: Value = http(&self.server.endpoint, "GET", "/_router", None)
+        let stats: Value = self
+            .server
+            .http("GET", "/_router", None)
             .and_then(|(_, body)| serde_json::from_str(&body).ok())
             .expect("the router's /_router");
         let processes = stats["processes"].as_array().cloned().unwrap_or_default();
@@ -256,48 +256,6 @@ fn proc_rss_mib(pid: u32) -> Option<f64> {
     // SAFETY: sysconf has no preconditions.
     let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as f64;
     Some(pages * page / 1048576.0)
-}
-
-/// A minimal HTTP/1.1 exchange with the emulator's control endpoints: (status, body).
-fn http(endpoint: &str, method: &str, path: &str, body: Option<&str>) -> Option<(u16, String)> {
-    let addr = endpoint.strip_prefix("http://")?;
-    let mut stream = std::net::TcpStream::connect(addr).ok()?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(60)))
-        .ok()?;
-    let body = body.unwrap_or("");
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .ok()?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).ok()?;
-    let text = String::from_utf8_lossy(&raw);
-    let (head, rest) = text.split_once("\r\n\r\n")?;
-    let status = head.split_whitespace().nth(1)?.parse().ok()?;
-    let chunked = head.lines().any(|l| {
-        l.to_ascii_lowercase()
-            .starts_with("transfer-encoding: chunked")
-    });
-    let body = if chunked {
-        let mut out = String::new();
-        let mut rest = rest;
-        while let Some((size, tail)) = rest.split_once("\r\n") {
-            let size = usize::from_str_radix(size.trim(), 16).ok()?;
-            if size == 0 {
-                break;
-            }
-            out.push_str(tail.get(..size)?);
-            rest = tail.get(size + 2..)?;
-        }
-        out
-    } else {
-        rest.to_string()
-    };
-    Some((status, body))
 }
 
 // ------------------------------------------------------------------------------------------

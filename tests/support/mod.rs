@@ -85,28 +85,60 @@ impl Emulator {
 
     /// GET, or with a body POST, the emulator's /_baseline/faults (never faulted itself).
     pub fn faults(&self, update: Option<serde_json::Value>) -> serde_json::Value {
-        use std::io::{Read, Write};
-        let addr = self.endpoint.trim_start_matches("http://");
-        let (method, body) = match update {
-            Some(v) => ("POST", v.to_string()),
-            None => ("GET", String::new()),
+        let (method, body) = match &update {
+            Some(v) => ("POST", Some(v.to_string())),
+            None => ("GET", None),
         };
-        let mut stream = std::net::TcpStream::connect(addr).expect("connect to the emulator");
+        let (status, json) = self
+            .http(method, "/_baseline/faults", body.as_deref())
+            .expect("an HTTP answer from /_baseline/faults");
+        assert_eq!(status, 200, "{method} /_baseline/faults: {json}");
+        serde_json::from_str(&json).expect("faults JSON")
+    }
+
+    /// A minimal HTTP/1.1 exchange with one of the emulator's control endpoints
+    /// (`/_baseline/faults`, the router's `/_router`): (status, body), `None` when there is
+    /// no HTTP answer.
+    pub fn http(&self, method: &str, path: &str, body: Option<&str>) -> Option<(u16, String)> {
+        use std::io::{Read, Write};
+        let addr = self.endpoint.strip_prefix("http://")?;
+        let mut stream = std::net::TcpStream::connect(addr).ok()?;
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+            .ok()?;
+        let body = body.unwrap_or("");
         write!(
             stream,
-            "{method} /_baseline/faults HTTP/1.1\r\nHost: {addr}\r\n\
-             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
             body.len()
         )
-        .expect("send");
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer).expect("read the answer");
-        let (head, json) = answer.split_once("\r\n\r\n").expect("an HTTP answer");
-        assert!(
-            head.starts_with("HTTP/1.1 200"),
-            "{method} /_baseline/faults: {answer}"
-        );
-        serde_json::from_str(json).expect("faults JSON")
+        .ok()?;
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).ok()?;
+        let text = String::from_utf8_lossy(&raw);
+        let (head, rest) = text.split_once("\r\n\r\n")?;
+        let status = head.split_whitespace().nth(1)?.parse().ok()?;
+        let chunked = head.lines().any(|l| {
+            l.to_ascii_lowercase()
+                .starts_with("transfer-encoding: chunked")
+        });
+        let body = if chunked {
+            let mut out = String::new();
+            let mut rest = rest;
+            while let Some((size, tail)) = rest.split_once("\r\n") {
+                let size = usize::from_str_radix(size.trim(), 16).ok()?;
+                if size == 0 {
+                    break;
+                }
+                out.push_str(tail.get(..size)?);
+                rest = tail.get(size + 2..)?;
+            }
+            out
+        } else {
+            rest.to_string()
+        };
+        Some((status, body))
     }
 
     /// Environment for a `baseline` process (or the aws CLI) that should reach this server.
