@@ -211,9 +211,7 @@ impl Bucket {
 pub struct Limiter {
     rates: Rates,
     buckets: Mutex<HashMap<String, Bucket>>,
-    /// Time spent waiting for a token, in milliseconds (for `--verbose`).
-    waited_ms: std::sync::atomic::AtomicU64,
-    /// The same, by service.
+    /// Time spent waiting for a token, in milliseconds, by service (for `--verbose`).
     waited_by_service: Mutex<HashMap<String, u64>>,
 }
 
@@ -227,7 +225,8 @@ impl Limiter {
 
     /// The total time requests waited for the limiter.
     pub fn waited(&self) -> Duration {
-        Duration::from_millis(self.waited_ms.load(std::sync::atomic::Ordering::Relaxed))
+        let waits = self.waited_by_service.lock().expect("rate limiter lock");
+        Duration::from_millis(waits.values().sum())
     }
 
     /// The time requests waited, by service, the longest first.
@@ -276,8 +275,6 @@ impl Limiter {
         }
         let waited = started.elapsed().as_millis() as u64;
         if waited > 0 {
-            self.waited_ms
-                .fetch_add(waited, std::sync::atomic::Ordering::Relaxed);
             *self
                 .waited_by_service
                 .lock()
