@@ -28,6 +28,13 @@ Each SigV4-signed request (unsigned ones, moto's /moto-api/ and this module's
                after it was served (the change is made, the answer is lost, as a
                client of AWS sees on a broken connection).
 
+Before the fault mix, lose_answers (set through the control endpoint only) loses
+the answers of chosen operations on purpose: {"iam:CreateRole": 2} serves the next
+two CreateRole calls and drops the connection after each (counted as dropped_after),
+so that a test can show what a client does when its change was made and the answer
+lost. Only a call's first attempt is answered so (the SDKs' amz-sdk-request header
+says attempt=1, or is absent): the SDK's retry gets AWS's own answer.
+
 Errors come in each protocol's own shape, with the codes and HTTP status AWS uses
 (THROTTLING and SERVER_ERRORS below, each with its source), so that aws-sdk-rust
 and botocore classify a throttling error as throttling and a 500 as transient:
@@ -57,7 +64,9 @@ Control endpoint (never delayed nor faulted):
   POST /_baseline/faults  a JSON object with any of latency_ms, throttle_rate,
        server_error_rate, drop_rate, fault_seed (reseeds the stream),
        rate_limits (a string in the flag's grammar, or a list of rules; the
-       buckets start full again) and reset_counters (true); answers as GET.
+       buckets start full again), lose_answers ({"service:Operation": count},
+       service being the signing name; replaces what is left of an earlier one)
+       and reset_counters (true); answers as GET.
 """
 
 from __future__ import annotations
@@ -658,6 +667,8 @@ class Faults:
         self.services: dict[str, dict[str, int]] = {}
         self.replays: OrderedDict[tuple[str, ...], tuple[str, str, list[tuple[str, str]], bytes]]
         self.replays = OrderedDict()
+        # (signing name, operation) -> how many more answers to lose
+        self.lose_answers: dict[tuple[str, str], int] = {}
         self._limiter()  # fail at start on a bad spec
 
     def _limiter(self) -> Limiter:
@@ -672,6 +683,22 @@ class Faults:
             self.counters[what] += 1
             per = self.services.setdefault(service, dict.fromkeys(COUNTERS, 0))
             per[what] += 1
+
+    def loses_answer(self, service: str, protocol: str, environ: dict[str, Any]) -> bool:
+        """Whether this request's answer is one of those lose_answers asked to lose."""
+        with self.lock:
+            if not any(s == service for s, _ in self.lose_answers):
+                return False
+        attempt = re.search(r"attempt=(\d+)", environ.get("HTTP_AMZ_SDK_REQUEST", ""))
+        if attempt is not None and int(attempt.group(1)) > 1:
+            return False
+        operation = operation_of(protocol, service, environ)
+        with self.lock:
+            left = self.lose_answers.get((service, str(operation)), 0)
+            if left <= 0:
+                return False
+            self.lose_answers[(service, str(operation))] = left - 1
+            return True
 
     def draw(self) -> float:
         with self.lock:
@@ -746,6 +773,8 @@ class Faults:
                     "drop_rate": emulator_settings.drop_rate(),
                     "fault_seed": emulator_settings.fault_seed(),
                     "rate_limits": [r.text for r in self.limiter.rules],
+                    "lose_answers": {f"{s}:{o}": n for (s, o), n
+                                     in sorted(self.lose_answers.items()) if n > 0},
                 },
                 "counters": {**self.counters,
                              "services": {k: dict(v) for k, v in sorted(self.services.items())}},
@@ -759,7 +788,8 @@ class Faults:
             "server_error_rate": emulator_settings.SERVER_ERROR_RATE_ENV,
             "drop_rate": emulator_settings.DROP_RATE_ENV,
         }
-        unknown = set(update) - set(env) - {"fault_seed", "rate_limits", "reset_counters"}
+        unknown = set(update) - set(env) - {"fault_seed", "rate_limits", "lose_answers",
+                                            "reset_counters"}
         if unknown:
             raise ValueError(f"unknown keys {sorted(unknown)}")
         values = {k: float(update[k]) for k in env if k in update}
@@ -775,6 +805,9 @@ class Faults:
             raw = update["rate_limits"]
             spec = raw if isinstance(raw, str) else ";".join(raw or [])
             parse_rate_limits(spec)  # validate before changing anything
+        lose = None
+        if "lose_answers" in update:
+            lose = _parse_lose_answers(update["lose_answers"])
         with self.lock:
             for key, value in values.items():
                 os.environ[env[key]] = repr(value)
@@ -789,9 +822,24 @@ class Faults:
                 else:
                     os.environ[emulator_settings.FAULT_SEED_ENV] = str(int(seed))
                 self.random.seed(None if seed is None else int(seed))
+            if lose is not None:
+                self.lose_answers = lose
             if update.get("reset_counters"):
                 self.counters = dict.fromkeys(COUNTERS, 0)
                 self.services = {}
+
+
+def _parse_lose_answers(raw: Any) -> dict[tuple[str, str], int]:
+    """{"service:Operation": count} (a count of 0 forgets the entry); ValueError if bad."""
+    if not isinstance(raw, dict):
+        raise ValueError('lose_answers: want {"service:Operation": count}')
+    lose = {}
+    for name, count in raw.items():
+        service, _, operation = str(name).partition(":")
+        if not service or not operation or not isinstance(count, int) or count < 0:
+            raise ValueError(f"lose_answers: bad entry {name!r}: {count!r}")
+        lose[(service, operation)] = count
+    return lose
 
 
 def _drop(environ: dict[str, Any], stream: Any) -> None:
@@ -875,13 +923,28 @@ def wrap_wsgi(app):  # type: ignore[no-untyped-def]
             state.count(service, "rate_limited")
             return _send(start_response, throttling_response(protocol, service, method, environ))
 
-        throttle = emulator_settings.throttle_rate()
-        server_error = emulator_settings.server_error_rate()
-        drop = emulator_settings.drop_rate()
         def serve(respond: Any) -> Iterable[bytes]:
             return state.serve(app, environ, respond, protocol, service, sig.access_key,
                                sig.region)
 
+        def serve_then_drop() -> None:
+            """Served, then the answer is lost: run the request to the end first."""
+            result = serve(lambda status, headers, exc_info=None: (lambda data: None))
+            try:
+                for _ in result:
+                    pass
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+            state.count(service, "dropped_after")
+            _drop(environ, stream)
+
+        if state.loses_answer(service, protocol, environ):
+            serve_then_drop()
+        throttle = emulator_settings.throttle_rate()
+        server_error = emulator_settings.server_error_rate()
+        drop = emulator_settings.drop_rate()
         if throttle + server_error + drop <= 0:
             return serve(start_response)
         u = state.draw()
@@ -897,17 +960,7 @@ def wrap_wsgi(app):  # type: ignore[no-untyped-def]
             state.count(service, "dropped_before")
             _drop(environ, stream)
         if u < drop:
-            # Served, then the answer is lost: run the request to the end first.
-            result = serve(lambda status, headers, exc_info=None: (lambda data: None))
-            try:
-                for _ in result:
-                    pass
-            finally:
-                close = getattr(result, "close", None)
-                if close is not None:
-                    close()
-            state.count(service, "dropped_after")
-            _drop(environ, stream)
+            serve_then_drop()
         return serve(start_response)
 
     return faulty_app

@@ -117,7 +117,8 @@ def endpoint() -> Iterator[str]:
 def fresh(endpoint: str) -> str:
     """No faults, no rate limits, counters at zero and an empty emulator."""
     control(endpoint, {"latency_ms": 0, "throttle_rate": 0, "server_error_rate": 0,
-                       "drop_rate": 0, "rate_limits": "", "reset_counters": True})
+                       "drop_rate": 0, "rate_limits": "", "lose_answers": {},
+                       "reset_counters": True})
     reset_emulator(endpoint)
     return endpoint
 
@@ -511,6 +512,33 @@ def test_a_retry_after_a_lost_answer_gets_the_first_answer_again(fresh: str) -> 
     refused(lambda: guardduty.create_detector(Enable=True, ClientToken="token-2"))
     # The same token with another body is not a retry.
     refused(lambda: guardduty.create_detector(Enable=False, ClientToken="token-1"))
+
+
+def test_lose_answers_loses_the_answers_of_the_named_operation_only(fresh: str) -> None:
+    """IAM's CreateRole takes no idempotency token: the retry after a lost answer is
+    refused, though the first attempt made the role. Retries are answered."""
+    snapshot = control(fresh, {"lose_answers": {"iam:CreateRole": 2}})
+    assert snapshot["config"]["lose_answers"] == {"iam:CreateRole": 2}
+    iam = aws(fresh, "iam", attempts=2)
+    assert iam.list_roles()["Roles"] == []  # another operation keeps its answer
+    trust = json.dumps({"Version": "2012-10-17", "Statement": []})
+    answer = refused(lambda: iam.create_role(RoleName="made", AssumeRolePolicyDocument=trust))
+    assert answer["Error"]["Code"] == "EntityAlreadyExists"
+    assert answer["ResponseMetadata"]["RetryAttempts"] == 1
+    assert [r["RoleName"] for r in iam.list_roles()["Roles"]] == ["made"]
+    seen = control(fresh)
+    assert seen["counters"]["dropped_after"] == 1
+    assert seen["config"]["lose_answers"] == {"iam:CreateRole": 1}
+    with pytest.raises(ConnectionClosedError):
+        aws(fresh, "iam").create_role(RoleName="second", AssumeRolePolicyDocument=trust)
+    # Spent: the next CreateRole is answered.
+    assert control(fresh)["config"]["lose_answers"] == {}
+    iam.create_role(RoleName="third", AssumeRolePolicyDocument=trust)
+    for bad in ({"lose_answers": ["iam:CreateRole"]}, {"lose_answers": {"CreateRole": 1}},
+                {"lose_answers": {"iam:CreateRole": -1}}):
+        with pytest.raises(urllib.error.HTTPError) as exc:
+            control(fresh, bad)
+        assert exc.value.code == 400
 
 
 def test_counters_match_what_clients_saw(fresh: str) -> None:
