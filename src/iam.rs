@@ -175,19 +175,11 @@ impl ServiceRole {
                     "Version": "2012-10-17",
                     "Statement": [self.trust_statement()]
                 });
-                let created = iam
-                    .create_role()
-                    .role_name(self.name)
-                    .path(self.path)
-                    .description(self.description)
-                    .assume_role_policy_document(trust.to_string())
-                    .tags(tag)
-                    .send()
-                    .await
-                    .ctx("iam:CreateRole");
+                let created =
+                    create_role(&iam, self.name, Some(self.path), self.description, &trust).await;
                 match created {
                     // Another declaration's part made it in this run: complete it.
-                    Err(e) if e.is("EntityAlreadyExists") => {}
+                    Err(provider::Error::Aws(e)) if e.is("EntityAlreadyExists") => {}
                     other => {
                         other?;
                     }
@@ -324,6 +316,72 @@ pub fn managed_tag() -> provider::Result<aws_sdk_iam::types::Tag> {
         .value(MANAGED_TAG_VALUE)
         .build()
         .map_err(|e| Error::State(format!("iam tag: {e}")))
+}
+
+/// Make the role `role_name`, tagged as baseline's, and return it as IAM has it.
+///
+/// CreateRole takes no idempotency token. When its answer is lost (the connection drops
+/// after IAM made the role), the SDK's retry is refused with `EntityAlreadyExists`,
+/// though the role is the one this call made. So a role of that name that carries
+/// baseline's tag and exactly the trust policy sent is taken as made here. Any other
+/// role of that name is refused as IAM refused it: it is not baseline's to take over.
+pub async fn create_role(
+    iam: &aws_sdk_iam::Client,
+    role_name: &str,
+    path: Option<&str>,
+    description: &str,
+    trust: &serde_json::Value,
+) -> provider::Result<aws_sdk_iam::types::Role> {
+    let created = iam
+        .create_role()
+        .role_name(role_name)
+        .set_path(path.map(str::to_string))
+        .description(description)
+        .assume_role_policy_document(trust.to_string())
+        .tags(managed_tag()?)
+        .send()
+        .await
+        .ctx("iam:CreateRole");
+    let refused = match created {
+        Ok(out) => {
+            return out
+                .role
+                .ok_or_else(|| provider::Error::State("iam:CreateRole returned no role".into()))
+        }
+        Err(e) if e.is("EntityAlreadyExists") => e,
+        Err(e) => return Err(e.into()),
+    };
+    // IAM has just said the role exists; its reads may lag behind for a moment.
+    let existing = crate::aws::until_consistent(
+        |e| e.is("NoSuchEntity"),
+        || async {
+            iam.get_role()
+                .role_name(role_name)
+                .send()
+                .await
+                .ctx("iam:GetRole")
+        },
+    )
+    .await?;
+    match existing.role {
+        Some(role) if is_made_as(&role, trust) => Ok(role),
+        _ => Err(refused.into()),
+    }
+}
+
+/// Whether `role` is what [`create_role`] makes with `trust`: baseline's tag and that trust
+/// policy.
+fn is_made_as(role: &aws_sdk_iam::types::Role, trust: &serde_json::Value) -> bool {
+    let tagged = role
+        .tags()
+        .iter()
+        .any(|t| crate::provider::is_managed_tag(t.key(), t.value()));
+    tagged
+        && role
+            .assume_role_policy_document()
+            .and_then(decode_policy)
+            .as_ref()
+            == Some(trust)
 }
 
 /// The trust policy of the role `role_name`, as IAM has it now.

@@ -79,7 +79,11 @@ async fn apply_converges_within_two_runs_under_faults_and_the_log_verifies() {
     // A first run that exits 0 may still leave something behind: a change made twice
     // because its answer was lost and the SDK retried it (a second KMS key, without
     // rotation). Converged means: after at most two runs, a plan finds nothing to change.
-    let settled = baseline(&emulator, &["plan", root, "--detailed-exitcode"]).code == 3;
+    let settle = baseline(&emulator, &["plan", root, "--detailed-exitcode"]);
+    let settled = settle.code == 3;
+    if first.code == 0 && !settled {
+        eprintln!("left to change after the first apply:\n{}", settle.stdout);
+    }
     if first.code != 0 || !settled {
         let mut on = fault_mix(true);
         on["reset_counters"] = true.into();

@@ -296,17 +296,14 @@ async fn ensure_delivery_role(
                     "Action": "sts:AssumeRole"
                 }]
             });
-            let role = iam
-                .create_role()
-                .role_name(DELIVERY_ROLE)
-                .description("Lets CloudTrail deliver to CloudWatch Logs (managed by baseline)")
-                .assume_role_policy_document(trust.to_string())
-                .tags(crate::iam::managed_tag()?)
-                .send()
-                .await
-                .ctx("iam:CreateRole")?
-                .role
-                .ok_or_else(|| Error::State("iam:CreateRole returned no role".into()))?;
+            let role = crate::iam::create_role(
+                iam,
+                DELIVERY_ROLE,
+                None,
+                "Lets CloudTrail deliver to CloudWatch Logs (managed by baseline)",
+                &trust,
+            )
+            .await?;
             (role.arn, true)
         }
     };

@@ -355,22 +355,44 @@ async fn read_hub(cx: &Ctx<'_>, account_id: &str, region: &str) -> provider::Res
                 .to_string(),
         );
     }
-    let tags = sh
-        .list_tags_for_resource()
-        .resource_arn(&hub_arn)
-        .send()
-        .await
-        .ctx("securityhub:ListTagsForResource")?;
-    let managed = tags
-        .tags()
-        .and_then(|t| t.get(MANAGED_TAG_KEY))
-        .is_some_and(|v| v == MANAGED_TAG_VALUE);
+    let managed = is_managed_hub(&sh, &hub_arn).await?;
     let mut attrs = Attrs::new();
     attrs.insert("standards".into(), json!(subs.keys().collect::<Vec<_>>()));
     let mut ids = Attrs::new();
     ids.insert("hub-arn".into(), json!(hub_arn));
     ids.insert("subscriptions".into(), json!(subs));
     Ok(Observed::present(attrs, ids, Some(managed)))
+}
+
+/// Whether the hub `hub_arn` carries baseline's tag.
+async fn is_managed_hub(sh: &aws_sdk_securityhub::Client, hub_arn: &str) -> provider::Result<bool> {
+    let tags = sh
+        .list_tags_for_resource()
+        .resource_arn(hub_arn)
+        .send()
+        .await
+        .ctx("securityhub:ListTagsForResource")?;
+    Ok(tags
+        .tags()
+        .and_then(|t| t.get(MANAGED_TAG_KEY))
+        .is_some_and(|v| v == MANAGED_TAG_VALUE))
+}
+
+/// Whether the account's hub, which EnableSecurityHub has just found on, is the one an
+/// earlier attempt of the same call enabled. The call takes no idempotency token: when its
+/// answer is lost, the SDK's retry is refused with ResourceConflictException. The hub
+/// that attempt enabled carries baseline's tag (EnableSecurityHub sets it); a hub someone
+/// else enabled meanwhile does not, and stays refused.
+async fn enabled_by_lost_answer(sh: &aws_sdk_securityhub::Client) -> provider::Result<bool> {
+    let hub = sh
+        .describe_hub()
+        .send()
+        .await
+        .ctx("securityhub:DescribeHub")?;
+    match hub.hub_arn() {
+        Some(arn) => is_managed_hub(sh, arn).await,
+        None => Ok(false),
+    }
 }
 
 impl SecurityHubProvider {
@@ -387,12 +409,20 @@ impl SecurityHubProvider {
         match change.action {
             Action::Create => {
                 // No default standards: exactly the declared ones are enabled below.
-                sh.enable_security_hub()
+                let enabled = sh
+                    .enable_security_hub()
                     .enable_default_standards(false)
                     .tags(MANAGED_TAG_KEY, MANAGED_TAG_VALUE)
                     .send()
                     .await
-                    .ctx("securityhub:EnableSecurityHub")?;
+                    .ctx("securityhub:EnableSecurityHub");
+                match enabled {
+                    Ok(_) => {}
+                    Err(e)
+                        if e.is("ResourceConflictException")
+                            && enabled_by_lost_answer(&sh).await? => {}
+                    Err(e) => return Err(e.into()),
+                }
             }
             Action::Adopt => {
                 let hub_arn = change.id("hub-arn").ok_or_else(|| {

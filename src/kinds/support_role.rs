@@ -256,14 +256,14 @@ impl Provider for SupportRoleProvider {
         wanted.insert(TRUST_SID.into(), trust_statement(spec, partition));
         if change.action == Action::Create {
             let trust = crate::lang::policy::merge_owned(None, |s| s == TRUST_SID, &wanted);
-            iam.create_role()
-                .role_name(&spec.role_name)
-                .description("AWS Support access for incident management (managed by baseline)")
-                .assume_role_policy_document(trust.to_string())
-                .tags(tag)
-                .send()
-                .await
-                .ctx("iam:CreateRole")?;
+            crate::iam::create_role(
+                &iam,
+                &spec.role_name,
+                None,
+                "AWS Support access for incident management (managed by baseline)",
+                &trust,
+            )
+            .await?;
         } else {
             if change.action == Action::Adopt {
                 iam.tag_role()
