@@ -252,6 +252,11 @@ fn is_throttling(response: &HttpResponse) -> bool {
     })
 }
 
+/// Whether `code` is one of AWS's throttling error codes ([`THROTTLING_CODES`]).
+pub fn is_throttling_code(code: &str) -> bool {
+    THROTTLING_CODES.contains(&code)
+}
+
 /// The throttling error codes of aws-sdk-rust's retry classifier (aws-runtime's
 /// `THROTTLING_ERRORS`), plus SNS's `Throttled`.
 const THROTTLING_CODES: &[&str] = &[

@@ -1,8 +1,10 @@
-//! Creates whose answer is lost. IAM's CreateRole and Security Hub's EnableSecurityHub
-//! take no idempotency token: when the connection drops after AWS made the change, the
-//! SDK's retry is refused ("already exists") though the change is the call's own. The
-//! emulator loses the first attempt's answer of each such call on purpose (lose_answers,
-//! tests/emulator/faults.py); apply must still finish in one run, and a role of the same
+//! Creates whose answer is lost. Many AWS creates take no idempotency token: when the
+//! connection drops after AWS made the change, the SDK's retry is refused ("already
+//! exists": IAM's CreateRole, Security Hub's EnableSecurityHub, CloudWatch Logs'
+//! CreateLogGroup, Organizations' CreatePolicy, KMS's CreateAlias) though the change is the call's own, or
+//! makes a second one (KMS's CreateKey). The emulator loses the first attempt's answer of
+//! every create apply makes, on purpose (lose_answers, tests/emulator/faults.py): apply
+//! must still finish in one run without making anything twice, and a role of the same
 //! name that baseline did not make must still be refused.
 
 mod support;
@@ -15,10 +17,45 @@ async fn an_apply_whose_create_answers_are_lost_finishes_in_one_run() {
     let emulator = Emulator::start();
     seed_organization(&emulator).await;
     const MANY: u64 = 1000;
-    emulator.faults(Some(json!({"lose_answers": {
-        "iam:CreateRole": MANY,
-        "securityhub:EnableSecurityHub": MANY,
-    }})));
+    // Those that failed or made something twice before they were handled, then the
+    // creates whose retry AWS already answers as the first attempt (a token, or a create
+    // that is a put).
+    const HANDLED: &[&str] = &[
+        "iam:CreateRole",
+        "securityhub:EnableSecurityHub",
+        "logs:CreateLogGroup",
+        "organizations:CreatePolicy",
+        "kms:CreateKey",
+        "kms:CreateAlias",
+    ];
+    const OTHERS: &[&str] = &[
+        "cloudtrail:CreateTrail",
+        "cloudtrail:StartLogging",
+        "organizations:CreateOrganizationalUnit",
+        "organizations:AttachPolicy",
+        "organizations:EnablePolicyType",
+        "organizations:EnableAWSServiceAccess",
+        "organizations:RegisterDelegatedAdministrator",
+        "s3:CreateBucket",
+        "sns:CreateTopic",
+        "sns:Subscribe",
+        "securityhub:BatchEnableStandards",
+        "securityhub:EnableOrganizationAdminAccount",
+        "guardduty:EnableOrganizationAdminAccount",
+        "guardduty:CreateDetector",
+        "backup:CreateBackupVault",
+        "backup:CreateBackupPlan",
+        "backup:CreateBackupSelection",
+        "access-analyzer:CreateAnalyzer",
+        "iam:CreateServiceLinkedRole",
+        "config:PutConfigRule",
+    ];
+    let lose: serde_json::Map<String, serde_json::Value> = HANDLED
+        .iter()
+        .chain(OTHERS)
+        .map(|op| (op.to_string(), json!(MANY)))
+        .collect();
+    emulator.faults(Some(json!({ "lose_answers": lose })));
 
     let root = repo_root().join("examples/sample-org");
     let root = root.to_str().unwrap();
@@ -33,12 +70,15 @@ async fn an_apply_whose_create_answers_are_lost_finishes_in_one_run() {
     let lost = |operation: &str| MANY - left[operation].as_u64().unwrap_or(0);
     apply.expect(0);
     // The delivery role of the trail, the support roles and the services' roles: each
-    // creation site lost its answer at least once, and so did Security Hub.
+    // site that creates a role lost an answer; so did each other handled create.
     assert!(lost("iam:CreateRole") >= 3, "{left}");
-    assert!(lost("securityhub:EnableSecurityHub") >= 1, "{left}");
+    for operation in HANDLED {
+        assert!(lost(operation) >= 1, "{operation}: {left}");
+    }
 
-    // Nothing was left half-made: the plan finds only the root users' missing MFA devices
-    // (which the emulator cannot give them), and the log verifies.
+    // Nothing was left half-made nor made twice (a second key would want its rotation
+    // turned on): the plan finds only the root users' missing MFA devices (which the
+    // emulator cannot give them), and the log verifies.
     let plan = baseline(&emulator, &["plan", root, "--detailed-exitcode"]).expect(3);
     assert!(plan.stdout.contains("No changes."), "{}", plan.stdout);
     baseline(&emulator, &["log", "verify", "--log", log]).expect(0);

@@ -621,19 +621,14 @@ impl Provider for KmsKeyProvider {
                 is_baseline_sid,
                 &wanted,
             );
-            let created = kms
+            let request = kms
                 .create_key()
                 .key_spec(KeySpec::SymmetricDefault)
                 .key_usage(KeyUsageType::EncryptDecrypt)
                 .set_description(spec.description.as_ref().map(|d| d.value.clone()))
                 .policy(policy.to_string())
-                .tags(managed_tag)
-                .send()
-                .await
-                .ctx("kms:CreateKey")?;
-            let meta = created
-                .key_metadata()
-                .ok_or_else(|| Error::State("kms:CreateKey returned no key".into()))?;
+                .tags(managed_tag);
+            let meta = create_key_once(&kms, request, &inst.account_id, &alias.value).await?;
             let key_id = meta.key_id().to_string();
             // Dependents get the ARN from here: the alias may not resolve for a moment.
             if let Some(arn) = meta.arn() {
@@ -641,7 +636,7 @@ impl Provider for KmsKeyProvider {
             }
             // KMS may not find a key it has just created for a moment (NotFoundException
             // on the key id); any other error is real.
-            until_consistent(
+            let aliased = until_consistent(
                 |e| e.is("NotFoundException"),
                 || async {
                     kms.create_alias()
@@ -652,7 +647,16 @@ impl Provider for KmsKeyProvider {
                         .ctx("kms:CreateAlias")
                 },
             )
-            .await?;
+            .await;
+            match aliased {
+                Ok(_) => {}
+                // No idempotency token: after a lost answer, the SDK's retry finds the
+                // alias made. It is this call's if it names this new key.
+                Err(e)
+                    if e.is("AlreadyExistsException")
+                        && alias_names_key(&kms, &alias.value, &key_id).await? => {}
+                Err(e) => return Err(e.into()),
+            }
             if spec.rotation {
                 until_consistent(
                     |e| e.is("NotFoundException"),
@@ -714,6 +718,153 @@ impl Provider for KmsKeyProvider {
         }
         Ok(())
     }
+}
+
+/// The tag that names one CreateKey call, so that the key it made can be found when its
+/// answer is lost.
+const CREATION_TAG_KEY: &str = "baseline:creation-token";
+
+/// CreateKey, making at most one key per call. CreateKey takes no idempotency token: the
+/// SDK's retry after a lost answer (a dropped connection, a timeout or a 5xx after KMS made
+/// the key) would make a second key. So the SDK does not retry this call. Each attempt
+/// carries a token of this call as a tag, and before a retry that may follow a made key,
+/// the account's keys are searched for that token. A throttled attempt made nothing and
+/// is simply retried.
+async fn create_key_once(
+    kms: &aws_sdk_kms::Client,
+    request: aws_sdk_kms::operation::create_key::builders::CreateKeyFluentBuilder,
+    account_id: &str,
+    alias: &str,
+) -> provider::Result<KeyMetadata> {
+    use aws_sdk_kms::error::{ProvideErrorMetadata, SdkError};
+    let token = crate::changelog::sha256_hex(
+        format!(
+            "{account_id} {alias} {:?} {}",
+            std::time::SystemTime::now(),
+            std::process::id()
+        )
+        .as_bytes(),
+    )[..32]
+        .to_string();
+    let tag = Tag::builder()
+        .tag_key(CREATION_TAG_KEY)
+        .tag_value(&token)
+        .build()
+        .map_err(|e| Error::State(format!("kms tag: {e}")))?;
+    let request = request.tags(tag);
+    let mut backoff = crate::aws::Backoff::default();
+    loop {
+        let sent = request
+            .clone()
+            .customize()
+            .config_override(
+                aws_sdk_kms::config::Builder::default()
+                    .retry_config(aws_config::retry::RetryConfig::disabled()),
+            )
+            .send()
+            .await;
+        let e = match sent {
+            Ok(out) => {
+                return out
+                    .key_metadata
+                    .ok_or_else(|| Error::State("kms:CreateKey returned no key".into()))
+            }
+            Err(e) => e,
+        };
+        let maybe_made = matches!(
+            e,
+            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_)
+        ) || e
+            .raw_response()
+            .is_some_and(|r| r.status().is_server_error());
+        let throttled = matches!(&e, SdkError::ServiceError(s)
+            if s.err().code().is_some_and(crate::aws::is_throttling_code));
+        let error = AwsError::from_sdk("kms:CreateKey", e);
+        if !maybe_made && !throttled {
+            return Err(error.into());
+        }
+        if maybe_made {
+            if let Some(made) = key_with_token(kms, &token).await? {
+                return Ok(made);
+            }
+        }
+        if !backoff.wait().await {
+            return Err(error.into());
+        }
+    }
+}
+
+/// The key of this account and region whose creation token is `token`.
+async fn key_with_token(
+    kms: &aws_sdk_kms::Client,
+    token: &str,
+) -> provider::Result<Option<KeyMetadata>> {
+    let keys: Vec<_> = kms
+        .list_keys()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .ctx("kms:ListKeys")?;
+    for key in keys {
+        let Some(id) = key.key_id() else { continue };
+        // A key KMS lists may not be found for a moment after it was made, which is when
+        // this search runs: that is waited out, here and below.
+        let tags = until_consistent(
+            |e| e.is("NotFoundException"),
+            || async {
+                kms.list_resource_tags()
+                    .key_id(id)
+                    .send()
+                    .await
+                    .ctx("kms:ListResourceTags")
+            },
+        )
+        .await;
+        let tags = match tags {
+            Err(e) if e.is("AccessDeniedException") => None,
+            other => Some(other?),
+        };
+        let ours = tags.is_some_and(|t| {
+            t.tags()
+                .iter()
+                .any(|t| t.tag_key() == CREATION_TAG_KEY && t.tag_value() == token)
+        });
+        if ours {
+            let described = until_consistent(
+                |e| e.is("NotFoundException"),
+                || async {
+                    kms.describe_key()
+                        .key_id(id)
+                        .send()
+                        .await
+                        .ctx("kms:DescribeKey")
+                },
+            )
+            .await?;
+            return Ok(described.key_metadata);
+        }
+    }
+    Ok(None)
+}
+
+/// Whether the alias `alias` names the key `key_id`.
+async fn alias_names_key(
+    kms: &aws_sdk_kms::Client,
+    alias: &str,
+    key_id: &str,
+) -> provider::Result<bool> {
+    let aliases: Vec<_> = kms
+        .list_aliases()
+        .key_id(key_id)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .ctx("kms:ListAliases")?;
+    Ok(aliases.iter().any(|a| a.alias_name() == Some(alias)))
 }
 
 /// EnableKeyRotation also sets the period of a key whose rotation is already on.

@@ -2,6 +2,8 @@
 //! key (SOC 2 CC7.2; the trail delivers to one for CIS AWS Foundations v3.0 section 4).
 //! The organization trail delivers into one, and `security-alarms` watches it.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
@@ -158,6 +160,25 @@ pub fn arn_of(cx: &Ctx<'_>, decl_name: &str) -> Option<String> {
     Some(arn(&cx.aws.partition, &region, &account, &name))
 }
 
+/// The tags of the log group `arn`.
+async fn tags_of(
+    logs: &aws_sdk_cloudwatchlogs::Client,
+    arn: &str,
+) -> provider::Result<HashMap<String, String>> {
+    let out = logs
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .ctx("logs:ListTagsForResource")?;
+    Ok(out.tags.unwrap_or_default())
+}
+
+fn is_managed(tags: &HashMap<String, String>) -> bool {
+    tags.iter()
+        .any(|(k, v)| is_managed_tag(k.as_str(), v.as_str()))
+}
+
 /// The log group called `name`, as DescribeLogGroups has it.
 pub async fn describe(
     logs: &aws_sdk_cloudwatchlogs::Client,
@@ -257,16 +278,8 @@ impl Provider for LogGroupProvider {
             &inst.account_id,
             &spec.name,
         );
-        let tags = logs
-            .list_tags_for_resource()
-            .resource_arn(&arn)
-            .send()
-            .await
-            .ctx("logs:ListTagsForResource")?;
-        let managed = tags.tags().is_some_and(|t| {
-            t.iter()
-                .any(|(k, v)| is_managed_tag(k.as_str(), v.as_str()))
-        });
+        let tags = tags_of(&logs, &arn).await?;
+        let managed = is_managed(&tags);
         let kms = match group.kms_key_id().filter(|k| !k.is_empty()) {
             None => Value::Null,
             Some(id) => match &spec.kms_key {
@@ -283,10 +296,7 @@ impl Provider for LogGroupProvider {
         ids.insert("arn".into(), json!(arn));
         let owner = crate::coexist::owner_of(
             group.log_group_name().unwrap_or_default(),
-            tags.tags()
-                .into_iter()
-                .flatten()
-                .map(|(k, v)| (k.as_str(), v.as_str())),
+            tags.iter().map(|(k, v)| (k.as_str(), v.as_str())),
         );
         Ok(Observed::present(live, ids, Some(managed)).owned_by(owner))
     }
@@ -310,9 +320,10 @@ impl Provider for LogGroupProvider {
             .kms_key
             .as_ref()
             .is_some_and(|k| created_in_this_run(cx, &k.value));
+        let group_arn = arn(&cx.aws.partition, &inst.region, &inst.account_id, name);
         match change.action {
             Action::Create => {
-                until_consistent(key_not_yet_usable(key_is_new), || async {
+                let created = until_consistent(key_not_yet_usable(key_is_new), || async {
                     logs.create_log_group()
                         .log_group_name(name)
                         .set_kms_key_id(key.clone())
@@ -321,13 +332,22 @@ impl Provider for LogGroupProvider {
                         .await
                         .ctx("logs:CreateLogGroup")
                 })
-                .await?;
+                .await;
+                match created {
+                    Ok(_) => {}
+                    // No idempotency token: when the answer is lost, the SDK's retry finds
+                    // the group made. Only a group with baseline's tag (set by the call)
+                    // is taken as the call's own; another's stays refused.
+                    Err(e)
+                        if e.is("ResourceAlreadyExistsException")
+                            && is_managed(&tags_of(&logs, &group_arn).await?) => {}
+                    Err(e) => return Err(e.into()),
+                }
             }
             _ => {
                 if change.action == Action::Adopt {
-                    let arn = arn(&cx.aws.partition, &inst.region, &inst.account_id, name);
                     logs.tag_resource()
-                        .resource_arn(arn)
+                        .resource_arn(&group_arn)
                         .tags(MANAGED_TAG_KEY, MANAGED_TAG_VALUE)
                         .send()
                         .await
@@ -366,10 +386,7 @@ impl Provider for LogGroupProvider {
                 .ctx("logs:PutRetentionPolicy")?;
         }
         let mut values = Attrs::new();
-        values.insert(
-            "arn".into(),
-            json!(arn(&cx.aws.partition, &inst.region, &inst.account_id, name)),
-        );
+        values.insert("arn".into(), json!(group_arn));
         cx.outputs.publish(
             KIND.keyword,
             &cx.decl(inst).name.value,

@@ -425,6 +425,44 @@ async fn live_policy(
     ))
 }
 
+/// The id of the SCP `name` if it is what an earlier attempt of this CreatePolicy made:
+/// baseline's tag and the very document sent. CreatePolicy takes no idempotency token, so
+/// when its answer is lost the SDK's retry is refused with DuplicatePolicyException. A
+/// policy of that name that is not so stays refused.
+async fn made_by_lost_answer(
+    client: &aws_sdk_organizations::Client,
+    name: &str,
+    content: &str,
+) -> provider::Result<Option<String>> {
+    let policies = all_policies(client).await?;
+    let Some(id) = policies
+        .iter()
+        .find(|p| p.name() == Some(name) && !p.aws_managed())
+        .and_then(|p| p.id())
+    else {
+        return Ok(None);
+    };
+    let managed = tags_of(client, id)
+        .await?
+        .iter()
+        .any(|(k, v)| crate::provider::is_managed_tag(k.as_str(), v.as_str()));
+    if !managed {
+        return Ok(None);
+    }
+    let described = client
+        .describe_policy()
+        .policy_id(id)
+        .send()
+        .await
+        .ctx("organizations:DescribePolicy")?;
+    let live = described.policy().and_then(|p| p.content());
+    let parse = |text: &str| serde_json::from_str::<Value>(text).ok();
+    let same = live
+        .and_then(parse)
+        .is_some_and(|l| Some(l) == parse(content));
+    Ok(same.then(|| id.to_string()))
+}
+
 /// The AWS id of a declared target, looked up live (an OU may be new in this apply).
 async fn target_id(cx: &Ctx<'_>, target: &AttachTarget) -> provider::Result<String> {
     let found = match target {
@@ -632,13 +670,24 @@ impl Provider for ServiceControlPolicyProvider {
                 .tags(managed_tag()?)
                 .send()
                 .await
-                .ctx("organizations:CreatePolicy")?;
-            created
-                .policy()
-                .and_then(|p| p.policy_summary())
-                .and_then(|s| s.id())
-                .ok_or_else(|| Error::State(format!("CreatePolicy returned no id for \"{name}\"")))?
-                .to_string()
+                .ctx("organizations:CreatePolicy");
+            match created {
+                Ok(created) => created
+                    .policy()
+                    .and_then(|p| p.policy_summary())
+                    .and_then(|s| s.id())
+                    .ok_or_else(|| {
+                        Error::State(format!("CreatePolicy returned no id for \"{name}\""))
+                    })?
+                    .to_string(),
+                Err(e) if e.is("DuplicatePolicyException") => {
+                    match made_by_lost_answer(&client, name, &content).await? {
+                        Some(id) => id,
+                        None => return Err(e.into()),
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
         } else {
             let id = change
                 .id("policy-id")
