@@ -1,7 +1,9 @@
 //! `kms-key`: a customer-managed KMS key, found by its alias, with rotation.
 
 use async_trait::async_trait;
-use aws_sdk_kms::types::{KeyManagerType, KeyMetadata, KeySpec, KeyState, KeyUsageType, Tag};
+use aws_sdk_kms::types::{
+    AliasListEntry, KeyListEntry, KeyManagerType, KeyMetadata, KeySpec, KeyState, KeyUsageType, Tag,
+};
 use serde_json::{json, Map, Value};
 
 use super::config_recorder::deliveries_into;
@@ -197,14 +199,8 @@ async fn describe(
         Err(_) if !key_id.starts_with("alias/") => return Ok(None),
         Err(_) => {}
     }
-    let listed = kms
-        .list_aliases()
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .ctx("kms:ListAliases")?
+    let listed = aliases(kms, None)
+        .await?
         .into_iter()
         .find(|a| a.alias_name() == Some(key_id))
         .and_then(|a| a.target_key_id);
@@ -255,15 +251,8 @@ pub async fn import_key(
     ) {
         return Ok(Err(format!("its KMS key {key_id} is pending deletion")));
     }
-    let mut aliases: Vec<String> = kms
-        .list_aliases()
-        .key_id(&key_id)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .ctx("kms:ListAliases")?
+    let mut aliases: Vec<String> = aliases(&kms, Some(key_id.as_str()))
+        .await?
         .into_iter()
         .filter_map(|a| a.alias_name)
         .filter(|a| check_kms_alias(a).is_ok())
@@ -794,19 +783,40 @@ async fn create_key_once(
     }
 }
 
-/// The key of this account and region whose creation token is `token`.
-async fn key_with_token(
-    kms: &aws_sdk_kms::Client,
-    token: &str,
-) -> provider::Result<Option<KeyMetadata>> {
-    let keys: Vec<_> = kms
+/// Every key of the client's account and region.
+pub(crate) async fn all_keys(kms: &aws_sdk_kms::Client) -> provider::Result<Vec<KeyListEntry>> {
+    Ok(kms
         .list_keys()
         .into_paginator()
         .items()
         .send()
         .try_collect()
         .await
-        .ctx("kms:ListKeys")?;
+        .ctx("kms:ListKeys")?)
+}
+
+/// The aliases of the client's account and region, or only those of the key `key_id`.
+pub(crate) async fn aliases(
+    kms: &aws_sdk_kms::Client,
+    key_id: Option<&str>,
+) -> provider::Result<Vec<AliasListEntry>> {
+    Ok(kms
+        .list_aliases()
+        .set_key_id(key_id.map(str::to_string))
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .ctx("kms:ListAliases")?)
+}
+
+/// The key of this account and region whose creation token is `token`.
+async fn key_with_token(
+    kms: &aws_sdk_kms::Client,
+    token: &str,
+) -> provider::Result<Option<KeyMetadata>> {
+    let keys: Vec<_> = all_keys(kms).await?;
     for key in keys {
         let Some(id) = key.key_id() else { continue };
         // A key KMS lists may not be found for a moment after it was made, which is when
@@ -855,15 +865,7 @@ async fn alias_names_key(
     alias: &str,
     key_id: &str,
 ) -> provider::Result<bool> {
-    let aliases: Vec<_> = kms
-        .list_aliases()
-        .key_id(key_id)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .ctx("kms:ListAliases")?;
+    let aliases: Vec<_> = aliases(kms, Some(key_id)).await?;
     Ok(aliases.iter().any(|a| a.alias_name() == Some(alias)))
 }
 

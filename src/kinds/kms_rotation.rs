@@ -134,22 +134,8 @@ async fn import_site(
     use crate::import::{account_ref, kdl::Node, Found, Imported, Skipped};
     let mut out = Imported::default();
     let kms = cx.aws.kms(&site.account_id, &site.region).await?;
-    let aliases = kms
-        .list_aliases()
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .ctx("kms:ListAliases")?;
-    let keys = kms
-        .list_keys()
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .ctx("kms:ListKeys")?;
+    let aliases = super::kms_key::aliases(&kms, None).await?;
+    let keys = super::kms_key::all_keys(&kms).await?;
     let (mut rotating, mut longest) = (0, 0);
     let mut excluded = BTreeSet::new();
     for key in keys {
@@ -230,14 +216,7 @@ impl Provider for KmsRotationProvider {
         let kms = cx.aws.kms(&inst.account_id, &inst.region).await?;
         let mut skip: BTreeSet<String> = spec.exclude_aliases.iter().cloned().collect();
         skip.extend(declared_aliases(cx, &inst.account_id, &inst.region));
-        let aliases = kms
-            .list_aliases()
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .ctx("kms:ListAliases")?;
+        let aliases = super::kms_key::aliases(&kms, None).await?;
         let mut aliases_of: HashMap<String, Vec<String>> = HashMap::new();
         for a in &aliases {
             if let (Some(key), Some(name)) = (a.target_key_id(), a.alias_name()) {
@@ -247,14 +226,7 @@ impl Provider for KmsRotationProvider {
                     .push(name.to_string());
             }
         }
-        let keys = kms
-            .list_keys()
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .ctx("kms:ListKeys")?;
+        let keys = super::kms_key::all_keys(&kms).await?;
         let mut unrotated = Vec::new();
         let mut findings = Vec::new();
         for key in keys {
