@@ -537,14 +537,8 @@ impl Provider for KmsKeyProvider {
             )));
         }
         let (rotation, period) = rotation_status(&kms, &key_id).await?;
-        let tags = kms
-            .list_resource_tags()
-            .key_id(&key_id)
-            .send()
-            .await
-            .ctx("kms:ListResourceTags")?;
+        let tags = key_tags(&kms, &key_id).await?;
         let managed = tags
-            .tags()
             .iter()
             .any(|t| is_managed_tag(t.tag_key(), t.tag_value()));
         let mut live = Attrs::new();
@@ -580,7 +574,7 @@ impl Provider for KmsKeyProvider {
         // A key another tool deployed (by its alias or tags) is theirs.
         let owner = crate::coexist::owner_of(
             alias.value.trim_start_matches("alias/"),
-            tags.tags().iter().map(|t| (t.tag_key(), t.tag_value())),
+            tags.iter().map(|t| (t.tag_key(), t.tag_value())),
         );
         Ok(Observed::present(live, ids, Some(managed)).owned_by(owner))
     }
@@ -617,10 +611,10 @@ impl Provider for KmsKeyProvider {
                 .set_description(spec.description.as_ref().map(|d| d.value.clone()))
                 .policy(policy.to_string())
                 .tags(managed_tag);
-            let meta = create_key_once(&kms, request, &inst.account_id, &alias.value).await?;
-            let key_id = meta.key_id().to_string();
+            let made = create_key_once(&kms, request, &inst.account_id, &alias.value).await?;
+            let key_id = made.key_id().unwrap_or_default().to_string();
             // Dependents get the ARN from here: the alias may not resolve for a moment.
-            if let Some(arn) = meta.arn() {
+            if let Some(arn) = made.key_arn() {
                 publish_arn(cx, inst, arn, true);
             }
             // KMS may not find a key it has just created for a moment (NotFoundException
@@ -718,13 +712,13 @@ const CREATION_TAG_KEY: &str = "baseline:creation-token";
 /// the key) would make a second key. So the SDK does not retry this call. Each attempt
 /// carries a token of this call as a tag, and before a retry that may follow a made key,
 /// the account's keys are searched for that token. A throttled attempt made nothing and
-/// is simply retried.
+/// is simply retried. Returns the key's id and ARN.
 async fn create_key_once(
     kms: &aws_sdk_kms::Client,
     request: aws_sdk_kms::operation::create_key::builders::CreateKeyFluentBuilder,
     account_id: &str,
     alias: &str,
-) -> provider::Result<KeyMetadata> {
+) -> provider::Result<KeyListEntry> {
     use aws_sdk_kms::error::{ProvideErrorMetadata, SdkError};
     let token = crate::changelog::sha256_hex(
         format!(
@@ -754,9 +748,13 @@ async fn create_key_once(
             .await;
         let e = match sent {
             Ok(out) => {
-                return out
+                let meta = out
                     .key_metadata
-                    .ok_or_else(|| Error::State("kms:CreateKey returned no key".into()))
+                    .ok_or_else(|| Error::State("kms:CreateKey returned no key".into()))?;
+                return Ok(KeyListEntry::builder()
+                    .key_id(meta.key_id)
+                    .set_key_arn(meta.arn)
+                    .build());
             }
             Err(e) => e,
         };
@@ -815,48 +813,36 @@ pub(crate) async fn aliases(
 async fn key_with_token(
     kms: &aws_sdk_kms::Client,
     token: &str,
-) -> provider::Result<Option<KeyMetadata>> {
-    let keys: Vec<_> = all_keys(kms).await?;
-    for key in keys {
+) -> provider::Result<Option<KeyListEntry>> {
+    for key in all_keys(kms).await? {
         let Some(id) = key.key_id() else { continue };
         // A key KMS lists may not be found for a moment after it was made, which is when
-        // this search runs: that is waited out, here and below.
-        let tags = until_consistent(
-            |e| e.is("NotFoundException"),
-            || async {
-                kms.list_resource_tags()
-                    .key_id(id)
-                    .send()
-                    .await
-                    .ctx("kms:ListResourceTags")
-            },
-        )
-        .await;
+        // this search runs: that is waited out.
+        let tags = until_consistent(|e| e.is("NotFoundException"), || key_tags(kms, id)).await;
         let tags = match tags {
-            Err(e) if e.is("AccessDeniedException") => None,
-            other => Some(other?),
+            Err(e) if e.is("AccessDeniedException") => continue,
+            other => other?,
         };
-        let ours = tags.is_some_and(|t| {
-            t.tags()
-                .iter()
-                .any(|t| t.tag_key() == CREATION_TAG_KEY && t.tag_value() == token)
-        });
-        if ours {
-            let described = until_consistent(
-                |e| e.is("NotFoundException"),
-                || async {
-                    kms.describe_key()
-                        .key_id(id)
-                        .send()
-                        .await
-                        .ctx("kms:DescribeKey")
-                },
-            )
-            .await?;
-            return Ok(described.key_metadata);
+        if tags
+            .iter()
+            .any(|t| t.tag_key() == CREATION_TAG_KEY && t.tag_value() == token)
+        {
+            return Ok(Some(key));
         }
     }
     Ok(None)
+}
+
+/// The tags of the key `key_id`.
+async fn key_tags(kms: &aws_sdk_kms::Client, key_id: &str) -> Result<Vec<Tag>, AwsError> {
+    Ok(kms
+        .list_resource_tags()
+        .key_id(key_id)
+        .send()
+        .await
+        .ctx("kms:ListResourceTags")?
+        .tags
+        .unwrap_or_default())
 }
 
 /// Whether the alias `alias` names the key `key_id`.

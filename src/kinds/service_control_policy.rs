@@ -3,11 +3,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
-use aws_sdk_organizations::types::{PolicySummary, PolicyType, TargetType};
+use aws_sdk_organizations::types::{Policy, PolicySummary, PolicyType, TargetType};
 use serde_json::{json, Value};
 
 use super::organization::wait_policy_type_enabled;
-use super::organization::{managed_tag, org_client, tag_managed, tags_of};
+use super::organization::{is_managed, managed_tag, org_client, tag_managed, tags_of};
 use super::organizational_unit::{ou_id, ou_path, root_id};
 use super::{spec_of, Kind, Naming, Placing};
 use crate::aws::{until_consistent, Context};
@@ -340,6 +340,20 @@ async fn undeclared_policies(
         .collect())
 }
 
+/// The policy `id`: its summary and document.
+async fn describe_policy(
+    client: &aws_sdk_organizations::Client,
+    id: &str,
+) -> provider::Result<Option<Policy>> {
+    Ok(client
+        .describe_policy()
+        .policy_id(id)
+        .send()
+        .await
+        .ctx("organizations:DescribePolicy")?
+        .policy)
+}
+
 /// An SCP's live state, and its document as AWS holds it. Accounts are shown by the
 /// reference the baseline uses for them (`account_refs`), else by name; OUs by path.
 async fn live_policy(
@@ -352,13 +366,8 @@ async fn live_policy(
     let id = summary
         .id()
         .ok_or_else(|| Error::State(format!("SCP \"{name}\" has no id")))?;
-    let described = client
-        .describe_policy()
-        .policy_id(id)
-        .send()
-        .await
-        .ctx("organizations:DescribePolicy")?;
-    let policy = described.policy();
+    let described = describe_policy(client, id).await?;
+    let policy = described.as_ref();
     let content = policy.and_then(|p| p.content()).unwrap_or_default();
     let description = policy
         .and_then(|p| p.policy_summary())
@@ -442,20 +451,11 @@ async fn made_by_lost_answer(
     else {
         return Ok(None);
     };
-    let managed = tags_of(client, id)
-        .await?
-        .iter()
-        .any(|(k, v)| crate::provider::is_managed_tag(k.as_str(), v.as_str()));
-    if !managed {
+    if !is_managed(client, id).await? {
         return Ok(None);
     }
-    let described = client
-        .describe_policy()
-        .policy_id(id)
-        .send()
-        .await
-        .ctx("organizations:DescribePolicy")?;
-    let live = described.policy().and_then(|p| p.content());
+    let described = describe_policy(client, id).await?;
+    let live = described.as_ref().and_then(|p| p.content());
     let parse = |text: &str| serde_json::from_str::<Value>(text).ok();
     let same = live
         .and_then(parse)
